@@ -1,0 +1,216 @@
+"""The ``qa`` command line: index, ask, eval, train-reader, calibrate."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from qa.pipeline import DEFAULT_DOCS, DEFAULT_INDEX
+
+
+class CLIError(Exception):
+    """A user-facing error: printed as one line, exit status 1."""
+
+
+def display_path(source: str) -> str:
+    """A source path relative to the working folder when it lies inside it."""
+    try:
+        return os.path.relpath(source) if Path(source).resolve().is_relative_to(Path.cwd()) else source
+    except ValueError:
+        return source
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="qa", description="Extractive question answering over your documents.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    ix = sub.add_parser("index", help="add, update or remove documents in an index")
+    ix.add_argument("paths", nargs="*", help=f"files or folders (default: {DEFAULT_DOCS}/)")
+    ix.add_argument("--index", default=DEFAULT_INDEX, help="index folder (default: %(default)s)")
+    ix.add_argument("--remove", nargs="+", default=[], metavar="PATH", help="drop these documents")
+    ix.add_argument("--embedding-model", default=None, help="sentence-transformers id or folder")
+    ix.add_argument("--index-type", choices=["flat", "hnsw"], default="flat",
+                    help="flat = exact; hnsw = approximate, for large collections (new index only)")
+
+    ask = sub.add_parser("ask", help="answer a question from an index")
+    ask.add_argument("question")
+    _common(ask)
+    ask.add_argument("--answers", type=int, default=1, help="answers to show (default: %(default)s)")
+    ask.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    ev = sub.add_parser("eval", help="measure EM/F1 on a question file")
+    ev.add_argument("file", help="SQuAD JSON, JSONL or CSV")
+    _common(ev)
+    ev.add_argument("--mode", choices=["reader", "open"], default="open",
+                    help="reader: each question against its own context; open: from the index")
+    ev.add_argument("--out", default=None, help="write the report (metrics + predictions) here")
+    ev.add_argument("--limit", type=int, default=0, help="only the first N questions")
+
+    tr = sub.add_parser("train-reader", help="train the extractive reader (see qa.training)",
+                        add_help=False)
+    tr.add_argument("args", nargs=argparse.REMAINDER)
+
+    cal = sub.add_parser("calibrate", help="pick a reader's no-answer threshold on SQuAD dev data")
+    cal.add_argument("file", help="SQuAD JSON with contexts")
+    cal.add_argument("--reader", required=True, help="reader folder; qa_reader.json is written there")
+    cal.add_argument("--limit", type=int, default=2000, help="questions used (default: %(default)s)")
+    return p
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--index", default=DEFAULT_INDEX, help="index folder (default: %(default)s)")
+    p.add_argument("--top-k", type=int, default=5, help="passages read (default: %(default)s)")
+    p.add_argument("--reader", default=None, help="QA model id or folder (default: packaged)")
+    p.add_argument("--retrieval", choices=["hybrid", "dense", "bm25"], default="hybrid")
+    p.add_argument("--threshold", type=float, default=None,
+                   help="no-answer threshold in [0, 1] (default: the reader's calibrated one)")
+
+
+def cmd_index(args) -> int:
+    from qa.embedding import Embedder
+    from qa.pipeline import build_index
+
+    paths = args.paths or ([] if args.remove else [DEFAULT_DOCS])
+    report = build_index(args.index, paths, args.remove, Embedder(args.embedding_model),
+                         index_type=args.index_type, progress=True)
+    for s in report.skipped:
+        print(f"skipped {display_path(s.source)}: {s.reason}", file=sys.stderr)
+    print(report.summary())
+    return 0
+
+
+def _open_qa(args):
+    from qa.index import index_exists
+    from qa.pipeline import QA, build_index
+    from qa.reading import Reader
+
+    if not index_exists(args.index):
+        if args.index != DEFAULT_INDEX or not Path(DEFAULT_DOCS).is_dir():
+            raise CLIError(f"no index in {args.index}: build one with 'qa index PATH --index {args.index}'")
+        print(f"No index yet: building {DEFAULT_INDEX}/ from {DEFAULT_DOCS}/ first.", file=sys.stderr)
+        print(build_index(DEFAULT_INDEX, [DEFAULT_DOCS]).summary(), file=sys.stderr)
+    if args.threshold is not None and not 0 <= args.threshold <= 1:
+        raise CLIError("--threshold must be between 0 and 1")
+    return QA(args.index, Reader(args.reader, threshold=args.threshold), retrieval=args.retrieval)
+
+
+def result_json(result) -> dict:
+    """The ``qa ask --json`` object of a pipeline Result."""
+    return {
+        "question": result.question,
+        "answers": [
+            {"text": a.text, "score": round(a.score, 4), "source": a.source, "page": a.page,
+             "start": a.start, "end": a.end, "passage": a.passage}
+            for a in result.answers
+        ],
+        "passages": [
+            {"text": r.passage.text, "score": round(r.score, 6), "source": r.passage.source,
+             "page": r.passage.page, "start": r.passage.start, "end": r.passage.end}
+            for r in result.passages
+        ],
+        **({"notice": result.notice} if result.notice else {}),
+    }
+
+
+def _where(source: str, page: int | None) -> str:
+    return display_path(source) + (f", page {page}" if page else "")
+
+
+def cmd_ask(args) -> int:
+    from qa.pipeline import check_question
+
+    check_question(args.question)
+    if args.top_k < 1:
+        raise CLIError("--top-k must be at least 1")
+    result = _open_qa(args).ask(args.question, top_k=args.top_k, max_answers=args.answers)
+    if args.json:
+        print(json.dumps(result_json(result), ensure_ascii=False, indent=2))
+        return 0
+    if result.notice:
+        print(f"note: {result.notice}", file=sys.stderr)
+    if result.abstained:
+        print("The documents hold no answer to that question. Closest passages:")
+        for r in result.passages[:3]:
+            print(f"  - {_where(r.passage.source, r.passage.page)}: {r.passage.text[:160]}…")
+        return 0
+    for a in result.answers:
+        local = a.start - a.passage_start
+        context = a.passage[max(0, local - 100): local + len(a.text) + 100]
+        print(a.text)
+        print(f"  score {a.score:.2f} · {_where(a.source, a.page)} · characters {a.start}-{a.end}")
+        print(f"  “…{' '.join(context.split())}…”")
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from qa.evaluation import evaluate_open, evaluate_reader, load_eval_file
+    from qa.reading import Reader
+
+    items = load_eval_file(args.file)
+    if args.limit:
+        items = items[: args.limit]
+    if args.mode == "reader":
+        report = evaluate_reader(items, Reader(args.reader, threshold=args.threshold), progress=True)
+    else:
+        report = evaluate_open(items, _open_qa(args), args.top_k, progress=True)
+    report = {"file": args.file, **report}
+    for k, v in report.items():
+        if k != "predictions":
+            print(f"{k}: {v}")
+    if args.out:
+        Path(args.out).write_text(json.dumps(report, indent=1, ensure_ascii=False))
+        print(f"report written to {args.out}")
+    return 0
+
+
+def cmd_calibrate(args) -> int:
+    from qa.evaluation import EvalItem, calibrate_threshold
+    from qa.reading import CONFIG_FILE, Reader
+    from qa.squad import load_squad
+    from qa.training import make_negatives
+
+    examples = [e for e in load_squad(args.file) if e.answers][: args.limit]
+    negatives = make_negatives(examples, 1.0, seed=0)
+    reader = Reader(args.reader)
+    result = calibrate_threshold(
+        [EvalItem(e.id, e.question, e.answers, e.context) for e in examples], reader,
+        [EvalItem(e.id, e.question, [], e.context) for e in negatives])
+    config = Path(args.reader) / CONFIG_FILE
+    old = json.loads(config.read_text()) if config.exists() else {}
+    config.write_text(json.dumps(old | result | {"calibrated_on": Path(args.file).name,
+                                                 "questions": len(examples),
+                                                 "negatives": len(negatives)}, indent=1))
+    print(json.dumps(result))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``qa`` console script; returns the exit status."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["train-reader"]:
+        from qa.training import main as train_main
+
+        train_main(argv[1:])
+        return 0
+    args = _parser().parse_args(argv)
+    from qa.evaluation import EvalFileError
+    from qa.index import IndexLoadError
+    from qa.pipeline import QuestionError
+
+    handlers = {"index": cmd_index, "ask": cmd_ask, "eval": cmd_eval, "calibrate": cmd_calibrate}
+    try:
+        return handlers[args.command](args)
+    except (CLIError, QuestionError, IndexLoadError, EvalFileError, FileNotFoundError,
+            ValueError, OSError) as e:
+        print(f"qa: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("qa: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

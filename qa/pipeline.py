@@ -1,0 +1,233 @@
+"""The pipeline: documents into an index, and questions into answers.
+
+``build_index`` runs loading -> splitting -> embedding -> index for a set of
+paths, incrementally. ``QA`` runs retrieval -> reading for a question and
+maps answer spans back to their documents.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qa.embedding import Embedder
+from qa.index import PassageIndex, index_exists
+from qa.loading import Skipped, iter_files, load_file, LoadError
+from qa.reading import Reader
+from qa.retrieval import RetrievedPassage, Retriever
+from qa.splitting import Splitter
+
+MAX_QUESTION_CHARS = 500
+DEFAULT_INDEX = "index"
+DEFAULT_DOCS = "seeds"
+
+
+class QuestionError(ValueError):
+    """The question cannot be asked (e.g. it is empty)."""
+
+
+@dataclass
+class IndexReport:
+    """What one ``build_index`` call did, by source path."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    passages: int = 0
+
+    def summary(self) -> str:
+        """One line: counts of each outcome and the index's size."""
+        return (f"{len(self.added)} added, {len(self.updated)} updated, "
+                f"{len(self.unchanged)} unchanged, {len(self.removed)} removed, "
+                f"{len(self.skipped)} skipped; {self.passages} passages in the index")
+
+
+def _source_key(path: Path) -> str:
+    return str(path.resolve())
+
+
+def build_index(
+    index_dir: str | Path = DEFAULT_INDEX,
+    paths: list[str | Path] | None = None,
+    remove: list[str | Path] | None = None,
+    embedder: Embedder | None = None,
+    splitter: Splitter | None = None,
+    index_type: str = "flat",
+    progress: bool = False,
+) -> IndexReport:
+    """Add, update and remove documents in the index at ``index_dir``.
+
+    New files under ``paths`` are added, files whose content hash changed are
+    re-indexed, unchanged ones are skipped; indexed documents whose file is
+    gone, or which lie under a ``remove`` path, are dropped. Files that cannot
+    be loaded are reported in ``skipped`` and do not stop the rest. The index
+    is written atomically once, at the end.
+
+    Raises:
+        FileNotFoundError: a path in ``paths`` does not exist.
+        ValueError: ``embedder`` is not the model the existing index was built with.
+        IndexLoadError: the existing index is corrupt.
+    """
+    index_dir = Path(index_dir)
+    files = iter_files(paths or [])
+    embedder = embedder or Embedder()
+    if index_exists(index_dir):
+        index = PassageIndex.load(index_dir)
+        if index.embedding_model != embedder.name:
+            raise ValueError(
+                f"{index_dir} was built with embedding model {index.embedding_model!r}; "
+                f"refusing to add vectors from {embedder.name!r} (use another --index folder)")
+    else:
+        index = PassageIndex(embedder.name, embedder.dim, index_type)
+    report = IndexReport()
+    gone = [s for s in index.documents if not Path(s).exists()]
+    for r in remove or []:
+        root = _source_key(Path(r))
+        gone += [s for s in index.documents if s == root or s.startswith(root.rstrip("/") + "/")]
+    gone = sorted(set(gone))
+    index.remove_documents(gone)
+    report.removed = gone
+    splitter = splitter or Splitter(embedder.model.tokenizer)
+    for f in _progress(files, progress):
+        key = _source_key(f)
+        try:
+            doc = load_file(f)
+        except LoadError as e:
+            report.skipped.append(Skipped(str(f), str(e)))
+            continue
+        entry = index.documents.get(key)
+        if entry and entry.sha256 == doc.sha256:
+            report.unchanged.append(key)
+            continue
+        doc.source = key
+        passages = splitter.split(doc)
+        index.add_document(key, doc.sha256, passages, embedder.encode([p.text for p in passages]))
+        (report.updated if entry else report.added).append(key)
+    report.passages = len(index)
+    if report.added or report.updated or report.removed or not index_exists(index_dir):
+        index.save(index_dir)
+    return report
+
+
+def _progress(items: list, enabled: bool):
+    if not enabled:
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, desc="indexing", unit="file")
+
+
+@dataclass
+class Answer:
+    """An answer span and where it comes from.
+
+    ``start``/``end`` are character offsets into the source document's text
+    (end exclusive); ``score`` is the reader's probability in [0, 1]; ``page``
+    is the PDF page (1-based) or None; ``passage`` is the passage's text and
+    ``passage_start`` its offset in the document.
+    """
+
+    text: str
+    score: float
+    source: str
+    page: int | None
+    start: int
+    end: int
+    passage: str
+    passage_start: int
+
+
+@dataclass
+class Result:
+    """The answers to one question (empty when it abstains) and the retrieved passages."""
+
+    question: str
+    answers: list[Answer]
+    passages: list[RetrievedPassage]
+    notice: str | None = None
+
+    @property
+    def abstained(self) -> bool:
+        """True when the documents hold no answer the reader trusts."""
+        return not self.answers
+
+
+def check_question(question: str) -> tuple[str, str | None]:
+    """Validate a question; returns (question to ask, notice or None).
+
+    Raises:
+        QuestionError: the question is empty or blank.
+    """
+    if not isinstance(question, str) or not question.strip():
+        raise QuestionError("the question is empty")
+    question = " ".join(question.split())
+    if len(question) > MAX_QUESTION_CHARS:
+        return (question[:MAX_QUESTION_CHARS],
+                f"question truncated to its first {MAX_QUESTION_CHARS} characters")
+    return question, None
+
+
+class QA:
+    """Question answering over an index: retriever + reader.
+
+    Example::
+
+        from qa import QA
+        qa = QA("index")
+        print(qa.ask("How many boat strikes since August?").answers[0].text)
+
+    Args:
+        index_dir: the index folder.
+        reader: a :class:`Reader`, or a model id/folder for one (default: packaged).
+        embedder: an :class:`Embedder`, or a model id/folder for one (default: packaged);
+            it must be the model the index was built with.
+        retrieval: "hybrid", "dense" or "bm25".
+
+    Raises:
+        IndexLoadError: no index in ``index_dir``, or a corrupt one.
+        ValueError: the embedding model differs from the index's.
+    """
+
+    def __init__(self, index_dir: str | Path = DEFAULT_INDEX, reader: Reader | str | None = None,
+                 embedder: Embedder | str | None = None, retrieval: str = "hybrid"):
+        self.index_dir = Path(index_dir)
+        index = PassageIndex.load(self.index_dir)
+        if not isinstance(embedder, Embedder):
+            embedder = Embedder(embedder or (index.embedding_model if index.embedding_model
+                                             != Embedder.PACKAGED else None))
+        self.embedder = embedder
+        self.retriever = Retriever(index, embedder, retrieval)
+        self.reader = reader if isinstance(reader, Reader) else Reader(reader)
+
+    def reload(self) -> None:
+        """Re-read the index from disk (after documents were added or removed)."""
+        self.retriever = Retriever(PassageIndex.load(self.index_dir), self.embedder,
+                                   self.retriever.mode)
+
+    def ask(self, question: str, top_k: int = 5, max_answers: int = 3) -> Result:
+        """Answer ``question`` from the ``top_k`` retrieved passages.
+
+        Returns a :class:`Result` with up to ``max_answers`` answers, best
+        first, distinct in text; none when no span reaches the reader's
+        threshold (the retrieved passages are returned all the same).
+
+        Raises:
+            QuestionError: the question is empty.
+        """
+        question, notice = check_question(question)
+        retrieved = self.retriever.retrieve(question, top_k)
+        spans = self.reader.read(question, [r.passage.text for r in retrieved],
+                                 top_n=len(retrieved))
+        answers: list[Answer] = []
+        seen: set[str] = set()
+        for s in spans:
+            key = s.text.strip().lower()
+            if key in seen:
+                continue
+            seen.add(key)
+            p = retrieved[s.passage].passage
+            answers.append(Answer(s.text, s.score, p.source, p.page, p.start + s.start,
+                                  p.start + s.end, p.text, p.start))
+        return Result(question, answers[:max_answers], retrieved, notice)

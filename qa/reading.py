@@ -1,0 +1,214 @@
+"""The reader: an extractive QA model that picks answer spans out of passages.
+
+Each (question, passage) pair is tokenized into windows of at most
+``max_length`` tokens overlapping by ``stride``. For every window the model
+gives start and end logits; a softmax over the passage tokens plus [CLS]
+turns them into probabilities, so a span's score ``P(start) * P(end)`` and the
+null score ``P(start=CLS) * P(end=CLS)`` lie in [0, 1] and compare across
+passages (the no-answer formulation of SQuAD 2.0 readers, Devlin et al.,
+2019). The best span is searched over start/end pairs with
+``start <= end < start + max_answer_tokens``, inside the passage only.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+CONFIG_FILE = "qa_reader.json"
+
+
+def packaged_reader_dir() -> Path:
+    """Folder of the reader shipped inside the package."""
+    return Path(__file__).parent / "models" / "reader"
+
+
+@dataclass
+class Span:
+    """An answer span in one passage.
+
+    ``start``/``end`` are character offsets into that passage's text (end
+    exclusive); ``score`` and ``null_score`` are probabilities in [0, 1];
+    ``passage`` is the position of the passage in the reader's input.
+    """
+
+    text: str
+    score: float
+    passage: int
+    start: int
+    end: int
+    null_score: float
+
+
+def best_spans(
+    start_probs: np.ndarray,
+    end_probs: np.ndarray,
+    context_mask: np.ndarray,
+    max_answer_tokens: int = 30,
+    top_n: int = 20,
+) -> list[tuple[int, int, float]]:
+    """Best (start, end, probability) token spans of one window, best first.
+
+    Args:
+        start_probs, end_probs: shape (seq_len,), probabilities per token.
+        context_mask: shape (seq_len,), True where a token belongs to the passage.
+        max_answer_tokens: longest span in tokens.
+        top_n: how many start and end candidates to pair.
+
+    Spans that end before they start, run longer than ``max_answer_tokens``
+    or touch a token outside the passage (question, special, padding) are
+    never returned.
+    """
+    s_probs = np.where(context_mask, start_probs, -1.0)
+    e_probs = np.where(context_mask, end_probs, -1.0)
+    starts = np.argsort(-s_probs)[:top_n]
+    ends = np.argsort(-e_probs)[:top_n]
+    out = []
+    for s in starts:
+        if not context_mask[s]:
+            continue
+        for e in ends:
+            if context_mask[e] and s <= e < s + max_answer_tokens:
+                out.append((int(s), int(e), float(start_probs[s] * end_probs[e])))
+    out.sort(key=lambda t: -t[2])
+    return out
+
+
+class Reader:
+    """An extractive QA model (any transformers ``AutoModelForQuestionAnswering``).
+
+    Args:
+        model: a Hugging Face model id or folder; by default the reader shipped
+            in ``qa/models/reader``.
+        max_length: tokens per window (question + passage + specials).
+        stride: tokens shared by consecutive windows of a long passage.
+        max_answer_tokens: longest answer in tokens.
+        max_question_tokens: longer questions are cut to this many tokens.
+        batch_size: windows per forward pass.
+        bf16: run under bfloat16 autocast on CPU (about twice as fast with AMX).
+        threshold: answers scoring below it are dropped (no-answer); by default
+            the calibrated value in the model folder's ``qa_reader.json``, else 0.
+
+    Raises:
+        FileNotFoundError: the packaged reader is missing.
+        OSError: the model cannot be loaded.
+    """
+
+    def __init__(self, model: str | None = None, max_length: int = 384, stride: int = 128,
+                 max_answer_tokens: int = 30, max_question_tokens: int = 64,
+                 batch_size: int = 32, bf16: bool = True, threshold: float | None = None):
+        from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+        path = model or str(packaged_reader_dir())
+        if model is None and not (packaged_reader_dir() / "config.json").exists():
+            raise FileNotFoundError(f"the packaged reader is missing from {path}")
+        self.name = model or "packaged"
+        self.tokenizer = AutoTokenizer.from_pretrained(path)
+        self.model = AutoModelForQuestionAnswering.from_pretrained(path, dtype=torch.float32)
+        self.model.eval()
+        self.max_length, self.stride = max_length, stride
+        self.max_answer_tokens, self.max_question_tokens = max_answer_tokens, max_question_tokens
+        self.batch_size, self.bf16 = batch_size, bf16
+        config = Path(path) / CONFIG_FILE
+        calibrated = json.loads(config.read_text()).get("null_threshold", 0.0) if config.exists() else 0.0
+        self.threshold = calibrated if threshold is None else threshold
+
+    def _cut_question(self, question: str) -> str:
+        enc = self.tokenizer(question, add_special_tokens=False, return_offsets_mapping=True)
+        offsets = enc["offset_mapping"]
+        if len(offsets) <= self.max_question_tokens:
+            return question
+        return question[: offsets[self.max_question_tokens - 1][1]]
+
+    def _forward(self, enc, rows: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        n = max(len(enc["input_ids"][r]) for r in rows)
+        batch = {}
+        for key in ("input_ids", "token_type_ids", "attention_mask"):
+            if key not in enc:
+                continue
+            pad = self.tokenizer.pad_token_id or 0 if key == "input_ids" else 0
+            t = torch.full((len(rows), n), pad, dtype=torch.long)
+            for i, r in enumerate(rows):
+                t[i, : len(enc[key][r])] = torch.tensor(enc[key][r])
+            batch[key] = t
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+            out = self.model(**batch)
+        return out.start_logits.float().numpy(), out.end_logits.float().numpy()
+
+    def read_pairs(self, pairs: list[tuple[str, str]], top_n: int = 1) -> list[list[Span]]:
+        """Answer each (question, passage) pair on its own.
+
+        Returns, per pair, up to ``top_n`` spans (best first, overlapping spans
+        removed), with ``passage`` = the pair's position. Spans below the
+        threshold are kept here; :meth:`read` applies it.
+        """
+        if not pairs:
+            return []
+        questions = [self._cut_question(q) for q, _ in pairs]
+        enc = self.tokenizer(
+            questions, [c for _, c in pairs], truncation="only_second",
+            max_length=self.max_length, stride=self.stride,
+            return_overflowing_tokens=True, return_offsets_mapping=True,
+        )
+        owner = enc["overflow_to_sample_mapping"]
+        order = sorted(range(len(owner)), key=lambda r: len(enc["input_ids"][r]))
+        found: list[list[Span]] = [[] for _ in pairs]
+        null = [1.0] * len(pairs)
+        for lo in range(0, len(order), self.batch_size):
+            rows = order[lo : lo + self.batch_size]
+            start_logits, end_logits = self._forward(enc, rows)
+            for i, r in enumerate(rows):
+                k = owner[r]
+                spans, null_p = self._window_spans(enc, r, start_logits[i], end_logits[i], top_n)
+                null[k] = min(null[k], null_p)
+                found[k].extend(
+                    Span(pairs[k][1][s:e], p, k, s, e, null_p) for s, e, p in spans
+                )
+        return [_dedupe(spans, null[k])[:top_n] for k, spans in enumerate(found)]
+
+    def _window_spans(self, enc, row: int, start_logits: np.ndarray, end_logits: np.ndarray,
+                      top_n: int) -> tuple[list[tuple[int, int, float]], float]:
+        seq_ids = enc.sequence_ids(row)
+        n = len(seq_ids)
+        mask = np.array([s == 1 for s in seq_ids])
+        allowed = mask.copy()
+        allowed[0] = True
+        s_p = _masked_softmax(start_logits[:n], allowed)
+        e_p = _masked_softmax(end_logits[:n], allowed)
+        offsets = enc["offset_mapping"][row]
+        spans = [
+            (offsets[s][0], offsets[e][1], p)
+            for s, e, p in best_spans(s_p, e_p, mask, self.max_answer_tokens)[: max(top_n, 5)]
+        ]
+        return spans, float(s_p[0] * e_p[0])
+
+    def read(self, question: str, passages: list[str], top_n: int = 5) -> list[Span]:
+        """The best spans for one question over several passages, best first.
+
+        All passages are read in one batch; at most one span per passage is
+        kept, and only spans scoring at least the threshold.
+        """
+        per_passage = self.read_pairs([(question, p) for p in passages], top_n=1)
+        spans = [s for group in per_passage for s in group if s.score >= self.threshold]
+        spans.sort(key=lambda s: -s.score)
+        return spans[:top_n]
+
+
+def _masked_softmax(logits: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    x = np.where(allowed, logits.astype(np.float64), -np.inf)
+    x = np.exp(x - x.max())
+    return x / x.sum()
+
+
+def _dedupe(spans: list[Span], null_score: float) -> list[Span]:
+    """Best first; a span overlapping a better one (e.g. from another window) is dropped."""
+    kept: list[Span] = []
+    for s in sorted(spans, key=lambda s: -s.score):
+        if all(s.end <= k.start or s.start >= k.end for k in kept):
+            s.null_score = null_score
+            kept.append(s)
+    return kept

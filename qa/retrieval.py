@@ -1,0 +1,109 @@
+"""Retrieval: the passages most likely to answer a question.
+
+Dense retrieval (FAISS inner product of unit embeddings) and sparse BM25
+(Robertson & Zaragoza, 2009; the ``rank_bm25`` implementation) are fused by
+reciprocal rank fusion (Cormack, Clarke & Büttcher, 2009):
+``score(p) = sum over rankings r of 1 / (k + rank_r(p))`` with k = 60.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from qa.embedding import Embedder
+from qa.index import PassageIndex
+from qa.splitting import Passage
+
+MODES = ("hybrid", "dense", "bm25")
+RRF_K = 60
+_WORD = re.compile(r"\w+")
+
+
+def bm25_tokens(text: str) -> list[str]:
+    """Lower-cased word tokens, as BM25 sees them."""
+    return _WORD.findall(text.lower())
+
+
+@dataclass
+class RetrievedPassage:
+    """A retrieved passage and its scores.
+
+    ``score`` ranks the results (the RRF score in hybrid mode, else the
+    mode's own score); ``dense`` is the cosine similarity in [-1, 1] and
+    ``bm25`` the BM25 score (>= 0), each None when that retriever did not
+    return the passage.
+    """
+
+    passage: Passage
+    score: float
+    dense: float | None = None
+    bm25: float | None = None
+
+
+class Retriever:
+    """Finds the top-k passages of an index for a question.
+
+    Args:
+        index: the passage index.
+        embedder: embeds questions; its ``name`` must match the index's model.
+        mode: "hybrid" (dense + BM25, fused; default), "dense" or "bm25".
+        candidates: how many passages each retriever proposes before fusion.
+
+    Raises:
+        ValueError: unknown mode, or an embedder other than the index's.
+    """
+
+    def __init__(self, index: PassageIndex, embedder: Embedder, mode: str = "hybrid",
+                 candidates: int = 50):
+        if mode not in MODES:
+            raise ValueError(f"retrieval mode must be one of {MODES}, not {mode!r}")
+        if embedder.name != index.embedding_model:
+            raise ValueError(
+                f"index was built with embedding model {index.embedding_model!r}, "
+                f"not {embedder.name!r}")
+        self.index, self.embedder, self.mode, self.candidates = index, embedder, mode, candidates
+        self._bm25 = None
+
+    def _bm25_search(self, question: str, k: int) -> list[tuple[int, float]]:
+        if self._bm25 is None:
+            from rank_bm25 import BM25Okapi
+
+            self._bm25 = BM25Okapi([bm25_tokens(p.text) for p in self.index.passages])
+        tokens = bm25_tokens(question)
+        if not tokens:
+            return []
+        scores = self._bm25.get_scores(tokens)
+        order = scores.argsort()[::-1][:k]
+        return [(int(i), float(scores[i])) for i in order if scores[i] > 0]
+
+    def retrieve(self, question: str, top_k: int = 5) -> list[RetrievedPassage]:
+        """The ``top_k`` best passages for ``question``, best first."""
+        if not len(self.index) or top_k <= 0:
+            return []
+        n = max(top_k, self.candidates)
+        dense = bm25 = []
+        if self.mode in ("hybrid", "dense"):
+            dense = self.index.search(self.embedder.encode([question])[0], n)
+        if self.mode in ("hybrid", "bm25"):
+            bm25 = self._bm25_search(question, n)
+        dense_score, bm25_score = dict(dense), dict(bm25)
+        if self.mode == "dense":
+            fused = dense
+        elif self.mode == "bm25":
+            fused = bm25
+        else:
+            fused = sorted(rrf([dense, bm25]).items(), key=lambda kv: -kv[1])
+        return [
+            RetrievedPassage(self.index.passages[i], s, dense_score.get(i), bm25_score.get(i))
+            for i, s in fused[:top_k]
+        ]
+
+
+def rrf(rankings: list[list[tuple[int, float]]], k: int = RRF_K) -> dict[int, float]:
+    """Reciprocal rank fusion of ranked (id, score) lists; returns id -> fused score."""
+    fused: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, (i, _) in enumerate(ranking, start=1):
+            fused[i] = fused.get(i, 0.0) + 1.0 / (k + rank)
+    return fused

