@@ -81,10 +81,11 @@ def _docx_text(path: Path) -> str:
     import zipfile
 
     from docx import Document as DocxDocument
+    from docx.opc.exceptions import OpcError
 
     try:
         doc = DocxDocument(str(path))
-    except (zipfile.BadZipFile, KeyError, ValueError) as e:
+    except (zipfile.BadZipFile, OpcError, KeyError, ValueError) as e:
         raise LoadError(f"corrupt or unreadable DOCX ({e})") from e
     parts = [p.text for p in doc.paragraphs]
     for table in doc.tables:

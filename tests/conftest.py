@@ -1,0 +1,63 @@
+"""Shared fixtures: models are loaded once per test session; files are made in tmp dirs."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+SEED = ROOT / "seeds" / "maduro-us-talks-drug-trafficking.txt"
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from qa.embedding import Embedder
+
+    return Embedder()
+
+
+@pytest.fixture(scope="session")
+def tokenizer(embedder):
+    return embedder.model.tokenizer
+
+
+@pytest.fixture(scope="session")
+def reader():
+    from qa.reading import Reader
+
+    return Reader()
+
+
+@pytest.fixture(scope="session")
+def seed_questions() -> list[dict]:
+    with open(DATA / "seed_questions.jsonl") as f:
+        return [json.loads(line) for line in f]
+
+
+@pytest.fixture
+def seed_dir(tmp_path) -> Path:
+    d = tmp_path / "docs"
+    d.mkdir()
+    shutil.copy(SEED, d / SEED.name)
+    return d
+
+
+@pytest.fixture(scope="session")
+def seed_index(tmp_path_factory, embedder) -> Path:
+    """An index over the seed article, built once."""
+    from qa.pipeline import build_index
+
+    base = tmp_path_factory.mktemp("seedindex")
+    docs = base / "docs"
+    docs.mkdir()
+    shutil.copy(SEED, docs / SEED.name)
+    build_index(base / "index", [docs], embedder=embedder)
+    return base / "index"

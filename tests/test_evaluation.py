@@ -1,0 +1,53 @@
+import json
+
+import pytest
+
+from qa.evaluation import (EvalFileError, exact_match, f1_score, load_eval_file,
+                           normalize_answer, score)
+
+
+def test_normalization():
+    assert normalize_answer("The  Chevron, Corp.!") == "chevron corp"
+
+
+def test_em_f1_hand_computed():
+    assert exact_match("the Chevron", ["Chevron"]) == 1.0
+    # pred tokens: [chevron, corp, oil]; gold [chevron, corp]: p=2/3, r=1, f1=0.8
+    assert f1_score("Chevron Corp. oil", ["Chevron Corp."]) == pytest.approx(0.8)
+    assert f1_score("Ramonet", ["Nicolas Maduro", "Ignacio Ramonet"]) == pytest.approx(2 / 3)
+    assert f1_score("", ["x"]) == 0.0
+    assert exact_match("", []) == 1.0 and f1_score("no", []) == 0.0
+
+
+def test_aggregate_with_unanswerable():
+    from qa.evaluation import EvalItem
+
+    items = [EvalItem("a", "q", ["35"]), EvalItem("b", "q", ["Chevron Corp."]),
+             EvalItem("c", "q", [])]
+    m = score(items, {"a": "35", "b": "Chevron", "c": ""})
+    assert m["count"] == 3
+    assert m["em"] == pytest.approx(100 * 2 / 3, abs=0.01)
+    assert m["f1"] == pytest.approx(100 * (1 + 2 / 3 + 1) / 3, abs=0.01)
+    assert m["no_answer_accuracy"] == 100.0
+    assert m["has_answer_f1"] == pytest.approx(100 * (1 + 2 / 3) / 2, abs=0.01)
+
+
+def test_file_formats(tmp_path):
+    squad = {"version": "2.0", "data": [{"title": "T", "paragraphs": [{"context": "Ctx 35.", "qas": [
+        {"id": "1", "question": "How many?", "answers": [{"text": "35", "answer_start": 4}]},
+        {"id": "2", "question": "Who?", "answers": [], "is_impossible": True}]}]}]}
+    (tmp_path / "s.json").write_text(json.dumps(squad))
+    items = load_eval_file(tmp_path / "s.json")
+    assert [(i.id, i.answers, i.context) for i in items] == [("1", ["35"], "Ctx 35."), ("2", [], "Ctx 35.")]
+    (tmp_path / "q.jsonl").write_text('{"id": "x", "question": "Q?", "answers": ["a", "b"]}\n')
+    assert load_eval_file(tmp_path / "q.jsonl")[0].answers == ["a", "b"]
+    (tmp_path / "q.csv").write_text('id,question,answers\nr1,Who?,"[""Ann"", ""Bo""]"\nr2,Why?,Because\n')
+    assert [i.answers for i in load_eval_file(tmp_path / "q.csv")] == [["Ann", "Bo"], ["Because"]]
+
+
+@pytest.mark.parametrize("content", ["{not json", "", '{"foo": 1}'])
+def test_unreadable_eval_file(tmp_path, content):
+    f = tmp_path / "bad.json"
+    f.write_text(content)
+    with pytest.raises(EvalFileError):
+        load_eval_file(f)

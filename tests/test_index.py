@@ -1,0 +1,111 @@
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from qa.index import IndexLoadError, PassageIndex
+from qa.pipeline import build_index
+
+from conftest import SEED  # noqa: E402
+
+
+def _docs(tmp_path):
+    d = tmp_path / "docs"
+    d.mkdir()
+    shutil.copy(SEED, d / "seed.txt")
+    (d / "river.txt").write_text("The Lune river is 86 kilometres long. It flows into Morecambe Bay.")
+    return d
+
+
+def test_build_persist_and_search(tmp_path, embedder):
+    docs = _docs(tmp_path)
+    report = build_index(tmp_path / "ix", [docs], embedder=embedder)
+    assert len(report.added) == 2 and report.passages >= 4
+    index = PassageIndex.load(tmp_path / "ix")
+    manifest = json.loads((tmp_path / "ix" / (tmp_path / "ix" / "CURRENT").read_text()
+                           / "manifest.json").read_text())
+    assert manifest["dim"] == 384 and manifest["format_version"] == 1
+    assert manifest["embedding_model"] == embedder.name
+    q = embedder.encode(["How long is the Lune river?"])[0]
+    best, score = index.search(q, 1)[0]
+    assert "Lune" in index.passages[best].text and 0 < score <= 1.0001
+    assert np.allclose(np.linalg.norm(index.vectors, axis=1), 1, atol=1e-3)
+
+
+def test_incremental_add_change_remove(tmp_path, embedder):
+    docs = _docs(tmp_path)
+    ix = tmp_path / "ix"
+    build_index(ix, [docs], embedder=embedder)
+    again = build_index(ix, [docs], embedder=embedder)
+    assert len(again.unchanged) == 2 and not again.added and not again.updated
+
+    (docs / "river.txt").write_text("The Lune river is 105 kilometres long now.")
+    (docs / "new.md").write_text("A new note about owls.")
+    r = build_index(ix, [docs], embedder=embedder)
+    assert [p.split("/")[-1] for p in r.updated] == ["river.txt"]
+    assert [p.split("/")[-1] for p in r.added] == ["new.md"]
+    texts = " ".join(p.text for p in PassageIndex.load(ix).passages)
+    assert "105 kilometres" in texts and "86 kilometres" not in texts
+
+    (docs / "new.md").unlink()
+    r = build_index(ix, [docs], embedder=embedder)
+    assert [p.split("/")[-1] for p in r.removed] == ["new.md"]
+
+    r = build_index(ix, [], remove=[docs / "river.txt"], embedder=embedder)
+    index = PassageIndex.load(ix)
+    assert [s.split("/")[-1] for s in index.documents] == ["seed.txt"]
+    assert len(index.passages) == len(index.vectors) == index.documents[next(iter(index.documents))].passages
+
+
+def test_interrupted_write_leaves_old_index(tmp_path, embedder, monkeypatch):
+    docs = _docs(tmp_path)
+    ix = tmp_path / "ix"
+    build_index(ix, [docs], embedder=embedder)
+    before = len(PassageIndex.load(ix))
+    (docs / "more.txt").write_text("Extra words about lighthouses.")
+
+    def crash(*a, **k):
+        raise KeyboardInterrupt("killed mid-write")
+
+    monkeypatch.setattr(np, "save", crash)
+    with pytest.raises(KeyboardInterrupt):
+        build_index(ix, [docs], embedder=embedder)
+    monkeypatch.undo()
+    index = PassageIndex.load(ix)
+    assert len(index) == before
+    assert not any("more.txt" in s for s in index.documents)
+    # and the next run completes the update
+    build_index(ix, [docs], embedder=embedder)
+    assert any("more.txt" in s for s in PassageIndex.load(ix).documents)
+
+
+def test_missing_and_corrupt_index(tmp_path, embedder):
+    with pytest.raises(IndexLoadError, match="no index"):
+        PassageIndex.load(tmp_path / "none")
+    ix = tmp_path / "ix"
+    build_index(ix, [_docs(tmp_path)], embedder=embedder)
+    version = (ix / "CURRENT").read_text()
+    (ix / version / "vectors.npy").write_bytes(b"garbage")
+    with pytest.raises(IndexLoadError, match="corrupt"):
+        PassageIndex.load(ix)
+
+
+def test_refuses_other_embedding_model(tmp_path, embedder):
+    ix = tmp_path / "ix"
+    build_index(ix, [_docs(tmp_path)], embedder=embedder)
+
+    class Other:
+        name, dim, model = "someone/else", 384, embedder.model
+
+    with pytest.raises(ValueError, match="refusing"):
+        build_index(ix, [tmp_path / "docs"], embedder=Other())
+
+
+def test_hnsw_index_finds_the_same_best(tmp_path, embedder):
+    docs = _docs(tmp_path)
+    build_index(tmp_path / "hnsw", [docs], embedder=embedder, index_type="hnsw")
+    index = PassageIndex.load(tmp_path / "hnsw")
+    assert index.index_type == "hnsw"
+    q = embedder.encode(["Where does the Lune flow?"])[0]
+    assert "Lune" in index.passages[index.search(q, 1)[0][0]].text

@@ -1,0 +1,81 @@
+import pytest
+
+from qa.loading import LoadError, load_documents, load_file
+
+
+def test_txt_and_markdown(tmp_path):
+    (tmp_path / "a.txt").write_text("Plain text here.\n", encoding="utf-8")
+    (tmp_path / "b.md").write_text("# Title\n\nSome *markdown*.", encoding="utf-8")
+    assert load_file(tmp_path / "a.txt").text == "Plain text here."
+    assert "Some *markdown*." in load_file(tmp_path / "b.md").text
+
+
+def test_latin1_text_is_decoded(tmp_path):
+    f = tmp_path / "latin.txt"
+    f.write_bytes("Le café de la Société générale était fermé à Noël.".encode("latin-1"))
+    assert "café" in load_file(f).text and "Société" in load_file(f).text
+
+
+def test_html_through_parser_drops_scripts(tmp_path):
+    f = tmp_path / "page.html"
+    f.write_text("<html><head><style>p{}</style><script>var x=1;</script></head>"
+                 "<body><h1>Report</h1><p>The bridge is 42 m long &amp; old.</p></body></html>")
+    text = load_file(f).text
+    assert "The bridge is 42 m long & old." in text
+    assert "var x" not in text and "p{}" not in text
+
+
+def test_pdf_keeps_pages(tmp_path):
+    from reportlab.pdfgen import canvas
+
+    f = tmp_path / "two.pdf"
+    c = canvas.Canvas(str(f))
+    c.drawString(72, 720, "The first page talks about apples.")
+    c.showPage()
+    c.drawString(72, 720, "The second page says the river is 300 km long.")
+    c.showPage()
+    c.save()
+    doc = load_file(f)
+    assert [p for p, _, _ in doc.pages] == [1, 2]
+    page, s, e = doc.pages[1]
+    assert "300 km" in doc.text[s:e]
+
+
+def test_docx(tmp_path):
+    import docx
+
+    f = tmp_path / "memo.docx"
+    d = docx.Document()
+    d.add_paragraph("The meeting is on Tuesday in room 12.")
+    d.save(str(f))
+    assert "room 12" in load_file(f).text
+
+
+@pytest.mark.parametrize("name,data,reason", [
+    ("broken.pdf", b"%PDF-1.4\n garbage garbage", "PDF"),
+    ("fake.pdf", b"not a pdf at all", "PDF"),
+    ("broken.docx", b"PK\x03\x04 nonsense", "DOCX"),
+    ("noise.txt", bytes(range(256)) * 10, "binary"),
+    ("empty.txt", b"   \n", "no text"),
+    ("image.png", b"\x89PNG....", "unsupported"),
+])
+def test_bad_files_raise_with_reason(tmp_path, name, data, reason):
+    f = tmp_path / name
+    f.write_bytes(data)
+    with pytest.raises(LoadError, match=reason):
+        load_file(f)
+
+
+def test_folder_loads_good_and_reports_bad(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "good.txt").write_text("Good text.")
+    (tmp_path / "bad.pdf").write_bytes(b"%PDF-1.4 broken")
+    (tmp_path / ".hidden.txt").write_text("Hidden.")
+    docs, skipped = load_documents([tmp_path])
+    assert [d.text for d in docs] == ["Good text."]
+    assert len(skipped) == 1 and skipped[0].source.endswith("bad.pdf") and skipped[0].reason
+
+
+def test_missing_path(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        load_documents([tmp_path / "nope"])

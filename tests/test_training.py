@@ -1,0 +1,116 @@
+import json
+
+import numpy as np
+import torch
+
+from qa.reading import best_spans
+from qa.squad import SquadExample
+from qa.training import (collate, encode_examples, length_grouped_batches, main,
+                         make_negatives, span_to_tokens)
+
+
+def _decode(tokenizer, feature):
+    return tokenizer.decode(feature.input_ids[feature.start: feature.end + 1])
+
+
+def test_answer_span_maps_to_tokens(tokenizer):
+    ctx = "The Trump administration has conducted 35 known boat strikes since August."
+    ex = SquadExample("1", "How many boat strikes?", ctx, ["35 known boat strikes"], [ctx.index("35")])
+    (f,) = encode_examples(tokenizer, [ex], max_length=64, stride=16)
+    assert _decode(tokenizer, f) == "35 known boat strikes"
+
+
+def test_answer_across_stride_and_window_edges(tokenizer):
+    words = [f"w{i}" for i in range(300)]
+    ctx = " ".join(words)
+    answer = "w150 w151 w152"
+    ex = SquadExample("1", "Which words?", ctx, [answer], [ctx.index(answer)])
+    feats = encode_examples(tokenizer, [ex], max_length=128, stride=48)
+    assert len(feats) > 2
+    found = [f for f in feats if f.start]
+    # the answer lies wholly inside some windows, and those decode to it exactly
+    assert found and all(_decode(tokenizer, f).replace(" ", "") == answer.replace(" ", "") for f in found)
+    # windows that cut the answer or miss it point at [CLS]
+    assert any(f.start == f.end == 0 for f in feats)
+
+
+def test_span_to_tokens_edges():
+    offsets = [(0, 0), (0, 3), (4, 8), (9, 12), (0, 0)]
+    seq = [None, 1, 1, 1, None]
+    assert span_to_tokens(offsets, seq, 0, 3) == (1, 1)      # first context token
+    assert span_to_tokens(offsets, seq, 9, 12) == (3, 3)     # last context token (window edge)
+    assert span_to_tokens(offsets, seq, 4, 12) == (2, 3)
+    assert span_to_tokens(offsets, seq, 9, 20) == (0, 0)     # cut off by truncation -> null
+    assert span_to_tokens(offsets, [None, 0, 0, 0, None], 0, 3) == (0, 0)
+
+
+def test_negatives_come_from_same_article_and_never_hold_the_answer():
+    exs = [SquadExample(f"q{i}", "Q?", f"para {i} holds ans{i}.", [f"ans{i}"], [12], "T", 0, i)
+           for i in range(4)]
+    exs.append(SquadExample("q4", "Q?", "para 4 holds ans0 too.", ["ans0"], [12], "T", 0, 4))
+    exs.append(SquadExample("z", "Q?", "other article", ["other"], [0], "U", 1, 0))
+    negs = make_negatives(exs, 1.0, seed=1)
+    assert negs == make_negatives(exs, 1.0, seed=1)
+    for n in negs:
+        orig = next(e for e in exs if e.id == n.id.removesuffix("-neg"))
+        assert n.article == orig.article and n.paragraph != orig.paragraph
+        assert not n.answers and orig.answers[0] not in n.context
+    assert not any(n.id == "z-neg" for n in negs)  # its article has no other paragraph
+
+
+def test_length_grouped_batches_cover_everything_once():
+    lengths = list(np.random.default_rng(0).integers(10, 300, 1000))
+    batches = length_grouped_batches(lengths, 16, seed=3, group=4)
+    flat = sorted(i for b in batches for i in b)
+    assert flat == list(range(1000))
+    assert batches == length_grouped_batches(lengths, 16, seed=3, group=4)
+    spread = np.mean([max(lengths[i] for i in b) - min(lengths[i] for i in b) for b in batches])
+    assert spread < 100  # sorted inside groups; unsorted batches spread ~250
+
+
+def test_collate_pads(tokenizer):
+    ex = [SquadExample("1", "Q?", "short one.", ["short"], [0]),
+          SquadExample("2", "Q?", "a somewhat longer context here.", [], [])]
+    batch = collate(encode_examples(tokenizer, ex), tokenizer.pad_token_id)
+    assert batch["input_ids"].shape == batch["attention_mask"].shape
+    assert batch["attention_mask"][0].sum() < batch["attention_mask"][1].sum()
+    assert batch["start_positions"].tolist()[1] == 0
+
+
+def test_best_spans_rules():
+    n = 8
+    mask = np.array([False, False, False, True, True, True, True, False])  # CLS, question x2, ctx x4, SEP
+    start = np.full(n, 0.01)
+    end = np.full(n, 0.01)
+    start[1], end[1] = 0.9, 0.9          # inside the question: never chosen
+    start[5], end[4] = 0.5, 0.5          # end before start: invalid
+    start[3], end[6] = 0.3, 0.3
+    spans = best_spans(start, end, mask, max_answer_tokens=30)
+    assert all(mask[s] and mask[e] and s <= e for s, e, _ in spans)
+    assert spans[0][:2] in [(3, 6), (5, 6), (3, 4)]
+    assert (5, 4) not in [(s, e) for s, e, _ in spans]
+    short = best_spans(start, end, mask, max_answer_tokens=2)
+    assert all(e - s < 2 for s, e, _ in short)
+
+
+def test_training_smoke_run(tmp_path):
+    data = {"data": [{"title": "T", "paragraphs": [
+        {"context": "Chevron exports crude. The strikes numbered 35.", "qas": [
+            {"id": "a", "question": "How many strikes?", "answers": [{"text": "35", "answer_start": 44}]}]},
+        {"context": "Ignacio Ramonet interviewed Maduro.", "qas": [
+            {"id": "b", "question": "Who interviewed Maduro?",
+             "answers": [{"text": "Ignacio Ramonet", "answer_start": 0}]}]}]}]}
+    train = tmp_path / "train.json"
+    train.write_text(json.dumps(data))
+    out = tmp_path / "model"
+    main([str(train), "--out", str(out), "--batch-size", "2", "--max-steps", "2",
+          "--checkpoint-every", "1", "--neg-ratio", "1.0"])
+    assert (out / "model.safetensors").exists() and (out / "checkpoint.pt").exists()
+    assert json.loads((out / "training_args.json").read_text())["steps"] == 2
+    from transformers import AutoModelForQuestionAnswering
+
+    model = AutoModelForQuestionAnswering.from_pretrained(out)
+    assert next(model.parameters()).dtype == torch.float16
+    # resuming a finished run does no more steps and keeps the files
+    main([str(train), "--out", str(out), "--batch-size", "2", "--max-steps", "2", "--resume"])
+    assert len((out / "train_log.jsonl").read_text().splitlines()) == 2
