@@ -35,8 +35,7 @@ class Embedder:
         path = default_embedding_model() if self.name == self.PACKAGED else self.name
         self.model = SentenceTransformer(path, device="cpu")
         self.batch_size = batch_size
-        get_dim = getattr(self.model, "get_embedding_dimension", None) or getattr(
-            self.model, "get_sentence_embedding_dimension")
+        get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dim = int(get_dim())
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:

@@ -146,8 +146,7 @@ class PassageIndex:
         faiss.write_index(self._faiss, str(tmp / "faiss.index"))
         np.save(tmp / "vectors.npy", self.vectors)
         with open(tmp / "passages.jsonl", "w", encoding="utf-8") as f:
-            for p in self.passages:
-                f.write(json.dumps(asdict(p), ensure_ascii=False) + "\n")
+            f.writelines(json.dumps(asdict(p), ensure_ascii=False) + "\n" for p in self.passages)
         (tmp / "manifest.json").write_text(json.dumps(self.manifest(), indent=1))
         _fsync_tree(tmp)
         os.replace(tmp, folder / name)

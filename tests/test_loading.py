@@ -37,7 +37,7 @@ def test_pdf_keeps_pages(tmp_path):
     c.save()
     doc = load_file(f)
     assert [p for p, _, _ in doc.pages] == [1, 2]
-    page, s, e = doc.pages[1]
+    _page, s, e = doc.pages[1]
     assert "300 km" in doc.text[s:e]
 
 

@@ -1,7 +1,9 @@
+import itertools
+
+from conftest import SEED
+
 from qa.loading import Document, load_file
 from qa.splitting import Splitter, sentence_spans
-
-from conftest import SEED  # noqa: E402
 
 
 def test_sentences_respect_abbreviations():
@@ -18,7 +20,7 @@ def test_offsets_round_trip_and_size(tokenizer):
         assert doc.text[p.start:p.end] == p.text
         assert len(tokenizer(p.text, add_special_tokens=False)["input_ids"]) <= 80 + 5
     # consecutive passages overlap or touch, and together they cover the whole text
-    for a, b in zip(passages, passages[1:]):
+    for a, b in itertools.pairwise(passages):
         assert b.start <= a.end + 2 and b.start > a.start
     assert passages[0].start == 0 and passages[-1].end == len(doc.text)
 

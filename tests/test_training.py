@@ -5,8 +5,7 @@ import torch
 
 from qa.reading import best_spans
 from qa.squad import SquadExample
-from qa.training import (collate, encode_examples, length_grouped_batches, main,
-                         make_negatives, span_to_tokens)
+from qa.training import collate, encode_examples, length_grouped_batches, main, make_negatives, span_to_tokens
 
 
 def _decode(tokenizer, feature):

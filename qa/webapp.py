@@ -1,0 +1,265 @@
+"""The chat page: Gradio handlers and layout over a :class:`qa.pipeline.QA`.
+
+Handlers are plain functions of a :class:`ChatService`, so they are tested
+without a browser; :func:`build_app` wires them into a ``gr.Blocks`` page.
+"""
+
+
+import html
+import re
+import shutil
+import threading
+from pathlib import Path
+
+from qa.index import PassageIndex, index_exists
+from qa.loading import SUPPORTED
+from qa.pipeline import DEFAULT_DOCS, QA, QuestionError, Result, build_index
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+UPLOAD_DIR = "uploads"
+EXAMPLES = [
+    "How many boat strikes since August?",
+    "Who interviewed Maduro?",
+    "Which oil company exports Venezuelan crude to the United States?",
+]
+NO_ANSWER = "The documents hold no answer to that question."
+
+
+def safe_filename(name: str) -> str:
+    """A file name reduced to letters, digits, '.', '_' and '-', without any folder part.
+
+    Raises:
+        ValueError: nothing usable is left of the name.
+    """
+    base = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name.replace("\\", "/")).name).strip("._")
+    stem, dot, ext = base.rpartition(".")
+    base = (stem[:100] + dot + ext[:10]) if dot else base[:110]
+    if not base or base.startswith("."):
+        raise ValueError(f"unusable file name {name!r}")
+    return base
+
+
+def _short(source: str) -> str:
+    return Path(source).name
+
+
+def _where(source: str, page: int | None) -> str:
+    return _short(source) + (f", page {page}" if page else "")
+
+
+def format_answer(result: Result) -> str:
+    """Markdown for the chat: the answer span in bold, its confidence and source."""
+    if result.abstained:
+        text = f"{NO_ANSWER} The closest passages are listed under *Sources*."
+    else:
+        best, *more = result.answers
+        text = (f"**{_md_escape(best.text)}**\n\n"
+                f"confidence {best.score:.0%} · {_md_escape(_where(best.source, best.page))}")
+        for a in more:
+            text += (f"\n\nalso: **{_md_escape(a.text)}** ({a.score:.0%}, "
+                     f"{_md_escape(_where(a.source, a.page))})")
+    if result.notice:
+        text = f"_Note: {result.notice}._\n\n" + text
+    return text
+
+
+def _md_escape(text: str) -> str:
+    return re.sub(r"([\\`*_{}\[\]<>()#+!|~])", r"\\\1", text)
+
+
+def highlight(passage_text: str, start: int, end: int) -> str:
+    """HTML of a passage with characters [start, end) inside ``<mark>``; all text escaped."""
+    start, end = max(0, start), min(len(passage_text), end)
+    if start >= end:
+        return html.escape(passage_text)
+    return (html.escape(passage_text[:start]) + "<mark>" + html.escape(passage_text[start:end])
+            + "</mark>" + html.escape(passage_text[end:]))
+
+
+def format_sources(result: Result) -> str:
+    """HTML list of the retrieved passages, answers highlighted where they lie."""
+    if not result.passages:
+        return "<p>No passages were retrieved: the index is empty.</p>"
+    items = []
+    for rank, r in enumerate(result.passages, start=1):
+        p = r.passage
+        inside = [a for a in result.answers if a.source == p.source and p.start <= a.start
+                  and a.end <= p.end]
+        body = (highlight(p.text, inside[0].start - p.start, inside[0].end - p.start)
+                if inside else html.escape(p.text))
+        items.append(
+            f"<li><div class='qa-src'><b>{html.escape(_where(p.source, p.page))}</b>"
+            f" · characters {p.start}–{p.end} · retrieval score {r.score:.4f}</div>"
+            f"<div class='qa-passage'>{body}</div></li>")
+    return "<ol class='qa-sources'>" + "".join(items) + "</ol>"
+
+
+class ChatService:
+    """The state behind the page: one QA pipeline per process, shared by all sessions.
+
+    Asking runs concurrently with uploads; changes to the index are
+    serialised by a lock and take effect for later questions once written.
+
+    Args:
+        index_dir: the index folder (uploads are stored in ``index_dir/uploads``).
+        qa: a ready pipeline; built from ``index_dir`` when None.
+    """
+
+    def __init__(self, index_dir: str | Path, qa: QA | None = None, reader: str | None = None):
+        self.index_dir = Path(index_dir)
+        self.status = ""
+        if not index_exists(self.index_dir):
+            if not Path(DEFAULT_DOCS).is_dir():
+                raise FileNotFoundError(f"no index in {self.index_dir} and no {DEFAULT_DOCS}/ to build it")
+            report = build_index(self.index_dir, [DEFAULT_DOCS])
+            self.status = f"Built a new index from {DEFAULT_DOCS}/ at start-up: {report.summary()}."
+        self.qa = qa or QA(self.index_dir, reader)
+        self._lock = threading.Lock()
+
+    def documents(self) -> list[str]:
+        """Source paths of the indexed documents, sorted."""
+        return sorted(self.qa.retriever.index.documents)
+
+    def status_line(self) -> str:
+        """Markdown: what the index holds."""
+        index = self.qa.retriever.index
+        line = f"Index `{self.index_dir}`: {len(index.documents)} documents, {len(index)} passages."
+        return f"{self.status} {line}".strip()
+
+    def ask(self, question: str, history: list | None, top_k: int = 5,
+            answers: int = 1) -> tuple[list, str, str]:
+        """Chat handler: returns (history with the new turn, sources HTML, cleared textbox)."""
+        history = list(history or [])
+        try:
+            result = self.qa.ask(question, top_k=int(top_k), max_answers=int(answers))
+        except QuestionError as e:
+            return history, f"<p>{html.escape(str(e).capitalize())}: type a question first.</p>", ""
+        except Exception as e:  # noqa: BLE001 - shown in the page, never as a traceback
+            history += [{"role": "user", "content": question},
+                        {"role": "assistant", "content": f"Sorry, something went wrong: {e}"}]
+            return history, "", ""
+        history += [{"role": "user", "content": result.question},
+                    {"role": "assistant", "content": format_answer(result)}]
+        return history, format_sources(result), ""
+
+    def _store(self, file_path: str) -> tuple[Path | None, str]:
+        src = Path(file_path)
+        name = safe_filename(src.name)
+        if Path(name).suffix.lower() not in SUPPORTED:
+            return None, f"skipped: unsupported type (use {', '.join(SUPPORTED)})"
+        if src.stat().st_size > MAX_UPLOAD_BYTES:
+            return None, f"skipped: larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB"
+        dest_dir = self.index_dir / UPLOAD_DIR
+        dest_dir.mkdir(parents=True, exist_ok=True)
+        dest = dest_dir / name
+        shutil.copyfile(src, dest)
+        return dest, ""
+
+    def upload(self, files: list | None, progress=None) -> tuple[str, list[str]]:
+        """Upload handler: store files under the index folder and index them.
+
+        Returns (Markdown lines 'name: indexed / skipped: why', document choices).
+        """
+        if not files:
+            return "Choose one or more files first.", self.documents()
+        lines, stored = [], []
+        for f in files:
+            path = f if isinstance(f, str) else getattr(f, "name", str(f))
+            try:
+                dest, why = self._store(path)
+            except (OSError, ValueError) as e:
+                dest, why = None, f"skipped: {e}"
+            if dest is None:
+                lines.append(f"- `{_short(path)}`: {why}")
+            else:
+                stored.append(dest)
+        if stored:
+            with self._lock:
+                report = build_index(self.index_dir, stored, embedder=self.qa.embedder)
+                self.qa.retriever = _retriever_for(self.qa, self.index_dir)
+            bad = {s.source: s.reason for s in report.skipped}
+            for d in stored:
+                if str(d) in bad:
+                    d.unlink(missing_ok=True)
+                    lines.append(f"- `{d.name}`: skipped: {bad[str(d)]}")
+                else:
+                    state = "unchanged (already indexed)" if str(d.resolve()) in report.unchanged else "indexed"
+                    lines.append(f"- `{d.name}`: {state}")
+        return "\n".join(lines), self.documents()
+
+    def remove(self, source: str | None) -> tuple[str, list[str]]:
+        """Remove one indexed document (and its stored upload); returns (message, choices)."""
+        if not source or source not in self.documents():
+            return "Pick an indexed document to remove.", self.documents()
+        with self._lock:
+            build_index(self.index_dir, [], remove=[source], embedder=self.qa.embedder)
+            uploads = (self.index_dir / UPLOAD_DIR).resolve()
+            if Path(source).parent == uploads:
+                Path(source).unlink(missing_ok=True)
+            self.qa.retriever = _retriever_for(self.qa, self.index_dir)
+        return f"Removed `{_short(source)}`.", self.documents()
+
+
+def _retriever_for(qa: QA, index_dir: Path):
+    from qa.retrieval import Retriever
+
+    return Retriever(PassageIndex.load(index_dir), qa.embedder, qa.retriever.mode)
+
+
+CSS = """
+.qa-sources li { margin-bottom: 0.8em; }
+.qa-src { font-size: 0.85em; opacity: 0.8; }
+.qa-passage mark { background: #ffe066; padding: 0 2px; border-radius: 2px; }
+"""
+
+
+def build_app(service: ChatService):
+    """The Gradio Blocks page over ``service``."""
+    import gradio as gr
+
+    with gr.Blocks(title="Document QA") as app:
+        gr.Markdown("# Ask your documents\nAnswers are exact words from your files, with their source.")
+        status = gr.Markdown(service.status_line())
+        with gr.Tab("Chat"):
+            chat = gr.Chatbot(label="Chat", height=420, examples=[{"text": q} for q in EXAMPLES],
+                              placeholder="Ask a question about the indexed documents.")
+            with gr.Row():
+                box = gr.Textbox(placeholder="Type a question and press Enter", show_label=False,
+                                 scale=8, max_length=2000, elem_id="question")
+                send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+            with gr.Accordion("Sources", open=False):
+                sources = gr.HTML(elem_id="sources")
+            with gr.Accordion("Settings", open=False):
+                top_k = gr.Slider(1, 20, value=5, step=1, label="Passages retrieved (top-k)")
+                n_answers = gr.Slider(1, 5, value=1, step=1, label="Answers shown")
+        with gr.Tab("Documents"):
+            upload = gr.File(label="Add documents", file_count="multiple",
+                             file_types=list(SUPPORTED), elem_id="upload")
+            add = gr.Button("Add to index", elem_id="add")
+            outcome = gr.Markdown(elem_id="upload-result")
+            docs = gr.Dropdown(choices=service.documents(), label="Indexed documents",
+                               interactive=True)
+            remove = gr.Button("Remove selected document")
+
+        def on_ask(q, h, k, n):
+            return service.ask(q, h, k, n)
+
+        def on_example(evt: gr.SelectData, h, k, n):
+            return service.ask(evt.value["text"], h, k, n)
+
+        def on_upload(files, progress=gr.Progress()):  # noqa: B008 - Gradio injects progress this way
+            progress(0, desc="Indexing…")
+            text, choices = service.upload(files)
+            return text, gr.update(choices=choices), service.status_line()
+
+        def on_remove(src):
+            text, choices = service.remove(src)
+            return text, gr.update(choices=choices, value=None), service.status_line()
+
+        outs = [chat, sources, box]
+        box.submit(on_ask, [box, chat, top_k, n_answers], outs)
+        send.click(on_ask, [box, chat, top_k, n_answers], outs)
+        chat.example_select(on_example, [chat, top_k, n_answers], outs)
+        add.click(on_upload, [upload], [outcome, docs, status], concurrency_limit=1)
+        remove.click(on_remove, [docs], [outcome, docs, status], concurrency_limit=1)
+    return app
