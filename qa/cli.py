@@ -196,6 +196,10 @@ def main(argv: list[str] | None = None) -> int:
         train_main(argv[1:])
         return 0
     args = _parser().parse_args(argv)
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
     from qa.evaluation import EvalFileError
     from qa.index import IndexLoadError
     from qa.pipeline import QuestionError

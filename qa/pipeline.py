@@ -221,13 +221,17 @@ class QA:
         spans = self.reader.read(question, [r.passage.text for r in retrieved],
                                  top_n=len(retrieved))
         answers: list[Answer] = []
-        seen: set[str] = set()
         for s in spans:
-            key = s.text.strip().lower()
-            if key in seen:
-                continue
-            seen.add(key)
             p = retrieved[s.passage].passage
-            answers.append(Answer(s.text, s.score, p.source, p.page, p.start + s.start,
-                                  p.start + s.end, p.text, p.start))
+            a = Answer(s.text, s.score, p.source, p.page, p.start + s.start, p.start + s.end,
+                       p.text, p.start)
+            if not any(_same_answer(a, k) for k in answers):
+                answers.append(a)
         return Result(question, answers[:max_answers], retrieved, notice)
+
+
+def _same_answer(a: Answer, b: Answer) -> bool:
+    """Same text, or overlapping characters of one document (overlapping passages)."""
+    if a.text.strip().lower() == b.text.strip().lower():
+        return True
+    return a.source == b.source and a.start < b.end and b.start < a.end

@@ -1,0 +1,96 @@
+import os
+import subprocess
+import sys
+
+import pytest
+
+from qa.cli import main
+
+
+def _err(capsys) -> str:
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return err
+
+
+def test_empty_question(capsys, tmp_path):
+    assert main(["ask", "  ", "--index", str(tmp_path / "ix")]) == 1
+    assert "question is empty" in _err(capsys)
+
+
+def test_missing_index(capsys, tmp_path):
+    assert main(["ask", "Anything?", "--index", str(tmp_path / "nothing")]) == 1
+    assert "no index" in _err(capsys)
+
+
+def test_corrupt_index(capsys, tmp_path):
+    ix = tmp_path / "ix"
+    (ix / "v000001").mkdir(parents=True)
+    (ix / "CURRENT").write_text("v000001")
+    (ix / "v000001" / "manifest.json").write_text("{broken")
+    assert main(["ask", "Anything?", "--index", str(ix)]) == 1
+    assert "corrupt" in _err(capsys)
+
+
+def test_unreadable_eval_file(capsys, tmp_path):
+    f = tmp_path / "q.json"
+    f.write_text("{nope")
+    assert main(["eval", str(f), "--mode", "reader"]) == 1
+    assert "not SQuAD JSON" in _err(capsys)
+    assert main(["eval", str(tmp_path / "missing.jsonl")]) == 1
+    assert "cannot read" in _err(capsys)
+
+
+def test_index_reports_skipped_files(capsys, tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "good.txt").write_text("Owls hunt at night.")
+    (docs / "bad.pdf").write_bytes(b"%PDF-1.7 truncated")
+    assert main(["index", str(docs), "--index", str(tmp_path / "ix")]) == 0
+    captured = capsys.readouterr()
+    assert "bad.pdf" in captured.err and "1 added" in captured.out and "1 skipped" in captured.out
+
+
+def test_index_missing_path(capsys, tmp_path):
+    assert main(["index", str(tmp_path / "nope"), "--index", str(tmp_path / "ix")]) == 1
+    assert "no such file" in _err(capsys)
+
+
+@pytest.mark.parametrize("args", [["eval", "x.json", "--mode", "magic"], ["frobnicate"]])
+def test_bad_arguments_exit_nonzero(args):
+    with pytest.raises(SystemExit) as e:
+        main(args)
+    assert e.value.code == 2
+
+
+def test_eval_reader_mode_report(tmp_path, seed_questions, capsys):
+    import json
+
+    from conftest import SEED
+
+    context = SEED.read_text(encoding="utf-8")
+    f = tmp_path / "q.jsonl"
+    f.write_text("\n".join(json.dumps(q | {"context": context}) for q in seed_questions))
+    out = tmp_path / "report.json"
+    assert main(["eval", str(f), "--mode", "reader", "--out", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["count"] == 3 and report["em"] == 100.0 and report["f1"] == 100.0
+    assert set(report["predictions"]) == {"seed-01", "seed-02", "seed-03"}
+    assert "latency_ms_p50" in report and "em: 100.0" in capsys.readouterr().out
+
+
+def test_console_script_builds_default_index_on_first_ask(tmp_path):
+    import shutil
+
+    from conftest import SEED
+
+    (tmp_path / "seeds").mkdir()
+    shutil.copy(SEED, tmp_path / "seeds" / SEED.name)
+    exe = os.path.join(os.path.dirname(sys.executable), "qa")
+    proc = subprocess.run([exe, "ask", "How many boat strikes since August?"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, HF_HUB_OFFLINE="1"))
+    assert proc.returncode == 0, proc.stderr
+    assert "building index/ from seeds/" in proc.stderr
+    assert proc.stdout.splitlines()[0] == "35"
+    assert "seeds/maduro-us-talks-drug-trafficking.txt" in proc.stdout

@@ -1,0 +1,62 @@
+import json
+
+import pytest
+
+from conftest import SEED
+from qa.evaluation import exact_match
+from qa.pipeline import QA, MAX_QUESTION_CHARS, QuestionError
+
+
+@pytest.fixture(scope="module")
+def qa(seed_index, reader, embedder):
+    return QA(seed_index, reader, embedder)
+
+
+def test_seed_questions_end_to_end(qa, seed_questions):
+    text = SEED.read_text(encoding="utf-8").strip()
+    for q in seed_questions:
+        result = qa.ask(q["question"])
+        assert not result.abstained, q
+        best = result.answers[0]
+        assert exact_match(best.text, q["answers"]), (q, best.text)
+        assert best.source.endswith(SEED.name) and best.page is None
+        assert text[best.start:best.end] == best.text          # offsets into the document
+        assert best.passage[best.start - best.passage_start:best.end - best.passage_start] == best.text
+        assert 0 <= best.score <= 1
+        assert len(result.passages) == 3 and result.passages[0].score >= result.passages[-1].score
+
+
+def test_answers_are_distinct_and_ranked(qa):
+    result = qa.ask("How many boat strikes since August?", top_k=3, max_answers=3)
+    scores = [a.score for a in result.answers]
+    assert scores == sorted(scores, reverse=True)
+    for i, a in enumerate(result.answers):
+        for b in result.answers[i + 1:]:
+            assert not (a.source == b.source and a.start < b.end and b.start < a.end)
+
+
+def test_abstains_but_returns_passages(qa, monkeypatch):
+    monkeypatch.setattr(qa.reader, "threshold", 1.01)
+    result = qa.ask("How many boat strikes since August?")
+    assert result.abstained and result.passages
+
+
+@pytest.mark.parametrize("question", ["", "   \n"])
+def test_empty_question(qa, question):
+    with pytest.raises(QuestionError):
+        qa.ask(question)
+
+
+def test_huge_question_is_truncated_with_notice(qa):
+    result = qa.ask("How many boat strikes since August? " + "blah " * 5000)
+    assert result.notice and len(result.question) == MAX_QUESTION_CHARS
+
+
+def test_cli_json_output(seed_index, capsys):
+    from qa.cli import main
+
+    assert main(["ask", "Who interviewed Maduro?", "--index", str(seed_index), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) >= {"question", "answers", "passages"}
+    assert set(out["answers"][0]) == {"text", "score", "source", "page", "start", "end", "passage"}
+    assert "Ramonet" in out["answers"][0]["text"]
