@@ -1,0 +1,24 @@
+from qa.reading import Reader
+
+
+def test_long_passage_is_read_in_windows(reader: Reader):
+    filler = " ".join(["The committee met again and discussed the weather at length."] * 60)
+    passage = filler + " The Trump administration has conducted 35 known boat strikes since August. " + filler
+    assert len(reader.tokenizer(passage)["input_ids"]) > 2 * reader.max_length
+    (span,) = reader.read_pairs([("How many boat strikes since August?", passage)])[0]
+    assert span.text == "35" and passage[span.start:span.end] == "35"
+    assert 0 < span.score <= 1 and 0 <= span.null_score <= 1
+
+
+def test_read_ranks_passages_and_applies_threshold(reader: Reader, monkeypatch):
+    passages = ["Owls hunt at night and sleep by day.",
+                "The Trump administration has conducted 35 known boat strikes since August."]
+    spans = reader.read("How many boat strikes since August?", passages)
+    assert spans[0].passage == 1 and spans[0].text == "35"
+    assert [s.score for s in spans] == sorted((s.score for s in spans), reverse=True)
+    monkeypatch.setattr(reader, "threshold", 1.01)
+    assert reader.read("How many boat strikes since August?", passages) == []
+
+
+def test_empty_input(reader: Reader):
+    assert reader.read_pairs([]) == [] and reader.read("q?", []) == []
