@@ -1,10 +1,10 @@
 import json
 
 import pytest
-
 from conftest import SEED
+
 from qa.evaluation import exact_match
-from qa.pipeline import QA, MAX_QUESTION_CHARS, QuestionError
+from qa.pipeline import MAX_QUESTION_CHARS, QA, QuestionError
 
 
 @pytest.fixture(scope="module")
