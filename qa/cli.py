@@ -78,6 +78,8 @@ def cmd_index(args) -> int:
                          index_type=args.index_type, progress=True)
     for s in report.skipped:
         print(f"skipped {display_path(s.source)}: {s.reason}", file=sys.stderr)
+    for r in report.not_indexed:
+        print(f"note: {r} is not in the index; nothing removed for it", file=sys.stderr)
     print(report.summary())
     return 0
 
@@ -123,18 +125,21 @@ def cmd_ask(args) -> int:
     from qa.pipeline import check_question
 
     check_question(args.question)
-    if args.top_k < 1:
-        raise CLIError("--top-k must be at least 1")
+    if args.top_k < 1 or args.answers < 1:
+        raise CLIError("--top-k and --answers must be at least 1")
     result = _open_qa(args).ask(args.question, top_k=args.top_k, max_answers=args.answers)
     if args.json:
         print(json.dumps(result_json(result), ensure_ascii=False, indent=2))
         return 0
     if result.notice:
         print(f"note: {result.notice}", file=sys.stderr)
+    if not result.passages:
+        print("The index holds no passages yet: add documents with 'qa index PATH'.")
+        return 0
     if result.abstained:
         print("The documents hold no answer to that question. Closest passages:")
         for r in result.passages[:3]:
-            print(f"  - {_where(r.passage.source, r.passage.page)}: {r.passage.text[:160]}…")
+            print(f"  - {_where(r.passage.source, r.passage.page)}: {' '.join(r.passage.text.split())[:160]}…")
         return 0
     for a in result.answers:
         local = a.start - a.passage_start

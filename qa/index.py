@@ -193,11 +193,19 @@ class PassageIndex:
 
 
 def _current_version(folder: Path) -> str | None:
+    """The live version's folder name; None when there is no index.
+
+    Raises:
+        IndexLoadError: ``CURRENT`` names a version that is not there.
+    """
     try:
         name = (folder / "CURRENT").read_text().strip()
     except OSError:
         return None
-    return name if name and (folder / name).is_dir() else None
+    if not name or not (folder / name).is_dir():
+        raise IndexLoadError(f"index in {folder} is corrupt or incomplete: CURRENT names "
+                             f"missing version {name!r}")
+    return name
 
 
 def _fsync_tree(folder: Path) -> None:
@@ -207,5 +215,5 @@ def _fsync_tree(folder: Path) -> None:
 
 
 def index_exists(folder: str | Path) -> bool:
-    """Whether ``folder`` holds a live index version."""
-    return _current_version(Path(folder)) is not None
+    """Whether ``folder`` holds an index (a ``CURRENT`` pointer; it may still prove corrupt)."""
+    return (Path(folder) / "CURRENT").is_file()

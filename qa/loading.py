@@ -50,10 +50,14 @@ def _decode(data: bytes) -> str:
         pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
+    matches = from_bytes(data)
+    best = matches.best()
     if best is None:
         raise LoadError("binary file (no text encoding fits)")
-    return str(best)
+    # short texts make the guess shaky: prefer the common Western encoding when it fits as well
+    western = [m for m in matches if m.encoding in ("cp1252", "latin_1", "iso8859_15")
+               and m.chaos <= best.chaos]
+    return str(western[0] if western else best)
 
 
 def _html_text(data: bytes) -> str:

@@ -28,13 +28,17 @@ class QuestionError(ValueError):
 
 @dataclass
 class IndexReport:
-    """What one ``build_index`` call did, by source path."""
+    """What one ``build_index`` call did, by source path.
+
+    ``not_indexed`` lists ``remove`` paths that matched no indexed document.
+    """
 
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    not_indexed: list[str] = field(default_factory=list)
     passages: int = 0
 
     def summary(self) -> str:
@@ -85,7 +89,10 @@ def build_index(
     gone = [s for s in index.documents if not Path(s).exists()]
     for r in remove or []:
         root = _source_key(Path(r))
-        gone += [s for s in index.documents if s == root or s.startswith(root.rstrip("/") + "/")]
+        matched = [s for s in index.documents if s == root or s.startswith(root.rstrip("/") + "/")]
+        if not matched:
+            report.not_indexed.append(str(r))
+        gone += matched
     gone = sorted(set(gone))
     index.remove_documents(gone)
     report.removed = gone
@@ -162,7 +169,8 @@ def check_question(question: str) -> tuple[str, str | None]:
     """
     if not isinstance(question, str) or not question.strip():
         raise QuestionError("the question is empty")
-    question = " ".join(question.split())
+    # undecodable bytes from a terminal arrive as lone surrogates: replace them
+    question = " ".join(question.encode("utf-8", "replace").decode("utf-8").split())
     if len(question) > MAX_QUESTION_CHARS:
         return (question[:MAX_QUESTION_CHARS],
                 f"question truncated to its first {MAX_QUESTION_CHARS} characters")

@@ -94,3 +94,23 @@ def test_console_script_builds_default_index_on_first_ask(tmp_path):
     assert "building index/ from seeds/" in proc.stderr
     assert proc.stdout.splitlines()[0] == "35"
     assert "seeds/maduro-us-talks-drug-trafficking.txt" in proc.stdout
+
+
+def test_current_pointing_nowhere_is_corrupt(capsys, tmp_path):
+    ix = tmp_path / "ix"
+    ix.mkdir()
+    (ix / "CURRENT").write_text("v000009")
+    assert main(["ask", "Anything?", "--index", str(ix)]) == 1
+    assert "corrupt" in _err(capsys)
+
+
+def test_zero_answers_rejected(capsys, tmp_path):
+    assert main(["ask", "Anything?", "--answers", "0", "--index", str(tmp_path)]) == 1
+    assert "at least 1" in _err(capsys)
+
+
+def test_undecodable_question_bytes_are_replaced():
+    from qa.pipeline import check_question
+
+    question, notice = check_question("How many \udcff strikes?")
+    assert question == "How many ? strikes?" and notice is None

@@ -51,7 +51,8 @@ def test_incremental_add_change_remove(tmp_path, embedder):
     r = build_index(ix, [docs], embedder=embedder)
     assert [p.split("/")[-1] for p in r.removed] == ["new.md"]
 
-    r = build_index(ix, [], remove=[docs / "river.txt"], embedder=embedder)
+    r = build_index(ix, [], remove=[docs / "river.txt", docs / "typo.txt"], embedder=embedder)
+    assert r.not_indexed == [str(docs / "typo.txt")]
     index = PassageIndex.load(ix)
     assert [s.split("/")[-1] for s in index.documents] == ["seed.txt"]
     assert len(index.passages) == len(index.vectors) == index.documents[next(iter(index.documents))].passages

@@ -13,6 +13,9 @@ def test_txt_and_markdown(tmp_path):
 def test_latin1_text_is_decoded(tmp_path):
     f = tmp_path / "latin.txt"
     f.write_bytes("Le café de la Société générale était fermé à Noël.".encode("latin-1"))
+    g = tmp_path / "short.txt"
+    g.write_bytes("Le café est situé à Montréal.".encode("latin-1"))
+    assert load_file(g).text == "Le café est situé à Montréal."
     assert "café" in load_file(f).text and "Société" in load_file(f).text
 
 
