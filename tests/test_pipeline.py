@@ -1,4 +1,5 @@
 import json
+import math
 
 import pytest
 from conftest import SEED
@@ -28,8 +29,11 @@ def test_seed_questions_end_to_end(qa, seed_questions):
 
 def test_answers_are_distinct_and_ranked(qa):
     result = qa.ask("How many boat strikes since August?", top_k=3, max_answers=3)
-    scores = [a.score for a in result.answers]
-    assert scores == sorted(scores, reverse=True)
+    ranks = [next(i for i, r in enumerate(result.passages)
+                  if r.passage.source == a.source and r.passage.start == a.passage_start)
+             for a in result.answers]
+    keys = [a.score * math.exp(-qa.rank_decay * k) for a, k in zip(result.answers, ranks)]
+    assert keys == sorted(keys, reverse=True)
     for i, a in enumerate(result.answers):
         for b in result.answers[i + 1:]:
             assert not (a.source == b.source and a.start < b.end and b.start < a.end)
