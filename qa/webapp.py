@@ -11,7 +11,7 @@ import shutil
 import threading
 from pathlib import Path
 
-from qa.index import PassageIndex, index_exists
+from qa.index import index_exists
 from qa.loading import SUPPORTED
 from qa.pipeline import DEFAULT_DOCS, QA, QuestionError, Result, build_index
 
@@ -176,7 +176,7 @@ class ChatService:
         if stored:
             with self._lock:
                 report = build_index(self.index_dir, stored, embedder=self.qa.embedder)
-                self.qa.retriever = _retriever_for(self.qa, self.index_dir)
+                self.qa.reload()
             bad = {s.source: s.reason for s in report.skipped}
             for d in stored:
                 if str(d) in bad:
@@ -196,14 +196,8 @@ class ChatService:
             uploads = (self.index_dir / UPLOAD_DIR).resolve()
             if Path(source).parent == uploads:
                 Path(source).unlink(missing_ok=True)
-            self.qa.retriever = _retriever_for(self.qa, self.index_dir)
+            self.qa.reload()
         return f"Removed `{_short(source)}`.", self.documents()
-
-
-def _retriever_for(qa: QA, index_dir: Path):
-    from qa.retrieval import Retriever
-
-    return Retriever(PassageIndex.load(index_dir), qa.embedder, qa.retriever.mode)
 
 
 CSS = """
