@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from qa.squad import parse_squad
 
@@ -158,7 +159,7 @@ def evaluate_reader(items: list[EvalItem], reader, progress: bool = False) -> di
         raise EvalFileError("reader mode needs a context for every question")
     abstain = any(not i.answers for i in items)
     preds, times = {}, []
-    for item in _bar(items, progress):
+    for item in tqdm(items, desc="evaluating", unit="q", disable=not progress):
         t = time.perf_counter()
         spans = reader.read_pairs([(item.question, item.context)])[0]
         times.append(time.perf_counter() - t)
@@ -171,7 +172,7 @@ def evaluate_reader(items: list[EvalItem], reader, progress: bool = False) -> di
 def evaluate_open(items: list[EvalItem], qa, top_k: int = 5, progress: bool = False) -> dict:
     """Open mode: answer from the index; adds recall@k of a passage holding a gold answer."""
     preds, times, hits = {}, [], []
-    for item in _bar(items, progress):
+    for item in tqdm(items, desc="evaluating", unit="q", disable=not progress):
         t = time.perf_counter()
         result = qa.ask(item.question, top_k=top_k, max_answers=1)
         times.append(time.perf_counter() - t)
@@ -181,14 +182,6 @@ def evaluate_open(items: list[EvalItem], qa, top_k: int = 5, progress: bool = Fa
     extra = {f"recall@{top_k}": round(100 * float(np.mean(hits)), 2)} if hits else {}
     return {"mode": "open", **score(items, preds), **extra, **latency_summary(times),
             "predictions": preds}
-
-
-def _bar(items: list, enabled: bool):
-    if not enabled:
-        return items
-    from tqdm import tqdm
-
-    return tqdm(items, desc="evaluating", unit="q")
 
 
 def calibrate_threshold(items: list[EvalItem], reader, negatives: list[EvalItem]) -> dict:

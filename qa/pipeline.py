@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tqdm import tqdm
+
 from qa.embedding import Embedder
 from qa.index import PassageIndex, index_exists
 from qa.loading import LoadError, Skipped, iter_files, load_file
@@ -102,7 +104,7 @@ def build_index(
     index.remove_documents(gone)
     report.removed = gone
     splitter = splitter or Splitter(embedder.model.tokenizer)
-    for f in _progress(files, progress):
+    for f in tqdm(files, desc="indexing", unit="file", disable=not progress):
         key = _source_key(f)
         try:
             doc = load_file(f)
@@ -121,14 +123,6 @@ def build_index(
     if report.added or report.updated or report.removed or not index_exists(index_dir):
         index.save(index_dir)
     return report
-
-
-def _progress(items: list, enabled: bool):
-    if not enabled:
-        return items
-    from tqdm import tqdm
-
-    return tqdm(items, desc="indexing", unit="file")
 
 
 @dataclass
