@@ -209,7 +209,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("train", help="SQuAD-format training file")
     p.add_argument("--out", required=True, help="output model folder")
-    p.add_argument("--base", default=None, help="encoder to start from (default: packaged MiniLM)")
+    p.add_argument("--base", default=None,
+                   help="encoder or QA model folder to start from (default: packaged MiniLM)")
     p.add_argument("--max-questions", type=int, default=0, help="use a seeded sample (0 = all)")
     p.add_argument("--neg-ratio", type=float, default=0.33, help="null negatives per question")
     p.add_argument("--epochs", type=float, default=1.0)
@@ -263,7 +264,8 @@ def train(args: argparse.Namespace) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     base = args.base or _default_base()
     tokenizer = AutoTokenizer.from_pretrained(base)
-    model = AutoModelForQuestionAnswering.from_pretrained(base)
+    # fp32 master weights even when BASE is a shipped fp16 reader (continued training)
+    model = AutoModelForQuestionAnswering.from_pretrained(base, dtype=torch.float32)
     features = build_features(args, tokenizer)
     lengths = [len(f.input_ids) for f in features]
     n_epochs = max(1, math.ceil(args.epochs))
@@ -354,7 +356,7 @@ def export_checkpoint(checkpoint: str | Path, dest: str | Path, base: str | None
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
     base = base or _default_base()
-    model = AutoModelForQuestionAnswering.from_pretrained(base)
+    model = AutoModelForQuestionAnswering.from_pretrained(base, dtype=torch.float32)
     state = torch.load(checkpoint, weights_only=False)
     model.load_state_dict(state["model"])
     dest = Path(dest)

@@ -113,3 +113,61 @@ def test_training_smoke_run(tmp_path):
     # resuming a finished run does no more steps and keeps the files
     main([str(train), "--out", str(out), "--batch-size", "2", "--max-steps", "2", "--resume"])
     assert len((out / "train_log.jsonl").read_text().splitlines()) == 2
+
+
+def _tiny_squad(tmp_path):
+    paragraphs = [
+        {"context": f"Report {i}: the strikes numbered {30 + i}. Chevron exports crude.", "qas": [
+            {"id": str(i), "question": f"How many strikes in report {i}?",
+             "answers": [{"text": str(30 + i), "answer_start": 31}]}]}
+        for i in range(6)]
+    train = tmp_path / "train.json"
+    train.write_text(json.dumps({"data": [{"title": "T", "paragraphs": paragraphs}]}))
+    return train
+
+
+def _weights(folder):
+    from safetensors.torch import load_file
+
+    return load_file(str(folder / "model.safetensors"))
+
+
+def test_interrupted_run_resumes_to_the_same_weights(tmp_path, monkeypatch):
+    import qa.training
+
+    train = _tiny_squad(tmp_path)
+    args = ["--batch-size", "2", "--max-steps", "4", "--checkpoint-every", "1", "--neg-ratio", "0.5"]
+    main([str(train), "--out", str(tmp_path / "straight"), *args])
+
+    saves = {"n": 0}
+    real_save = qa.training._save_checkpoint
+
+    def save_then_die(path, state):
+        real_save(path, state)
+        saves["n"] += 1
+        if saves["n"] == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(qa.training, "_save_checkpoint", save_then_die)
+    try:
+        main([str(train), "--out", str(tmp_path / "stopped"), *args])
+    except KeyboardInterrupt:
+        pass
+    assert not (tmp_path / "stopped" / "model.safetensors").exists()
+    monkeypatch.setattr(qa.training, "_save_checkpoint", real_save)
+    main([str(train), "--out", str(tmp_path / "stopped"), *args, "--resume"])
+
+    straight, resumed = _weights(tmp_path / "straight"), _weights(tmp_path / "stopped")
+    assert straight.keys() == resumed.keys()
+    assert all(torch.equal(straight[k], resumed[k]) for k in straight)
+
+
+def test_continued_training_from_a_shipped_fp16_reader_keeps_fp32_weights(tmp_path):
+    train = _tiny_squad(tmp_path)
+    first, second = tmp_path / "first", tmp_path / "second"
+    main([str(train), "--out", str(first), "--batch-size", "2", "--max-steps", "1"])
+    assert next(iter(_weights(first).values())).dtype == torch.float16
+    main([str(train), "--out", str(second), "--base", str(first), "--batch-size", "2",
+          "--max-steps", "1", "--checkpoint-every", "1"])
+    state = torch.load(second / "checkpoint.pt", weights_only=False)["model"]
+    assert all(t.dtype == torch.float32 for t in state.values())
