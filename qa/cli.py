@@ -4,23 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
-from qa.pipeline import DEFAULT_DOCS, DEFAULT_INDEX
+from qa.pipeline import DEFAULT_DOCS, DEFAULT_INDEX, cite
 
 
 class CLIError(Exception):
     """A user-facing error: printed as one line, exit status 1."""
-
-
-def display_path(source: str) -> str:
-    """A source path relative to the working folder when it lies inside it."""
-    try:
-        return os.path.relpath(source) if Path(source).resolve().is_relative_to(Path.cwd()) else source
-    except ValueError:
-        return source
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -77,7 +68,7 @@ def cmd_index(args) -> int:
     report = build_index(args.index, paths, args.remove, Embedder(args.embedding_model),
                          index_type=args.index_type, progress=True)
     for s in report.skipped:
-        print(f"skipped {display_path(s.source)}: {s.reason}", file=sys.stderr)
+        print(f"skipped {cite(s.source)}: {s.reason}", file=sys.stderr)
     for r in report.not_indexed:
         print(f"note: {r} is not in the index; nothing removed for it", file=sys.stderr)
     print(report.summary())
@@ -117,10 +108,6 @@ def result_json(result) -> dict:
     }
 
 
-def _where(source: str, page: int | None) -> str:
-    return display_path(source) + (f", page {page}" if page else "")
-
-
 def cmd_ask(args) -> int:
     from qa.pipeline import check_question
 
@@ -139,13 +126,13 @@ def cmd_ask(args) -> int:
     if result.abstained:
         print("The documents hold no answer to that question. Closest passages:")
         for r in result.passages[:3]:
-            print(f"  - {_where(r.passage.source, r.passage.page)}: {' '.join(r.passage.text.split())[:160]}…")
+            print(f"  - {cite(r.passage.source, r.passage.page)}: {' '.join(r.passage.text.split())[:160]}…")
         return 0
     for a in result.answers:
         local = a.start - a.passage_start
         context = a.passage[max(0, local - 100): local + len(a.text) + 100]
         print(a.text)
-        print(f"  score {a.score:.2f} · {_where(a.source, a.page)} · characters {a.start}-{a.end}")
+        print(f"  score {a.score:.2f} · {cite(a.source, a.page)} · characters {a.start}-{a.end}")
         print(f"  “…{' '.join(context.split())}…”")
     return 0
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from qa.quiet import quiet_loading
+
 
 def default_embedding_model() -> str:
     """Folder of the packaged all-MiniLM-L6-v2 (384 dimensions)."""
@@ -33,7 +35,8 @@ class Embedder:
 
         self.name = model or self.PACKAGED
         path = default_embedding_model() if self.name == self.PACKAGED else self.name
-        self.model = SentenceTransformer(path, device="cpu")
+        with quiet_loading():
+            self.model = SentenceTransformer(path, device="cpu")
         self.batch_size = batch_size
         get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dim = int(get_dim())

@@ -8,6 +8,7 @@ maps answer spans back to their documents.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -158,6 +159,23 @@ class Result:
     def abstained(self) -> bool:
         """True when the documents hold no answer the reader trusts."""
         return not self.answers
+
+
+def cite(source: str, page: int | None = None, name_only: bool = False) -> str:
+    """Where an answer came from, for people: ``"docs/report.pdf, page 3"``.
+
+    The path is shown relative to the working folder when it lies inside it,
+    or as the bare file name with ``name_only`` (the chat page).
+    """
+    if name_only:
+        where = Path(source).name
+    else:
+        try:
+            inside = Path(source).resolve().is_relative_to(Path.cwd())
+            where = os.path.relpath(source) if inside else source
+        except ValueError:
+            where = source
+    return where + (f", page {page}" if page else "")
 
 
 def check_question(question: str) -> tuple[str, str | None]:

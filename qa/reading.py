@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from qa.quiet import quiet_loading
+
 CONFIG_FILE = "qa_reader.json"
 
 
@@ -107,8 +109,9 @@ class Reader:
         if model is None and not (packaged_reader_dir() / "config.json").exists():
             raise FileNotFoundError(f"the packaged reader is missing from {path}")
         self.name = model or "packaged"
-        self.tokenizer = AutoTokenizer.from_pretrained(path)
-        self.model = AutoModelForQuestionAnswering.from_pretrained(path, dtype=torch.float32)
+        with quiet_loading():
+            self.tokenizer = AutoTokenizer.from_pretrained(path)
+            self.model = AutoModelForQuestionAnswering.from_pretrained(path, dtype=torch.float32)
         self.model.eval()
         self.max_length, self.stride = max_length, stride
         self.max_answer_tokens, self.max_question_tokens = max_answer_tokens, max_question_tokens

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from qa.index import index_exists
 from qa.loading import SUPPORTED
-from qa.pipeline import DEFAULT_DOCS, QA, QuestionError, Result, build_index
+from qa.pipeline import DEFAULT_DOCS, QA, QuestionError, Result, build_index, cite
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 UPLOAD_DIR = "uploads"
@@ -39,14 +39,6 @@ def safe_filename(name: str) -> str:
     return base
 
 
-def _short(source: str) -> str:
-    return Path(source).name
-
-
-def _where(source: str, page: int | None) -> str:
-    return _short(source) + (f", page {page}" if page else "")
-
-
 def format_answer(result: Result) -> str:
     """Markdown for the chat: the answer span in bold, its confidence and source."""
     if result.abstained:
@@ -54,10 +46,10 @@ def format_answer(result: Result) -> str:
     else:
         best, *more = result.answers
         text = (f"**{_md_escape(best.text)}**\n\n"
-                f"confidence {best.score:.0%} · {_md_escape(_where(best.source, best.page))}")
+                f"confidence {best.score:.0%} · {_md_escape(cite(best.source, best.page, name_only=True))}")
         for a in more:
             text += (f"\n\nalso: **{_md_escape(a.text)}** ({a.score:.0%}, "
-                     f"{_md_escape(_where(a.source, a.page))})")
+                     f"{_md_escape(cite(a.source, a.page, name_only=True))})")
     if result.notice:
         text = f"_Note: {result.notice}._\n\n" + text
     return text
@@ -88,7 +80,7 @@ def format_sources(result: Result) -> str:
         body = (highlight(p.text, inside[0].start - p.start, inside[0].end - p.start)
                 if inside else html.escape(p.text))
         items.append(
-            f"<li><div class='qa-src'><b>{html.escape(_where(p.source, p.page))}</b>"
+            f"<li><div class='qa-src'><b>{html.escape(cite(p.source, p.page, name_only=True))}</b>"
             f" · characters {p.start}–{p.end} · retrieval score {r.score:.4f}</div>"
             f"<div class='qa-passage'>{body}</div></li>")
     return "<ol class='qa-sources'>" + "".join(items) + "</ol>"
@@ -170,7 +162,7 @@ class ChatService:
             except (OSError, ValueError) as e:
                 dest, why = None, f"skipped: {e}"
             if dest is None:
-                lines.append(f"- `{_short(path)}`: {why}")
+                lines.append(f"- `{cite(path, name_only=True)}`: {why}")
             else:
                 stored.append(dest)
         if stored:
@@ -197,7 +189,7 @@ class ChatService:
             if Path(source).parent == uploads:
                 Path(source).unlink(missing_ok=True)
             self.qa.reload()
-        return f"Removed `{_short(source)}`.", self.documents()
+        return f"Removed `{cite(source, name_only=True)}`.", self.documents()
 
 
 CSS = """

@@ -64,3 +64,13 @@ def test_cli_json_output(seed_index, capsys):
     assert set(out) >= {"question", "answers", "passages"}
     assert set(out["answers"][0]) == {"text", "score", "source", "page", "start", "end", "passage"}
     assert "Ramonet" in out["answers"][0]["text"]
+
+
+def test_cite_shows_where_an_answer_came_from(tmp_path, monkeypatch):
+    from qa.pipeline import cite
+
+    monkeypatch.chdir(tmp_path)
+    inside = str(tmp_path / "docs" / "report.pdf")
+    assert cite(inside, 3) == "docs/report.pdf, page 3"
+    assert cite(inside, None, name_only=True) == "report.pdf"
+    assert cite("/elsewhere/notes.txt") == "/elsewhere/notes.txt"

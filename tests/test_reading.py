@@ -22,3 +22,18 @@ def test_read_ranks_passages_and_applies_threshold(reader: Reader, monkeypatch):
 
 def test_empty_input(reader: Reader):
     assert reader.read_pairs([]) == [] and reader.read("q?", []) == []
+
+
+def test_loading_the_reader_writes_nothing_to_the_terminal(capfd):
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.enable_progress_bar()  # as in a fresh Python session
+    try:
+        Reader()
+        assert hf_logging.is_progress_bar_enabled()  # restored for the caller
+    finally:
+        if not was_enabled:
+            hf_logging.disable_progress_bar()
+    captured = capfd.readouterr()
+    assert "Loading weights" not in captured.err + captured.out
