@@ -171,3 +171,19 @@ def test_continued_training_from_a_shipped_fp16_reader_keeps_fp32_weights(tmp_pa
           "--max-steps", "1", "--checkpoint-every", "1"])
     state = torch.load(second / "checkpoint.pt", weights_only=False)["model"]
     assert all(t.dtype == torch.float32 for t in state.values())
+
+
+def test_freeze_embeddings_keeps_word_embeddings_and_trains_the_rest(tmp_path):
+    from transformers import AutoModelForQuestionAnswering
+
+    from qa.embedding import default_embedding_model
+
+    train, out = _tiny_squad(tmp_path), tmp_path / "frozen"
+    main([str(train), "--out", str(out), "--batch-size", "2", "--max-steps", "2",
+          "--checkpoint-every", "1", "--freeze-embeddings"])
+    base = AutoModelForQuestionAnswering.from_pretrained(default_embedding_model()).state_dict()
+    trained = torch.load(out / "checkpoint.pt", weights_only=False)["model"]
+    name = "bert.embeddings.word_embeddings.weight"
+    assert torch.equal(trained[name], base[name])
+    assert not torch.equal(trained["bert.encoder.layer.0.attention.self.query.weight"],
+                           base["bert.encoder.layer.0.attention.self.query.weight"])
