@@ -183,11 +183,20 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``qa`` console script; returns the exit status."""
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["train-reader"]:
-        from qa.training import main as train_main
-
-        train_main(argv[1:])
-        return 0
+        return _run(cmd_train_reader, argv[1:], "interrupted: continue with the same command and --resume")
     args = _parser().parse_args(argv)
+    return _run(_HANDLERS[args.command], args)
+
+
+def cmd_train_reader(argv: list[str]) -> int:
+    from qa.training import main as train_main
+
+    train_main(argv)
+    return 0
+
+
+def _run(handler, args, interrupted: str = "interrupted") -> int:
+    """Run one command, turning expected failures into one-line errors (exit 1; 130 on Ctrl-C)."""
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
@@ -196,16 +205,18 @@ def main(argv: list[str] | None = None) -> int:
     from qa.index import IndexLoadError
     from qa.pipeline import QuestionError
 
-    handlers = {"index": cmd_index, "ask": cmd_ask, "eval": cmd_eval, "calibrate": cmd_calibrate}
     try:
-        return handlers[args.command](args)
+        return handler(args)
     except (CLIError, QuestionError, IndexLoadError, EvalFileError, FileNotFoundError,
             ValueError, OSError) as e:
         print(f"qa: error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("qa: interrupted", file=sys.stderr)
+        print(f"qa: {interrupted}", file=sys.stderr)
         return 130
+
+
+_HANDLERS = {"index": cmd_index, "ask": cmd_ask, "eval": cmd_eval, "calibrate": cmd_calibrate}
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from qa.quiet import quiet_loading
+from qa.hf import check_model_ref, loading
 
 
 def default_embedding_model() -> str:
@@ -34,8 +34,11 @@ class Embedder:
         from sentence_transformers import SentenceTransformer
 
         self.name = model or self.PACKAGED
-        path = default_embedding_model() if self.name == self.PACKAGED else self.name
-        with quiet_loading():
+        if self.name == self.PACKAGED:
+            path = default_embedding_model()
+        else:
+            path = check_model_ref(self.name, "embedding model")
+        with loading(path, "embedding model"):
             self.model = SentenceTransformer(path, device="cpu")
         self.batch_size = batch_size
         get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension

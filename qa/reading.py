@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from qa.quiet import quiet_loading
+from qa.hf import check_model_ref, loading
 
 CONFIG_FILE = "qa_reader.json"
 
@@ -105,11 +105,11 @@ class Reader:
                  batch_size: int = 32, bf16: bool = True, threshold: float | None = None):
         from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
-        path = model or str(packaged_reader_dir())
+        path = check_model_ref(model, "reader") if model else str(packaged_reader_dir())
         if model is None and not (packaged_reader_dir() / "config.json").exists():
             raise FileNotFoundError(f"the packaged reader is missing from {path}")
         self.name = model or "packaged"
-        with quiet_loading():
+        with loading(path, "reader"):
             self.tokenizer = AutoTokenizer.from_pretrained(path)
             self.model = AutoModelForQuestionAnswering.from_pretrained(path, dtype=torch.float32)
         self.model.eval()

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import torch
 
+from qa.hf import check_model_ref, loading
 from qa.squad import SquadExample, load_squad
 
 
@@ -236,9 +237,31 @@ def _save_checkpoint(path: Path, state: dict) -> None:
     os.replace(tmp, path)
 
 
+def check_args(args: argparse.Namespace) -> None:
+    """Raise ``ValueError`` for settings no training run can use."""
+    problems = [
+        (args.batch_size < 1, "--batch-size must be at least 1"),
+        (args.epochs <= 0, "--epochs must be positive"),
+        (args.lr <= 0, "--lr must be positive"),
+        (args.neg_ratio < 0, "--neg-ratio must not be negative"),
+        (not 0 <= args.warmup < 1, "--warmup is a fraction of the steps, in [0, 1)"),
+        (not 0 < args.stride < args.max_length, "--stride must be between 0 and --max-length"),
+        (args.max_questions < 0 or args.max_steps < 0, "--max-questions and --max-steps must not be negative"),
+        (args.checkpoint_every < 1, "--checkpoint-every must be at least 1"),
+    ]
+    for bad, message in problems:
+        if bad:
+            raise ValueError(message)
+
+
 def build_features(args, tokenizer) -> list[TrainFeature]:
-    """Load the training file, sample, add negatives and tokenize (see CLI)."""
+    """Load the training file, sample, add negatives and tokenize (see CLI).
+
+    Raises ``ValueError`` when the file holds no answerable question.
+    """
     examples = [e for e in load_squad(args.train) if e.answers]
+    if not examples:
+        raise ValueError(f"{args.train}: no answerable questions to train on")
     if args.max_questions:
         random.Random(args.seed).shuffle(examples)
         examples = examples[: args.max_questions]
@@ -259,18 +282,21 @@ def train(args: argparse.Namespace) -> Path:
         get_linear_schedule_with_warmup,
     )
 
+    check_args(args)
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    base = args.base or _default_base()
-    tokenizer = AutoTokenizer.from_pretrained(base)
-    # fp32 master weights even when BASE is a shipped fp16 reader (continued training)
-    model = AutoModelForQuestionAnswering.from_pretrained(base, dtype=torch.float32)
+    base = check_model_ref(args.base, "base model") if args.base else _default_base()
+    with loading(base, "base model"):
+        tokenizer = AutoTokenizer.from_pretrained(base)
+    features = build_features(args, tokenizer)
+    with loading(base, "base model"):
+        # fp32 master weights even when BASE is a shipped fp16 reader (continued training)
+        model = AutoModelForQuestionAnswering.from_pretrained(base, dtype=torch.float32)
     if args.freeze_embeddings:
         model.get_input_embeddings().weight.requires_grad_(False)
-    features = build_features(args, tokenizer)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
     lengths = [len(f.input_ids) for f in features]
     n_epochs = max(1, math.ceil(args.epochs))
     batches: list[list[int]] = []

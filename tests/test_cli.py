@@ -114,3 +114,35 @@ def test_undecodable_question_bytes_are_replaced():
 
     question, notice = check_question("How many \udcff strikes?")
     assert question == "How many ? strikes?" and notice is None
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--base", "/no/such/model"], "no such model folder"),
+    (["--batch-size", "0"], "--batch-size must be at least 1"),
+    (["--stride", "300"], "--stride must be between"),
+])
+def test_train_reader_bad_settings_are_one_line_errors(capsys, tmp_path, extra, message):
+    train = tmp_path / "train.json"
+    train.write_text('{"data": [{"title": "T", "paragraphs": [{"context": "Owls hunt.", "qas": ['
+                     '{"id": "1", "question": "What hunts?", "answers": [{"text": "Owls", "answer_start": 0}]}]}]}]}')
+    assert main(["train-reader", str(train), "--out", str(tmp_path / "run"), *extra]) == 1
+    assert message in _err(capsys)
+    assert not (tmp_path / "run" / "model.safetensors").exists()
+
+
+def test_train_reader_bad_files_are_one_line_errors(capsys, tmp_path):
+    empty, broken = tmp_path / "empty.json", tmp_path / "broken.json"
+    empty.write_text('{"data": []}')
+    broken.write_text("garbage")
+    out = ["--out", str(tmp_path / "run")]
+    assert main(["train-reader", str(tmp_path / "missing.json"), *out]) == 1
+    assert "No such file" in _err(capsys)
+    assert main(["train-reader", str(empty), *out]) == 1
+    assert "no answerable questions" in _err(capsys)
+    assert main(["train-reader", str(broken), *out]) == 1
+    assert "not valid JSON" in _err(capsys)
+
+
+def test_reader_that_is_not_a_model_folder(capsys, tmp_path, seed_index):
+    assert main(["ask", "Who?", "--index", str(seed_index), "--reader", str(tmp_path)]) == 1
+    assert "no config.json" in _err(capsys)

@@ -1,0 +1,64 @@
+"""Loading Hugging Face models: clear errors for bad model references, and quiet loads.
+
+A library should not write to the caller's terminal when it loads weights
+that ship inside it; the bars are restored to what they were afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+@contextmanager
+def quiet_loading() -> Iterator[None]:
+    """Within the block, transformers shows no progress bars and logs errors only."""
+    from transformers.utils import logging as hf_logging
+
+    bars, level = hf_logging.is_progress_bar_enabled(), hf_logging.get_verbosity()
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(level)
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
+def check_model_ref(ref: str, what: str = "model") -> str:
+    """Check a model reference (local folder or hub id) before transformers sees it.
+
+    Returns ``ref`` unchanged. Raises ``FileNotFoundError`` when it names a local
+    path (absolute, ``./``, ``../``, ``~`` or more than one ``/``) that does not
+    exist or has no ``config.json``; a bare ``owner/name`` is left to the hub.
+    """
+    path = Path(ref).expanduser()
+    if path.is_dir():
+        if not (path / "config.json").exists():
+            raise FileNotFoundError(f"{what} folder {ref} has no config.json: not a transformers model")
+        return ref
+    looks_local = ref.startswith(("/", ".", "~")) or ref.count("/") > 1 or path.exists()
+    if looks_local:
+        raise FileNotFoundError(f"{what} {ref}: no such model folder")
+    return ref
+
+
+
+@contextmanager
+def loading(ref: str, what: str = "model") -> Iterator[None]:
+    """Quietly load model ``ref`` inside the block (see ``quiet_loading``).
+
+    An ``OSError`` for a reference that is not a local folder (a hub id missing
+    from the cache, typically offline) is re-raised as a one-line ``OSError``.
+    """
+    with quiet_loading():
+        try:
+            yield
+        except OSError as err:
+            if Path(ref).expanduser().is_dir():
+                raise
+            first = str(err).splitlines()[0] if str(err) else type(err).__name__
+            raise OSError(f"could not load {what} {ref!r}: not a local folder, and not in the "
+                          f"Hugging Face cache (this machine may be offline): {first}") from err
