@@ -38,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--mode", choices=["reader", "open"], default="open",
                     help="reader: each question against its own context; open: from the index")
     ev.add_argument("--out", default=None, help="write the report (metrics + predictions) here")
-    ev.add_argument("--limit", type=int, default=0, help="only the first N questions")
+    ev.add_argument("--limit", type=int, default=0, help="only the first N questions (0 = all)")
 
     tr = sub.add_parser("train-reader", help="train the extractive reader (see qa.training)",
                         add_help=False)
@@ -141,6 +141,8 @@ def cmd_eval(args) -> int:
     from qa.evaluation import evaluate_open, evaluate_reader, load_eval_file
     from qa.reading import Reader
 
+    if args.limit < 0 or args.top_k < 1:
+        raise CLIError("--limit must not be negative (0 = all) and --top-k must be at least 1")
     items = load_eval_file(args.file)
     if args.limit:
         items = items[: args.limit]
@@ -164,6 +166,8 @@ def cmd_calibrate(args) -> int:
     from qa.squad import load_squad
     from qa.training import make_negatives
 
+    if args.limit < 1:
+        raise CLIError("--limit must be at least 1")
     examples = [e for e in load_squad(args.file) if e.answers][: args.limit]
     negatives = make_negatives(examples, 1.0, seed=0)
     reader = Reader(args.reader)

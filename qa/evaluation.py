@@ -40,7 +40,7 @@ class EvalFileError(Exception):
 
 
 def _from_record(rec: dict, n: int) -> EvalItem:
-    answers = rec.get("answers", [])
+    answers = rec.get("answers", rec.get("answer", []))
     if isinstance(answers, str):
         answers = json.loads(answers) if answers.strip().startswith("[") else [answers]
     if "question" not in rec or not str(rec["question"]).strip():
@@ -49,11 +49,22 @@ def _from_record(rec: dict, n: int) -> EvalItem:
                     [str(a) for a in answers if str(a).strip()], rec.get("context") or None)
 
 
+def _read_csv(raw: str, path: Path) -> list[EvalItem]:
+    rows = csv.DictReader(raw.splitlines())
+    columns = set(rows.fieldnames or [])
+    if "question" not in columns or not columns & {"answers", "answer"}:
+        raise EvalFileError(f"{path}: a CSV needs 'question' and 'answers' columns "
+                            f"(found: {', '.join(sorted(columns)) or 'none'})")
+    return [_from_record(r, n) for n, r in enumerate(rows, 1)]
+
+
 def load_eval_file(path: str | Path) -> list[EvalItem]:
     """Read SQuAD JSON (v1.1/v2.0), JSONL or CSV questions.
 
     JSONL lines and CSV rows have ``id``, ``question``, ``answers`` (a list,
-    or in CSV a JSON list or a single answer) and optionally ``context``.
+    or in CSV a JSON list or a single answer; ``answer`` works too) and
+    optionally ``context``. An empty or absent answer marks a question the
+    documents do not answer; a CSV must still have the column.
 
     Raises:
         EvalFileError: unreadable file, unknown layout, or no questions.
@@ -65,7 +76,7 @@ def load_eval_file(path: str | Path) -> list[EvalItem]:
         raise EvalFileError(f"cannot read {path}: {e}") from e
     try:
         if path.suffix.lower() == ".csv":
-            items = [_from_record(r, n) for n, r in enumerate(csv.DictReader(raw.splitlines()), 1)]
+            items = _read_csv(raw, path)
         elif raw.lstrip().startswith("{") and path.suffix.lower() != ".jsonl":
             items = [EvalItem(e.id, e.question, e.answers, e.context)
                      for e in parse_squad(json.loads(raw))]

@@ -58,7 +58,13 @@ def loading(ref: str, what: str = "model") -> Iterator[None]:
             yield
         except OSError as err:
             if Path(ref).expanduser().is_dir():
-                raise
-            first = str(err).splitlines()[0] if str(err) else type(err).__name__
+                raise OSError(f"could not load {what} from {ref}: {_first_line(err)}") from err
             raise OSError(f"could not load {what} {ref!r}: not a local folder, and not in the "
-                          f"Hugging Face cache (this machine may be offline): {first}") from err
+                          f"Hugging Face cache (this machine may be offline): {_first_line(err)}") from err
+        except Exception as err:  # e.g. SafetensorError: damaged weights in a local folder
+            raise OSError(f"could not load {what} from {ref}: {_first_line(err)}") from err
+
+
+def _first_line(err: Exception) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__

@@ -244,7 +244,10 @@ class QA:
 
         Raises:
             QuestionError: the question is empty.
+            ValueError: ``top_k`` or ``max_answers`` is under 1.
         """
+        if top_k < 1 or max_answers < 1:
+            raise ValueError("top_k and max_answers must be at least 1")
         question, notice = check_question(question)
         retrieved = self.retriever.retrieve(question, top_k)
         spans = self.reader.read(question, [r.passage.text for r in retrieved],

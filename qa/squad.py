@@ -33,29 +33,39 @@ class SquadExample:
 def parse_squad(data: dict) -> list[SquadExample]:
     """Flatten a parsed SQuAD JSON object into examples, in file order.
 
+    A question without ``id`` gets ``"A-P-Q"`` (its indices); an answer without
+    ``answer_start`` gets the first occurrence of its text in the context (-1
+    when absent).
+
     Raises:
-        ValueError: the object lacks SQuAD's ``data`` list.
+        ValueError: the object lacks SQuAD's ``data`` list, or an article,
+            paragraph or question is malformed (the message says which).
     """
     if not isinstance(data, dict) or not isinstance(data.get("data"), list):
         raise ValueError("not a SQuAD file: no top-level 'data' list")  # noqa: TRY004 - bad file content
     examples: list[SquadExample] = []
     for a, article in enumerate(data["data"]):
-        for p, para in enumerate(article.get("paragraphs", [])):
-            for qa in para.get("qas", []):
-                answers = [] if qa.get("is_impossible") else qa.get("answers", [])
-                examples.append(
-                    SquadExample(
-                        id=str(qa["id"]),
-                        question=qa["question"],
-                        context=para["context"],
-                        answers=[x["text"] for x in answers],
-                        answer_starts=[int(x["answer_start"]) for x in answers],
-                        title=article.get("title", ""),
-                        article=a,
-                        paragraph=p,
-                    )
-                )
+        where = f"article {a}"
+        try:
+            for p, para in enumerate(article.get("paragraphs", [])):
+                where = f"article {a}, paragraph {p}"
+                for q, qa in enumerate(para.get("qas", [])):
+                    where = f"article {a}, paragraph {p}, question {q}"
+                    examples.append(_example(qa, para["context"], article.get("title", ""), a, p, q))
+        except (KeyError, AttributeError, TypeError, ValueError) as e:
+            detail = f"missing {e}" if isinstance(e, KeyError) else "wrong structure"
+            raise ValueError(f"not a SQuAD file: {where}: {detail}") from e
     return examples
+
+
+def _example(qa: dict, context: str, title: str, a: int, p: int, q: int) -> SquadExample:
+    answers = [] if qa.get("is_impossible") else qa.get("answers", [])
+    texts = [str(x["text"]) for x in answers]
+    starts = [int(x["answer_start"]) if "answer_start" in x else context.find(t)
+              for x, t in zip(answers, texts, strict=True)]
+    return SquadExample(id=str(qa.get("id", f"{a}-{p}-{q}")), question=str(qa["question"]),
+                        context=str(context), answers=texts, answer_starts=starts,
+                        title=str(title), article=a, paragraph=p)
 
 
 def load_squad(path: str | Path) -> list[SquadExample]:

@@ -248,6 +248,8 @@ def check_args(args: argparse.Namespace) -> None:
         (not 0 < args.stride < args.max_length, "--stride must be between 0 and --max-length"),
         (args.max_questions < 0 or args.max_steps < 0, "--max-questions and --max-steps must not be negative"),
         (args.checkpoint_every < 1, "--checkpoint-every must be at least 1"),
+        (args.threads < 0, "--threads must not be negative (0 = torch's default)"),
+        (args.max_length > 512, "--max-length is at most 512 (the encoder's position limit)"),
     ]
     for bad, message in problems:
         if bad:
@@ -259,9 +261,9 @@ def build_features(args, tokenizer) -> list[TrainFeature]:
 
     Raises ``ValueError`` when the file holds no answerable question.
     """
-    examples = [e for e in load_squad(args.train) if e.answers]
+    examples = [e for e in load_squad(args.train) if e.answers and e.answer_starts[0] >= 0]
     if not examples:
-        raise ValueError(f"{args.train}: no answerable questions to train on")
+        raise ValueError(f"{args.train}: no answerable questions (with answers found in their context) to train on")
     if args.max_questions:
         random.Random(args.seed).shuffle(examples)
         examples = examples[: args.max_questions]
@@ -275,6 +277,11 @@ def train(args: argparse.Namespace) -> Path:
     Checkpoints (model, optimizer, schedule, step, RNG) go to
     ``OUT/checkpoint.pt`` every ``--checkpoint-every`` steps, written
     atomically; ``--resume`` continues from there with the same batches.
+
+    Raises:
+        ValueError: bad settings, a training file that is not SQuAD or has no
+            answerable question, or an OUT that holds a run and no ``--resume``.
+        OSError: the training file or the base model cannot be read.
     """
     from transformers import (
         AutoModelForQuestionAnswering,
@@ -283,6 +290,7 @@ def train(args: argparse.Namespace) -> Path:
     )
 
     check_args(args)
+    out = _prepare_out(Path(args.out), args.resume)
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -295,8 +303,6 @@ def train(args: argparse.Namespace) -> Path:
         model = AutoModelForQuestionAnswering.from_pretrained(base, dtype=torch.float32)
     if args.freeze_embeddings:
         model.get_input_embeddings().weight.requires_grad_(False)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     lengths = [len(f.input_ids) for f in features]
     n_epochs = max(1, math.ceil(args.epochs))
     batches: list[list[int]] = []
@@ -315,6 +321,8 @@ def train(args: argparse.Namespace) -> Path:
     sched = get_linear_schedule_with_warmup(optim, int(total * args.warmup), total)
     step = 0
     ckpt = out / "checkpoint.pt"
+    if args.resume and not ckpt.exists():
+        print(f"no checkpoint in {out}: starting from the beginning", flush=True)
     if args.resume and ckpt.exists():
         state = torch.load(ckpt, weights_only=False)
         model.load_state_dict(state["model"])
@@ -322,11 +330,24 @@ def train(args: argparse.Namespace) -> Path:
         sched.load_state_dict(state["sched"])
         torch.set_rng_state(state["rng"])
         step = state["step"]
+        print(f"resuming from step {step}", flush=True)
     print(f"{len(features)} windows, {total} steps of {args.batch_size}", flush=True)
     model.train()
     with open(out / "train_log.jsonl", "a") as log:
         _loop(model, optim, sched, features, batches, tokenizer, args, step, total, ckpt, log)
     export_model(model, tokenizer, out, vars(args) | {"steps": total, "windows": len(features)})
+    print(f"model written to {out}", flush=True)
+    return out
+
+
+def _prepare_out(out: Path, resume: bool) -> Path:
+    """Create the output folder; refuse to overwrite a run that could be resumed."""
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file, not a folder")
+    if not resume and (out / "checkpoint.pt").exists():
+        raise ValueError(f"{out} holds a run already: add --resume to continue it, "
+                         "or choose another --out")
+    out.mkdir(parents=True, exist_ok=True)
     return out
 
 

@@ -146,3 +146,43 @@ def test_train_reader_bad_files_are_one_line_errors(capsys, tmp_path):
 def test_reader_that_is_not_a_model_folder(capsys, tmp_path, seed_index):
     assert main(["ask", "Who?", "--index", str(seed_index), "--reader", str(tmp_path)]) == 1
     assert "no config.json" in _err(capsys)
+
+
+def test_train_reader_protects_an_earlier_run_and_says_what_it_does(capsys, tmp_path):
+    train = tmp_path / "train.json"
+    train.write_text('{"data": [{"title": "T", "paragraphs": [{"context": "Owls hunt.", "qas": ['
+                     '{"question": "What hunts?", "answers": [{"text": "Owls"}]}]}]}]}')
+    run = ["train-reader", str(train), "--out", str(tmp_path / "run"), "--batch-size", "1",
+           "--max-steps", "1", "--checkpoint-every", "1"]
+    assert main([*run, "--resume"]) == 0
+    assert "starting from the beginning" in capsys.readouterr().out
+    assert main(run) == 1
+    assert "add --resume" in _err(capsys)
+    assert main([*run, "--resume"]) == 0
+    assert "resuming from step 1" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("layout", ['{"data": [null]}', '{"data": [{"paragraphs": "hello"}]}',
+                                    '{"data": [{"paragraphs": [{"context": "c", "qas": [{"id": "x"}]}]}]}'])
+def test_calibrate_on_malformed_squad_is_a_one_line_error(capsys, tmp_path, layout):
+    bad = tmp_path / "bad.json"
+    bad.write_text(layout)
+    assert main(["calibrate", str(bad), "--reader", str(tmp_path)]) == 1
+    assert "not a SQuAD file: article 0" in _err(capsys)
+
+
+def test_eval_csv_needs_an_answers_column(capsys, tmp_path):
+    f = tmp_path / "q.csv"
+    f.write_text("q,a\nWho?,x\n")
+    assert main(["eval", str(f), "--mode", "reader"]) == 1
+    assert "needs 'question' and 'answers' columns" in _err(capsys)
+
+
+def test_damaged_reader_weights_are_a_one_line_error(capsys, tmp_path, seed_index):
+    from qa.reading import packaged_reader_dir
+
+    for name in ("config.json", "tokenizer.json", "tokenizer_config.json"):
+        (tmp_path / name).write_bytes((packaged_reader_dir() / name).read_bytes())
+    (tmp_path / "model.safetensors").write_bytes(b"\x00" * 100)
+    assert main(["ask", "Who?", "--index", str(seed_index), "--reader", str(tmp_path)]) == 1
+    assert "could not load reader" in _err(capsys)

@@ -50,3 +50,10 @@ def test_unreadable_eval_file(tmp_path, content):
     f.write_text(content)
     with pytest.raises(EvalFileError):
         load_eval_file(f)
+
+
+def test_answer_column_or_key_is_read_like_answers(tmp_path):
+    (tmp_path / "q.csv").write_text("question,answer\nHow many?,35\n")
+    (tmp_path / "q.jsonl").write_text('{"question": "How many?", "answer": "35"}\n')
+    assert load_eval_file(tmp_path / "q.csv")[0].answers == ["35"]
+    assert load_eval_file(tmp_path / "q.jsonl")[0].answers == ["35"]

@@ -74,3 +74,9 @@ def test_cite_shows_where_an_answer_came_from(tmp_path, monkeypatch):
     assert cite(inside, 3) == "docs/report.pdf, page 3"
     assert cite(inside, None, name_only=True) == "report.pdf"
     assert cite("/elsewhere/notes.txt") == "/elsewhere/notes.txt"
+
+
+@pytest.mark.parametrize("options", [{"top_k": 0}, {"max_answers": -1}])
+def test_ask_rejects_fewer_than_one_passage_or_answer(qa, options):
+    with pytest.raises(ValueError, match="at least 1"):
+        qa.ask("How many boat strikes since August?", **options)
