@@ -7,6 +7,7 @@ reported as skipped with its reason; the others are loaded.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,6 +75,7 @@ def _pdf_pages(path: Path) -> list[str]:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # repairable damage: not the user's concern
     try:
         reader = PdfReader(path)
         return [page.extract_text() or "" for page in reader.pages]

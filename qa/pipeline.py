@@ -62,8 +62,8 @@ def _source_key(path: Path) -> str:
 
 def build_index(
     index_dir: str | Path = DEFAULT_INDEX,
-    paths: list[str | Path] | None = None,
-    remove: list[str | Path] | None = None,
+    paths: list[str | Path] | str | Path | None = None,
+    remove: list[str | Path] | str | Path | None = None,
     embedder: Embedder | None = None,
     splitter: Splitter | None = None,
     index_type: str = "flat",
@@ -83,6 +83,8 @@ def build_index(
         IndexLoadError: the existing index is corrupt.
     """
     index_dir = Path(index_dir)
+    paths = [paths] if isinstance(paths, (str, Path)) else paths
+    remove = [remove] if isinstance(remove, (str, Path)) else remove
     files = iter_files(paths or [])
     embedder = embedder or Embedder()
     if index_exists(index_dir):
@@ -182,9 +184,11 @@ def check_question(question: str) -> tuple[str, str | None]:
     """Validate a question; returns (question to ask, notice or None).
 
     Raises:
-        QuestionError: the question is empty or blank.
+        QuestionError: the question is not a string, or is empty or blank.
     """
-    if not isinstance(question, str) or not question.strip():
+    if not isinstance(question, str):
+        raise QuestionError(f"the question must be text, not {type(question).__name__}")
+    if not question.strip():
         raise QuestionError("the question is empty")
     # undecodable bytes from a terminal arrive as lone surrogates: replace them
     question = " ".join(question.encode("utf-8", "replace").decode("utf-8").split())

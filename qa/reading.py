@@ -46,6 +46,24 @@ class Span:
     null_score: float
 
 
+EDGE_MARKUP = " \t\r\n*_`#>|~"
+
+
+def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """Narrow ``text[start:end]`` past white space and Markdown marks at its edges.
+
+    Word-piece offsets can take in ``**`` or ``_`` around a word in Markdown
+    documents; the answer should be the words alone. A span made only of such
+    characters is returned unchanged.
+    """
+    s, e = start, end
+    while s < e and text[s] in EDGE_MARKUP:
+        s += 1
+    while e > s and text[e - 1] in EDGE_MARKUP:
+        e -= 1
+    return (s, e) if s < e else (start, end)
+
+
 def best_spans(
     start_probs: np.ndarray,
     end_probs: np.ndarray,
@@ -168,9 +186,9 @@ class Reader:
                 k = owner[r]
                 spans, null_p = self._window_spans(enc, r, start_logits[i], end_logits[i], top_n)
                 null[k] = min(null[k], null_p)
-                found[k].extend(
-                    Span(pairs[k][1][s:e], p, k, s, e, null_p) for s, e, p in spans
-                )
+                for s, e, p in spans:
+                    s, e = trim_span(pairs[k][1], s, e)
+                    found[k].append(Span(pairs[k][1][s:e], p, k, s, e, null_p))
         return [_dedupe(spans, null[k])[:top_n] for k, spans in enumerate(found)]
 
     def _window_spans(self, enc, row: int, start_logits: np.ndarray, end_logits: np.ndarray,

@@ -80,3 +80,18 @@ def test_cite_shows_where_an_answer_came_from(tmp_path, monkeypatch):
 def test_ask_rejects_fewer_than_one_passage_or_answer(qa, options):
     with pytest.raises(ValueError, match="at least 1"):
         qa.ask("How many boat strikes since August?", **options)
+
+
+def test_question_that_is_not_text(qa):
+    with pytest.raises(QuestionError, match="must be text"):
+        qa.ask(123)
+
+
+def test_build_index_takes_a_single_path_string(tmp_path, embedder):
+    from qa.pipeline import build_index
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "owls.txt").write_text("Owls hunt at night.")
+    report = build_index(tmp_path / "ix", str(docs), embedder=embedder)
+    assert len(report.added) == 1

@@ -37,3 +37,13 @@ def test_loading_the_reader_writes_nothing_to_the_terminal(capfd):
             hf_logging.disable_progress_bar()
     captured = capfd.readouterr()
     assert "Loading weights" not in captured.err + captured.out
+
+
+def test_trim_span_drops_markdown_marks_at_the_edges():
+    from qa.reading import trim_span
+
+    text = "Cook each pancake **90 seconds** a side."
+    start = text.index("**90")
+    s, e = trim_span(text, start, text.index(" a side"))
+    assert text[s:e] == "90 seconds"
+    assert trim_span("a ** b", 2, 4) == (2, 4)  # only marks: left as it was
