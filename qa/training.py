@@ -336,7 +336,8 @@ def train(args: argparse.Namespace) -> Path:
     with open(out / "train_log.jsonl", "a") as log:
         _loop(model, optim, sched, features, batches, tokenizer, args, step, total, ckpt, log)
     export_model(model, tokenizer, out, vars(args) | {"steps": total, "windows": len(features)})
-    print(f"model written to {out}", flush=True)
+    print(f"model written to {out}; pick its no-answer threshold with: qa calibrate DEV.json --reader {out}",
+          flush=True)
     return out
 
 
