@@ -50,18 +50,18 @@ def check_model_ref(ref: str, what: str = "model") -> str:
 def loading(ref: str, what: str = "model") -> Iterator[None]:
     """Quietly load model ``ref`` inside the block (see ``quiet_loading``).
 
-    An ``OSError`` for a reference that is not a local folder (a hub id missing
-    from the cache, typically offline) is re-raised as a one-line ``OSError``.
+    Any failure is re-raised as a one-line ``OSError``: for a reference that is
+    not a local folder it says the hub id is missing from the cache (typically
+    offline); for a local folder it gives the cause (e.g. damaged weights).
     """
     with quiet_loading():
         try:
             yield
-        except OSError as err:
-            if Path(ref).expanduser().is_dir():
-                raise OSError(f"could not load {what} from {ref}: {_first_line(err)}") from err
-            raise OSError(f"could not load {what} {ref!r}: not a local folder, and not in the "
-                          f"Hugging Face cache (this machine may be offline): {_first_line(err)}") from err
         except Exception as err:  # e.g. SafetensorError: damaged weights in a local folder
+            if isinstance(err, OSError) and not Path(ref).expanduser().is_dir():
+                raise OSError(f"could not load {what} {ref!r}: not a local folder, and not in the "
+                              f"Hugging Face cache (this machine may be offline): {_first_line(err)}"
+                              ) from err
             raise OSError(f"could not load {what} from {ref}: {_first_line(err)}") from err
 
 

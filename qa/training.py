@@ -321,8 +321,6 @@ def train(args: argparse.Namespace) -> Path:
     sched = get_linear_schedule_with_warmup(optim, int(total * args.warmup), total)
     step = 0
     ckpt = out / "checkpoint.pt"
-    if args.resume and not ckpt.exists():
-        print(f"no checkpoint in {out}: starting from the beginning", flush=True)
     if args.resume and ckpt.exists():
         state = torch.load(ckpt, weights_only=False)
         model.load_state_dict(state["model"])
@@ -331,6 +329,8 @@ def train(args: argparse.Namespace) -> Path:
         torch.set_rng_state(state["rng"])
         step = state["step"]
         print(f"resuming from step {step}", flush=True)
+    elif args.resume:
+        print(f"no checkpoint in {out}: starting from the beginning", flush=True)
     print(f"{len(features)} windows, {total} steps of {args.batch_size}", flush=True)
     model.train()
     with open(out / "train_log.jsonl", "a") as log:
