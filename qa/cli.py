@@ -114,14 +114,19 @@ def cmd_ask(args) -> int:
     check_question(args.question)
     if args.top_k < 1 or args.answers < 1:
         raise CLIError("--top-k and --answers must be at least 1")
-    result = _open_qa(args).ask(args.question, top_k=args.top_k, max_answers=args.answers)
+    qa = _open_qa(args)
+    result = qa.ask(args.question, top_k=args.top_k, max_answers=args.answers)
     if args.json:
         print(json.dumps(result_json(result), ensure_ascii=False, indent=2))
         return 0
     if result.notice:
         print(f"note: {result.notice}", file=sys.stderr)
-    if not result.passages:
+    if not result.passages and not len(qa):
         print("The index holds no passages yet: add documents with 'qa index PATH'.")
+        return 0
+    if not result.passages:
+        print(f"No passage matches the question (retrieval: {args.retrieval}), "
+              "so the documents hold no answer to it.")
         return 0
     if result.abstained:
         print("The documents hold no answer to that question. Closest passages:")

@@ -134,7 +134,7 @@ class Answer:
 
     ``start``/``end`` are character offsets into the source document's text
     (end exclusive); ``score`` is the reader's probability in [0, 1]; ``page``
-    is the PDF page (1-based) or None; ``passage`` is the passage's text and
+    is the PDF page (1-based) the answer starts on, or None; ``passage`` is the passage's text and
     ``passage_start`` its offset in the document.
     """
 
@@ -234,6 +234,10 @@ class QA:
         self.retriever = Retriever(index, embedder, retrieval)
         self.reader = reader if isinstance(reader, Reader) else Reader(reader)
 
+    def __len__(self) -> int:
+        """Number of passages in the index."""
+        return len(self.retriever.index)
+
     def reload(self) -> None:
         """Re-read the index from disk (after documents were added or removed)."""
         self.retriever = Retriever(PassageIndex.load(self.index_dir), self.embedder,
@@ -260,8 +264,8 @@ class QA:
         answers: list[Answer] = []
         for s in spans:
             p = retrieved[s.passage].passage
-            a = Answer(s.text, s.score, p.source, p.page, p.start + s.start, p.start + s.end,
-                       p.text, p.start)
+            a = Answer(s.text, s.score, p.source, p.page_at(p.start + s.start), p.start + s.start,
+                       p.start + s.end, p.text, p.start)
             if not any(_same_answer(a, k) for k in answers):
                 answers.append(a)
         return Result(question, answers[:max_answers], retrieved, notice)

@@ -64,6 +64,18 @@ def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
     return (s, e) if s < e else (start, end)
 
 
+BOUNDARIES = ("\n", " | ")
+
+
+def crosses_boundary(span_text: str) -> bool:
+    """True when a span runs over a line break or a table-cell border (`` | ``).
+
+    Loaders end paragraphs, list items and table rows with a line break and
+    join cells with `` | ``; an answer lies inside one of them.
+    """
+    return any(b in span_text for b in BOUNDARIES)
+
+
 def best_spans(
     start_probs: np.ndarray,
     end_probs: np.ndarray,
@@ -184,14 +196,15 @@ class Reader:
             start_logits, end_logits = self._forward(enc, rows)
             for i, r in enumerate(rows):
                 k = owner[r]
-                spans, null_p = self._window_spans(enc, r, start_logits[i], end_logits[i], top_n)
+                spans, null_p = self._window_spans(enc, r, pairs[k][1], start_logits[i], end_logits[i],
+                                                   top_n)
                 null[k] = min(null[k], null_p)
                 for s, e, p in spans:
                     s, e = trim_span(pairs[k][1], s, e)
                     found[k].append(Span(pairs[k][1][s:e], p, k, s, e, null_p))
         return [_dedupe(spans, null[k])[:top_n] for k, spans in enumerate(found)]
 
-    def _window_spans(self, enc, row: int, start_logits: np.ndarray, end_logits: np.ndarray,
+    def _window_spans(self, enc, row: int, context: str, start_logits: np.ndarray, end_logits: np.ndarray,
                       top_n: int) -> tuple[list[tuple[int, int, float]], float]:
         seq_ids = enc.sequence_ids(row)
         n = len(seq_ids)
@@ -203,8 +216,9 @@ class Reader:
         offsets = enc["offset_mapping"][row]
         spans = [
             (offsets[s][0], offsets[e][1], p)
-            for s, e, p in best_spans(s_p, e_p, mask, self.max_answer_tokens)[: max(top_n, 5)]
-        ]
+            for s, e, p in best_spans(s_p, e_p, mask, self.max_answer_tokens, top_n=30)
+            if not crosses_boundary(context[offsets[s][0]:offsets[e][1]])
+        ][: max(top_n, 5)]
         return spans, float(s_p[0] * e_p[0])
 
     def read(self, question: str, passages: list[str], top_n: int = 5) -> list[Span]:

@@ -1,7 +1,9 @@
 """Retrieval: the passages most likely to answer a question.
 
 Dense retrieval (FAISS inner product of unit embeddings) and sparse BM25
-(Robertson & Zaragoza, 2009; the ``rank_bm25`` implementation) are fused by
+(Robertson & Zaragoza, 2009; the ``bm25s`` implementation with Lucene's IDF,
+``log(1 + (N - df + 0.5) / (df + 0.5))``, which is never negative, so a word
+found in half of a small collection still counts) are fused by
 reciprocal rank fusion (Cormack, Clarke & Büttcher, 2009):
 ``score(p) = sum over rankings r of 1 / (k + rank_r(p))`` with k = 60.
 """
@@ -10,6 +12,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+import numpy as np
 
 from qa.embedding import Embedder
 from qa.index import PassageIndex
@@ -67,14 +71,16 @@ class Retriever:
 
     def _bm25_search(self, question: str, k: int) -> list[tuple[int, float]]:
         if self._bm25 is None:
-            from rank_bm25 import BM25Okapi
+            import bm25s
 
-            self._bm25 = BM25Okapi([bm25_tokens(p.text) for p in self.index.passages])
+            self._bm25 = bm25s.BM25(method="lucene")
+            self._bm25.index([bm25_tokens(p.text) for p in self.index.passages], show_progress=False)
         tokens = bm25_tokens(question)
         if not tokens:
             return []
         scores = self._bm25.get_scores(tokens)
-        order = scores.argsort()[::-1][:k]
+        top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+        order = top[np.argsort(-scores[top], kind="stable")]
         return [(int(i), float(scores[i])) for i in order if scores[i] > 0]
 
     def retrieve(self, question: str, top_k: int = 5) -> list[RetrievedPassage]:

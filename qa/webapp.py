@@ -5,7 +5,9 @@ without a browser; :func:`build_app` wires them into a ``gr.Blocks`` page.
 """
 
 
+import filecmp
 import html
+import json
 import re
 import shutil
 import threading
@@ -17,6 +19,7 @@ from qa.pipeline import DEFAULT_DOCS, QA, QuestionError, Result, build_index, ci
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 UPLOAD_DIR = "uploads"
+NAMES_FILE = ".names.json"  # stored upload name -> name it was uploaded with
 EXAMPLES = [
     "How many boat strikes since August?",
     "Who interviewed Maduro?",
@@ -37,6 +40,16 @@ def safe_filename(name: str) -> str:
     if not base or base.startswith("."):
         raise ValueError(f"unusable file name {name!r}")
     return base
+
+
+def _free_name(folder: Path, name: str, taken: set[str]) -> Path:
+    """``folder/name`` made unique with a ``-2``, ``-3``, ... suffix before the extension."""
+    stem, dot, ext = name.rpartition(".")
+    stem, dot, ext = (stem, dot, ext) if dot else (name, "", "")
+    n = 2
+    while (folder / f"{stem}-{n}{dot}{ext}").exists() or f"{stem}-{n}{dot}{ext}" in taken:
+        n += 1
+    return folder / f"{stem}-{n}{dot}{ext}"
 
 
 def format_answer(result: Result) -> str:
@@ -134,7 +147,23 @@ class ChatService:
                     {"role": "assistant", "content": format_answer(result)}]
         return history, format_sources(result), ""
 
-    def _store(self, file_path: str) -> tuple[Path | None, str]:
+    def _upload_names(self) -> dict[str, str]:
+        """Stored upload name -> the name the file was uploaded with."""
+        record = self.index_dir / UPLOAD_DIR / NAMES_FILE
+        try:
+            return json.loads(record.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+    def _store(self, file_path: str, taken: set[str]) -> tuple[Path | None, str]:
+        """Copy one upload under ``INDEX/uploads``; returns (stored path or None, note).
+
+        A different file never silently replaces a stored one: a file uploaded
+        again under the same name (in a later upload) replaces that upload and
+        says so; a file whose name only sanitises to a stored name, or that
+        shares its name with another file of the same upload, is kept under a
+        new name (``name-2.txt``).
+        """
         src = Path(file_path)
         name = safe_filename(src.name)
         if Path(name).suffix.lower() not in SUPPORTED:
@@ -143,40 +172,54 @@ class ChatService:
             return None, f"skipped: larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB"
         dest_dir = self.index_dir / UPLOAD_DIR
         dest_dir.mkdir(parents=True, exist_ok=True)
-        dest = dest_dir / name
+        names = self._upload_names()
+        dest, note = dest_dir / name, ""
+        if dest.exists() and name not in taken and filecmp.cmp(src, dest, shallow=False):
+            taken.add(name)
+            return dest, ""
+        if dest.exists() or name in taken:
+            if names.get(name) == src.name and name not in taken:
+                note = "replaced the earlier upload of the same name"
+            else:
+                dest = _free_name(dest_dir, name, taken)
+                note = f"stored as {dest.name} (another document is named {name})"
         shutil.copyfile(src, dest)
-        return dest, ""
+        taken.add(dest.name)
+        names[dest.name] = src.name
+        (dest_dir / NAMES_FILE).write_text(json.dumps(names, indent=1, ensure_ascii=False), encoding="utf-8")
+        return dest, note
 
     def upload(self, files: list | None, progress=None) -> tuple[str, list[str]]:
         """Upload handler: store files under the index folder and index them.
 
-        Returns (Markdown lines 'name: indexed / skipped: why', document choices).
+        Returns (Markdown lines 'name: indexed / replaced / stored as / skipped: why',
+        document choices).
         """
         if not files:
             return "Choose one or more files first.", self.documents()
-        lines, stored = [], []
+        lines, stored, taken = [], [], set()
         for f in files:
             path = f if isinstance(f, str) else getattr(f, "name", str(f))
             try:
-                dest, why = self._store(path)
+                dest, why = self._store(path, taken)
             except (OSError, ValueError) as e:
                 dest, why = None, f"skipped: {e}"
             if dest is None:
                 lines.append(f"- `{cite(path, name_only=True)}`: {why}")
             else:
-                stored.append(dest)
+                stored.append((dest, why))
         if stored:
             with self._lock:
-                report = build_index(self.index_dir, stored, embedder=self.qa.embedder)
+                report = build_index(self.index_dir, [d for d, _ in stored], embedder=self.qa.embedder)
                 self.qa.reload()
             bad = {s.source: s.reason for s in report.skipped}
-            for d in stored:
+            for d, note in stored:
                 if str(d) in bad:
                     d.unlink(missing_ok=True)
                     lines.append(f"- `{d.name}`: skipped: {bad[str(d)]}")
                 else:
                     state = "unchanged (already indexed)" if str(d.resolve()) in report.unchanged else "indexed"
-                    lines.append(f"- `{d.name}`: {state}")
+                    lines.append(f"- `{d.name}`: {state}" + (f"; {note}" if note else ""))
         return "\n".join(lines), self.documents()
 
     def remove(self, source: str | None) -> tuple[str, list[str]]:

@@ -25,12 +25,11 @@ def test_offsets_round_trip_and_size(tokenizer):
     assert passages[0].start == 0 and passages[-1].end == len(doc.text)
 
 
-def test_long_sentence_is_cut_and_pages_are_kept(tokenizer):
-    long = " ".join(f"word{i}" for i in range(400))
-    text = long + "\n\nShort page two."
-    doc = Document("x.pdf", text, "h", [(1, 0, len(long)), (2, len(long) + 2, len(text))])
-    passages = Splitter(tokenizer, max_tokens=100, overlap_tokens=0).split(doc)
-    assert {p.page for p in passages} == {1, 2}
-    assert all(doc.text[p.start:p.end] == p.text for p in passages)
-    assert all(p.end <= len(long) for p in passages if p.page == 1)
-    assert passages[-1].text == "Short page two."
+def test_passages_run_across_pages_and_answers_keep_their_page(tokenizer):
+    one = "Annual plans were approved in March. The new logistics centre will be built in"
+    two = "Tilbury, close to the port. Work starts next year."
+    text = one + " " + two
+    doc = Document("x.pdf", text, "h", [(1, 0, len(one)), (2, len(one) + 1, len(text))])
+    (passage,) = Splitter(tokenizer, max_tokens=100, overlap_tokens=0).split(doc)
+    assert passage.text == text and passage.page == 1
+    assert passage.page_at(text.index("Tilbury")) == 2 and passage.page_at(text.index("March")) == 1

@@ -74,3 +74,30 @@ def test_format_answer_escapes_markdown():
     md = format_answer(r)
     assert "\\*bold\\*" in md and "f.txt, page 2" in md and "50%" in md
     assert format_sources(Result("q", [], [])).startswith("<p>")
+
+
+def test_uploads_never_replace_a_different_document_silently(service, tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = tmp_path / "report 2023.txt"
+    first.write_text("The 2023 report says the ferry carried 41,000 passengers.")
+    second = tmp_path / "report_2023.txt"
+    second.write_text("The lighthouse was painted red in 2023.")
+    text, docs = service.upload([str(first)])
+    text, docs = service.upload([str(second)])
+    assert "stored as report_2023-2.txt" in text
+    assert len([d for d in docs if "report_2023" in d]) == 2
+    assert "41,000" in service.ask("How many passengers did the ferry carry?", [], 5, 1)[0][-1]["content"]
+    assert "red" in service.ask("What colour was the lighthouse painted?", [], 5, 1)[0][-1]["content"]
+    # two files of one name from different folders, in one upload: both kept
+    (tmp_path / "a" / "notes.txt").write_text("The pier is 300 metres long.")
+    (tmp_path / "b" / "notes.txt").write_text("The harbour wall is 12 metres high.")
+    text, docs = service.upload([str(tmp_path / "a" / "notes.txt"), str(tmp_path / "b" / "notes.txt")])
+    assert "`notes.txt`: indexed" in text and "`notes-2.txt`: indexed" in text
+    # the same name again, later: the user means a new version, and the page says it replaced it
+    (tmp_path / "a" / "notes.txt").write_text("The pier is 320 metres long since 2024.")
+    text, docs = service.upload([str(tmp_path / "a" / "notes.txt")])
+    assert "replaced the earlier upload of the same name" in text
+    assert len([d for d in docs if "notes" in d]) == 2
+    text, _ = service.upload([str(tmp_path / "a" / "notes.txt")])
+    assert "unchanged" in text and "replaced" not in text

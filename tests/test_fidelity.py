@@ -1,0 +1,311 @@
+"""Text as a person reads it, for each kind of document fault seen in document-QA tools.
+
+Loader-level tests check the extracted text; the end-to-end tests at the
+bottom index all the documents together and check the answer a user sees.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+import pytest
+from makedocs import DEJAVU, docx_file, pdf_lines, pdf_table, pdf_with_font
+
+from qa.loading import LoadError, load_file
+from qa.loading.text import decode, normalize
+
+PRICES = [["Item", "Size", "Price", "Stock"],
+          ["Garden hose", "25 m", "34.50 EUR", "120"],
+          ["Watering can", "10 l", "12.90 EUR", "45"],
+          ["Rain barrel", "200 l", "89.00 EUR", "8"]]
+HYPHEN_LINES = ["The heat exchangers for the new plant are supplied by Varden Ther-",
+                "mal Systems. Delivery of the first units is planned for a well-",
+                "known date in May.", "",
+                "A second paragraph starts here and it goes", "on for two lines."]
+PAGES = [["Annual plans were approved by the board in March.",
+          "The new logistics centre will be built in"],
+         ["Tilbury, close to the container port of the company.", "Work starts next year."],
+         ["The budget is 40 million pounds."]]
+LONG_SENTENCE = ("The regional freight network was reorganised last year; " + "; ".join(
+    f"the {w} depot is run by the firm {n}" for w, n in [
+        ("North Quay", "Ashdown Haulage"), ("Canal Road", "Brightwater Logistics"),
+        ("Station Yard", "Corran Transport"), ("Mill Green", "Dunmore Carriers"),
+        ("Old Market", "Elmstead Shipping"), ("Bridge End", "Fairholt Movers"),
+        ("West Gate", "Glenrock Distribution"), ("Abbey Lane", "Hollins Cargo"),
+        ("Kings Wharf", "Ivybridge Couriers"), ("Salt Marsh", "Juniper Road Services"),
+        ("Harbour Street", "Kesslerbrook Freight"), ("Church Hill", "Larchmont Deliveries"),
+        ("Ferry Point", "Moorcroft Haulage"), ("Long Acre", "Northfield Carriers"),
+        ("Tannery Row", "Oakhurst Logistics")])
+    + ", and each firm reports to the port authority every month.")
+
+
+def _html_page() -> str:
+    return """<html><head><title>Bog report</title><style>p {}</style></head><body>
+<header><a href="/">Home</a> <a href="/about">About us</a></header>
+<nav><ul><li>Products</li><li>Contact</li></ul></nav>
+<div id="cookie-banner">We use cookies to improve your experience. <button>Accept all</button></div>
+<main><article><h1>Bog restoration</h1>
+<p>Measurements show that the CO<sub>2</sub> concentration above the restored bog fell by 12 percent.</p>
+<p>The field trial used un<b>treated</b> peat from   the northern <a href="#">site</a>.<br>It ran two years.</p>
+</article></main>
+<footer><p>&copy; 2025 Peat Institute. All rights reserved.</p><a href="/privacy">Privacy</a></footer>
+</body></html>"""
+
+
+# --- 1. PDF line ends ---------------------------------------------------------------------------
+
+def test_pdf_hyphenated_line_ends_join_and_lines_unwrap(tmp_path):
+    text = load_file(pdf_lines(tmp_path / "plant.pdf", [HYPHEN_LINES])).text
+    assert "supplied by Varden Thermal Systems. Delivery" in text
+    assert "a well-known date in May." in text  # a real compound keeps its hyphen
+    assert text.split("\n") == [
+        ("The heat exchangers for the new plant are supplied by Varden Thermal Systems. Delivery of the "
+         "first units is planned for a well-known date in May."),
+        "A second paragraph starts here and it goes on for two lines."]
+
+
+# --- 2. Unicode compatibility characters --------------------------------------------------------
+
+LIGATURED = "Dana Whitﬁeld is the chief ﬁnancial oﬃcer of the company."
+
+
+@pytest.mark.skipif(not DEJAVU.exists(), reason="DejaVu Sans (a font with ligature glyphs) is not installed")
+def test_pdf_ligatures_are_plain_letters(tmp_path):
+    text = load_file(pdf_with_font(tmp_path / "cfo.pdf", [LIGATURED])).text
+    assert text == "Dana Whitfield is the chief financial officer of the company."
+
+
+@pytest.mark.parametrize("name,data", [
+    ("a.txt", LIGATURED.encode()),
+    ("a.md", f"# Officers\n\n{LIGATURED}".encode()),
+    ("a.html", f"<p>{LIGATURED}</p>".encode()),
+])
+def test_every_format_is_normalised(tmp_path, name, data):
+    (tmp_path / name).write_bytes(data)
+    text = load_file(tmp_path / name).text
+    assert "chief financial officer" in text
+    assert not re.search("[\ufb00-\ufb06]", text)
+
+
+def test_docx_is_normalised(tmp_path):
+    text = load_file(docx_file(tmp_path / "a.docx", [LIGATURED, [["Oﬃce", "Leeds"]]])).text
+    assert "chief financial officer" in text and "Office | Leeds" in text
+
+
+def test_normalize_maps_compatibility_forms():
+    assert normalize("ﬁ ﬂ ﬀ ﬃ ﬄ\u00a0ＡＢＣ１ soft\u00adhyphen zero\u200bwidth\r\nend") == \
+        "fi fl ff ffi ffl ABC1 softhyphen zerowidth\nend"
+
+
+# --- 3. Page breaks, running headers and footers ------------------------------------------------
+
+def test_running_headers_footers_go_and_sentences_cross_pages(tmp_path):
+    f = pdf_lines(tmp_path / "report.pdf", PAGES, header="ACME Holdings plc - Annual Report 2025",
+                  footer="Page {page} of {pages}")
+    doc = load_file(f)
+    assert "ACME Holdings" not in doc.text and "Page 2" not in doc.text
+    assert "will be built in Tilbury, close to the container port" in doc.text
+    assert [p for p, _, _ in doc.pages] == [1, 2, 3]
+    at = doc.text.index("Tilbury")
+    assert [p for p, s, e in doc.pages if s <= at < e] == [2]
+
+
+def test_bare_page_numbers_go(tmp_path):
+    pages = [[f"Section {i} says the value is {i * 7}.", "More text follows here."] for i in (1, 2, 3)]
+    from reportlab.pdfgen import canvas
+
+    c = canvas.Canvas(str(tmp_path / "n.pdf"))
+    for i, lines in enumerate(pages, start=1):
+        for k, line in enumerate(lines):
+            c.drawString(72, 760 - 14 * k, line)
+        c.drawString(300, 40, str(i))
+        c.showPage()
+    c.save()
+    text = load_file(tmp_path / "n.pdf").text
+    assert not re.search(r"(^|\n)\d+(\n|$)", text) and "value is 14." in text
+
+
+# --- 4. Tables ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("grid", [True, False], ids=["ruled", "unruled"])
+def test_pdf_table_rows_read_as_rows(tmp_path, grid):
+    f = pdf_table(tmp_path / "prices.pdf", "Our price list for the spring season.", PRICES, grid)
+    lines = load_file(f).text.split("\n")
+    assert "Watering can | 10 l | 12.90 EUR | 45" in lines
+    assert "Rain barrel | 200 l | 89.00 EUR | 8" in lines
+    assert lines.index("Item | Size | Price | Stock") == 1
+
+
+def test_docx_keeps_document_order_and_nested_tables(tmp_path):
+    f = docx_file(tmp_path / "hours.docx", [
+        "The Harbour Street branch keeps the following hours.",
+        [["Day", "Hours"], ["Saturday", "09:00 to 13:00"]],
+        "The Mill Lane branch keeps these hours.",
+        [["Day", "Hours"], ["Saturday", "11:00 to 14:00"]],
+        "Depot contacts are listed below.",
+        [["Depot", [["Code", "4417"], ["Manager", "Ann Lee"]]]],
+    ])
+    assert load_file(f).text.split("\n") == [
+        "The Harbour Street branch keeps the following hours.", "Day | Hours", "Saturday | 09:00 to 13:00",
+        "The Mill Lane branch keeps these hours.", "Day | Hours", "Saturday | 11:00 to 14:00",
+        "Depot contacts are listed below.", "Depot", "Code | 4417", "Manager | Ann Lee"]
+
+
+# --- 5. HTML ------------------------------------------------------------------------------------
+
+def test_html_inline_markup_flows_and_boilerplate_goes(tmp_path):
+    (tmp_path / "bog.html").write_text(_html_page(), encoding="utf-8")
+    assert load_file(tmp_path / "bog.html").text.split("\n") == [
+        "Bog restoration",
+        "Measurements show that the CO2 concentration above the restored bog fell by 12 percent.",
+        "The field trial used untreated peat from the northern site.", "It ran two years."]
+
+
+def test_html_tables_and_lists(tmp_path):
+    (tmp_path / "t.html").write_text(
+        "<table><tr><th>Item</th><th>Price</th></tr><tr><td><p>Rain <i>barrel</i></p></td>"
+        "<td>89.00 EUR</td></tr></table><ul><li>One</li><li>Two</li></ul>", encoding="utf-8")
+    assert load_file(tmp_path / "t.html").text.split("\n") == [
+        "Item | Price", "Rain barrel | 89.00 EUR", "One", "Two"]
+
+
+# --- 6. Encodings -------------------------------------------------------------------------------
+
+UNICODE_TEXT = "Die Größe des Depots: 4417 m². Привет — ελληνικά."
+
+
+@pytest.mark.parametrize("encoding,bom", [
+    ("utf-16-le", b"\xff\xfe"), ("utf-16-be", b"\xfe\xff"), ("utf-32-le", b"\xff\xfe\x00\x00"),
+    ("utf-32-be", b"\x00\x00\xfe\xff"), ("utf-8", b"\xef\xbb\xbf"), ("utf-16-le", b""),
+    ("utf-16-be", b""),
+])
+@pytest.mark.parametrize("ext", [".txt", ".md", ".html"])
+def test_unicode_files_with_and_without_bom(tmp_path, encoding, bom, ext):
+    f = tmp_path / f"windows{ext}"
+    f.write_bytes(bom + f"<p>{UNICODE_TEXT}</p>".encode(encoding))
+    assert UNICODE_TEXT.replace("m²", "m2") in load_file(f).text  # NFKC turns ² into 2
+
+
+@pytest.mark.parametrize("text,codepage", [
+    ("Le café est situé à Montréal.", "cp1252"),
+    ("Größe: 12 Straße, Übergabe im März.", "cp1252"),
+    ("Spotkanie jest w środę o godzinie dziesiątej.", "cp1250"),
+    ("Žluťoučký kůň úpěl ďábelské ódy.", "cp1250"),
+    ("Встреча в среду.", "cp1251"),
+    ("Склад на улице Гавани открыт до шести.", "cp1251"),
+    ("Η συνάντηση είναι την Τετάρτη.", "cp1253"),
+])
+def test_legacy_code_pages_decode_to_the_right_letters(text, codepage):
+    assert decode(text.encode(codepage)) == text
+
+
+def test_binary_is_still_refused(tmp_path):
+    (tmp_path / "x.txt").write_bytes(b"\x00\x01\x02\x03" * 200 + bytes(range(256)))
+    with pytest.raises(LoadError, match="binary"):
+        load_file(tmp_path / "x.txt")
+
+
+# --- 7. Over-long sentences and lower-case text -------------------------------------------------
+
+def test_long_sentence_is_cut_at_word_boundaries_with_overlap(tokenizer):
+    from qa.loading import Document
+    from qa.splitting import Splitter
+
+    doc = Document("x.txt", LONG_SENTENCE, "h", [(None, 0, len(LONG_SENTENCE))])
+    assert len(tokenizer(LONG_SENTENCE, add_special_tokens=False)["input_ids"]) > 200
+    passages = Splitter(tokenizer).split(doc)
+    assert len(passages) >= 2
+    words = {w.strip(";,.") for w in LONG_SENTENCE.split()}
+    for a, b in itertools.pairwise(passages):
+        assert b.start < a.end  # overlap
+    for p in passages:
+        assert LONG_SENTENCE[p.start:p.end] == p.text
+        assert p.text.split()[0].strip(";,.") in words and p.text.split()[-1].strip(";,.") in words
+    assert any("Harbour Street depot is run by the firm Kesslerbrook Freight" in p.text for p in passages)
+
+
+def test_lower_case_text_has_sentences():
+    from qa.splitting import sentence_spans
+
+    text = "ok so the meeting moved to friday. we meet at the depot. bring the keys e.g. the red ones."
+    assert [text[s:e] for s, e in sentence_spans(text)] == [
+        "ok so the meeting moved to friday.", "we meet at the depot.", "bring the keys e.g. the red ones."]
+
+
+# --- 8. Keyword search on small collections -----------------------------------------------------
+
+def test_bm25_on_two_and_four_documents(tmp_path, embedder):
+    from qa.index import PassageIndex
+    from qa.pipeline import build_index
+    from qa.retrieval import Retriever
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("The lighthouse keeper is Mara Quill.")
+    (docs / "b.txt").write_text("The harbour master is Tom Reyes.")
+    build_index(tmp_path / "two", [docs], embedder=embedder)
+    hits = Retriever(PassageIndex.load(tmp_path / "two"), embedder, "bm25").retrieve("Who is the lighthouse keeper?", 1)
+    assert [h.passage.source.endswith("a.txt") for h in hits] == [True]
+    (docs / "c.txt").write_text("The lighthouse opened in 1901.")
+    (docs / "d.txt").write_text("The harbour keeper's cottage is blue.")
+    build_index(tmp_path / "four", [docs], embedder=embedder)
+    hits = Retriever(PassageIndex.load(tmp_path / "four"), embedder, "bm25").retrieve(
+        "Who is the harbour master?", 1)
+    assert hits[0].passage.source.endswith("b.txt")
+
+
+# --- End to end: the answers a user sees ----------------------------------------------------------
+
+# The rows are extracted right (tests above); the small MiniLM reader still picks the wrong cell.
+TABLE_READING = pytest.mark.xfail(reason="MiniLM reader misreads table cells", strict=False)
+
+@pytest.fixture(scope="module")
+def faithful_qa(tmp_path_factory, embedder, reader):
+    from qa.pipeline import QA, build_index
+
+    base = tmp_path_factory.mktemp("faithful")
+    docs = base / "docs"
+    docs.mkdir()
+    pdf_lines(docs / "plant.pdf", [HYPHEN_LINES])
+    if DEJAVU.exists():
+        pdf_with_font(docs / "cfo.pdf", [LIGATURED])
+    else:
+        (docs / "cfo.txt").write_text(LIGATURED)
+    (docs / "cto.txt").write_text("Omar Haddad is the chief technology officer of Brightline Labs.")
+    pdf_lines(docs / "report.pdf", PAGES, header="ACME Holdings plc - Annual Report 2025",
+              footer="Page {page} of {pages}")
+    pdf_table(docs / "prices.pdf", "Our price list for the spring season.", PRICES)
+    docx_file(docs / "hours.docx", [
+        "The Harbour Street branch keeps the following hours.",
+        [["Day", "Hours"], ["Saturday", "09:00 to 13:00"]],
+        "The Mill Lane branch keeps these hours.",
+        [["Day", "Hours"], ["Saturday", "11:00 to 14:00"]],
+        "Each depot has an access code.",
+        [["Depot", [["Depot name", "Harbour Street"], ["Access code", "4417"]]]]])
+    (docs / "bog.html").write_text(_html_page(), encoding="utf-8")
+    (docs / "freight.txt").write_text(LONG_SENTENCE)
+    (docs / "ferry.txt").write_bytes("\ufeffThe night ferry to Rosslare leaves at 21:40 from pier 3.".encode("utf-16-le"))
+    build_index(base / "index", [docs], embedder=embedder)
+    return QA(base / "index", reader, embedder)
+
+
+@pytest.mark.parametrize("question,answer,page", [
+    ("Who supplies the heat exchangers?", "Varden Thermal Systems", 1),
+    ("Who is the chief financial officer?", "Dana Whitfield", None),
+    ("Where will the new logistics centre be built?", "Tilbury", 2),
+    pytest.param("How much does the watering can cost?", "12.90 EUR", 1, marks=TABLE_READING),
+    ("What are the Saturday hours of the Harbour Street branch?", "09:00 to 13:00", None),
+    pytest.param("What are the Saturday hours of the Mill Lane branch?", "11:00 to 14:00", None,
+                 marks=TABLE_READING),
+    ("What is the access code of the depot?", "4417", None),
+    ("Which gas concentration fell above the restored bog?", "CO2", None),
+    ("What did the field trial use?", "untreated peat", None),
+    ("Who runs the Harbour Street depot?", "Kesslerbrook Freight", None),
+    ("At what time does the night ferry to Rosslare leave?", "21:40", None),
+])
+def test_answers_read_as_a_person_reads_them(faithful_qa, question, answer, page):
+    best = faithful_qa.ask(question, top_k=5).answers[0]
+    assert best.text.removesuffix(".") == answer
+    if page:
+        assert best.page == page
