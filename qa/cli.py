@@ -22,6 +22,8 @@ def _parser() -> argparse.ArgumentParser:
     ix.add_argument("paths", nargs="*", help=f"files or folders (default: {DEFAULT_DOCS}/)")
     ix.add_argument("--index", default=DEFAULT_INDEX, help="index folder (default: %(default)s)")
     ix.add_argument("--remove", nargs="+", default=[], metavar="PATH", help="drop these documents")
+    ix.add_argument("--prune", action="store_true",
+                    help="also drop indexed documents whose files no longer exist (listed first)")
     ix.add_argument("--embedding-model", default=None, help="sentence-transformers id or folder")
     ix.add_argument("--index-type", choices=["flat", "hnsw"], default="flat",
                     help="flat = exact; hnsw = approximate, for large collections (new index only)")
@@ -64,13 +66,18 @@ def cmd_index(args) -> int:
     from qa.embedding import Embedder
     from qa.pipeline import build_index
 
-    paths = args.paths or ([] if args.remove else [DEFAULT_DOCS])
+    paths = args.paths or ([] if args.remove or args.prune else [DEFAULT_DOCS])
     report = build_index(args.index, paths, args.remove, Embedder(args.embedding_model),
-                         index_type=args.index_type, progress=True)
+                         index_type=args.index_type, progress=True, prune=args.prune)
     for s in report.skipped:
         print(f"skipped {cite(s.source)}: {s.reason}", file=sys.stderr)
     for r in report.not_indexed:
         print(f"note: {r} is not in the index; nothing removed for it", file=sys.stderr)
+    for m in report.missing:
+        print(f"note: {cite(m)} is indexed but its file is missing (kept; 'qa index --prune' drops it)",
+              file=sys.stderr)
+    for m in report.pruned:
+        print(f"pruned {cite(m)}: its file no longer exists", file=sys.stderr)
     print(report.summary())
     return 0
 

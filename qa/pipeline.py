@@ -38,7 +38,10 @@ class QuestionError(ValueError):
 class IndexReport:
     """What one ``build_index`` call did, by source path.
 
-    ``not_indexed`` lists ``remove`` paths that matched no indexed document.
+    ``not_indexed`` lists ``remove`` paths that matched no indexed document;
+    ``missing`` lists indexed documents whose file no longer exists (kept in
+    the index); ``pruned`` those of them that ``prune`` removed (also in
+    ``removed``).
     """
 
     added: list[str] = field(default_factory=list)
@@ -47,13 +50,16 @@ class IndexReport:
     removed: list[str] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     not_indexed: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    pruned: list[str] = field(default_factory=list)
     passages: int = 0
 
     def summary(self) -> str:
         """One line: counts of each outcome and the index's size."""
+        missing = f", {len(self.missing)} missing (kept)" if self.missing else ""
         return (f"{len(self.added)} added, {len(self.updated)} updated, "
                 f"{len(self.unchanged)} unchanged, {len(self.removed)} removed, "
-                f"{len(self.skipped)} skipped; {self.passages} passages in the index")
+                f"{len(self.skipped)} skipped{missing}; {self.passages} passages in the index")
 
 
 def _source_key(path: Path) -> str:
@@ -68,14 +74,17 @@ def build_index(
     splitter: Splitter | None = None,
     index_type: str = "flat",
     progress: bool = False,
+    prune: bool = False,
 ) -> IndexReport:
     """Add, update and remove documents in the index at ``index_dir``.
 
     New files under ``paths`` are added, files whose content hash changed are
-    re-indexed, unchanged ones are skipped; indexed documents whose file is
-    gone, or which lie under a ``remove`` path, are dropped. Files that cannot
-    be loaded are reported in ``skipped`` and do not stop the rest. The index
-    is written atomically once, at the end.
+    re-indexed, unchanged ones are skipped; indexed documents under a
+    ``remove`` path are dropped. An indexed document whose file is gone (an
+    unmounted drive, a renamed folder) is only reported in ``missing``, unless
+    ``prune`` asks to drop such documents. Files that cannot be loaded are
+    reported in ``skipped`` and do not stop the rest. The index is written
+    atomically once, at the end.
 
     Raises:
         FileNotFoundError: a path in ``paths`` does not exist.
@@ -96,7 +105,11 @@ def build_index(
     else:
         index = PassageIndex(embedder.name, embedder.dim, index_type)
     report = IndexReport()
-    gone = [s for s in index.documents if not Path(s).exists()]
+    report.missing = sorted(s for s in index.documents if not Path(s).exists())
+    gone = list(report.missing) if prune else []
+    report.pruned = list(gone)
+    if prune:
+        report.missing = []
     for r in remove or []:
         root = _source_key(Path(r))
         matched = [s for s in index.documents if s == root or s.startswith(root.rstrip("/") + "/")]

@@ -67,6 +67,16 @@ def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
 BOUNDARIES = ("\n", " | ")
 
 
+def as_question(text: str) -> str:
+    """``text`` with a final "?" when it ends without . ! or ? (people often leave it out).
+
+    SQuAD questions, which readers are trained on, end with "?"; a query typed
+    without it ("when was solvia founded") is read the same as the question.
+    """
+    text = text.strip()
+    return text if not text or text[-1] in "?!.？" else text + "?"
+
+
 def crosses_boundary(span_text: str) -> bool:
     """True when a span runs over a line break or a table-cell border (`` | ``).
 
@@ -131,7 +141,7 @@ class Reader:
     """
 
     def __init__(self, model: str | None = None, max_length: int = 384, stride: int = 128,
-                 max_answer_tokens: int = 30, max_question_tokens: int = 64,
+                 max_answer_tokens: int = 48, max_question_tokens: int = 64,
                  batch_size: int = 32, bf16: bool = True, threshold: float | None = None):
         from transformers import AutoTokenizer
 
@@ -151,6 +161,9 @@ class Reader:
         self.threshold = calibrated if threshold is None else threshold
 
     def _cut_question(self, question: str) -> str:
+        """The question as the model was trained to see it: typed as a question, at most
+        ``max_question_tokens`` long (see :func:`as_question`)."""
+        question = as_question(question)
         enc = self.tokenizer(question, add_special_tokens=False, return_offsets_mapping=True)
         offsets = enc["offset_mapping"]
         if len(offsets) <= self.max_question_tokens:

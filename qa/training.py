@@ -325,26 +325,34 @@ def check_args(args: argparse.Namespace) -> None:
             raise ValueError(message)
 
 
+def swap_letters(question: str, rng: random.Random) -> str:
+    """A typo: two neighbouring letters swapped inside one word of five or more letters.
+
+    Returns the question unchanged when it has no such word.
+    """
+    words = question.split(" ")
+    long = [i for i, w in enumerate(words) if len(w) >= 5 and w.isalpha()]
+    if not long:
+        return question
+    i = rng.choice(long)
+    j = rng.randrange(1, len(words[i]) - 2)
+    w = words[i]
+    words[i] = w[:j] + w[j + 1] + w[j] + w[j + 2:]
+    return " ".join(words)
+
+
 def vary_question(question: str, rng: random.Random, p: float) -> str:
     """A question as people also type it: each change applied with probability ``p``.
 
-    The changes: lower-cased; the final "?" dropped; two neighbouring letters
-    swapped inside one word of five or more letters (a typo). With ``p = 0``
-    the question is returned unchanged.
+    The changes: lower-cased; the final "?" dropped; a letter swap
+    (:func:`swap_letters`). With ``p = 0`` the question is returned unchanged.
     """
     if rng.random() < p:
         question = question.lower()
     if rng.random() < p:
         question = question.rstrip().rstrip("?").rstrip()
     if rng.random() < p:
-        words = question.split(" ")
-        long = [i for i, w in enumerate(words) if len(w) >= 5 and w.isalpha()]
-        if long:
-            i = rng.choice(long)
-            j = rng.randrange(1, len(words[i]) - 2)
-            w = words[i]
-            words[i] = w[:j] + w[j + 1] + w[j] + w[j + 2:]
-            question = " ".join(words)
+        question = swap_letters(question, rng)
     return question
 
 

@@ -186,3 +186,23 @@ def test_damaged_reader_weights_are_a_one_line_error(capsys, tmp_path, seed_inde
     (tmp_path / "model.safetensors").write_bytes(b"\x00" * 100)
     assert main(["ask", "Who?", "--index", str(seed_index), "--reader", str(tmp_path)]) == 1
     assert "could not load reader" in _err(capsys)
+
+
+def test_index_keeps_documents_whose_files_went_missing_until_pruned(tmp_path, capsys):
+    from qa.cli import main as cli_main
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("The first note says the pier is 300 metres long.")
+    (docs / "b.txt").write_text("The second note says the lighthouse is red.")
+    ix = str(tmp_path / "ix")
+    assert cli_main(["index", str(docs), "--index", ix]) == 0
+    moved = tmp_path / "moved"
+    docs.rename(moved)  # as if the drive were unmounted
+    capsys.readouterr()
+    assert cli_main(["index", str(moved / "a.txt"), "--index", ix]) == 0
+    out = capsys.readouterr()
+    assert "b.txt is indexed but its file is missing" in out.err and "0 removed" in out.out
+    assert cli_main(["index", "--index", ix, "--prune"]) == 0
+    out = capsys.readouterr()
+    assert "pruned" in out.err and "2 removed" in out.out

@@ -49,7 +49,10 @@ def test_incremental_add_change_remove(tmp_path, embedder):
 
     (docs / "new.md").unlink()
     r = build_index(ix, [docs], embedder=embedder)
-    assert [p.split("/")[-1] for p in r.removed] == ["new.md"]
+    assert not r.removed and [p.split("/")[-1] for p in r.missing] == ["new.md"]  # reported, kept
+    assert any(s.endswith("new.md") for s in PassageIndex.load(ix).documents)
+    r = build_index(ix, [], embedder=embedder, prune=True)
+    assert [p.split("/")[-1] for p in r.removed] == [p.split("/")[-1] for p in r.pruned] == ["new.md"]
 
     r = build_index(ix, [], remove=[docs / "river.txt", docs / "typo.txt"], embedder=embedder)
     assert r.not_indexed == [str(docs / "typo.txt")]

@@ -1,0 +1,36 @@
+"""Questions as people type them: no capitals, no question mark."""
+
+import pytest
+
+from qa.reading import as_question
+
+PROFILES = {
+    "solvia.txt": "Solvia is a solar panel maker based in Porto. Solvia was founded in 2011 by two engineers.",
+    "brightline.txt": "Brightline Labs builds medical sensors in Leeds. The company was founded in 1998.",
+    "norrvik.txt": "Norrvik Foods sells frozen fish across Scandinavia. It was founded in 1975 in Bergen.",
+}
+
+
+def test_as_question():
+    assert as_question("when was solvia founded") == "when was solvia founded?"
+    assert as_question("  Who runs it? ") == "Who runs it?"
+    assert as_question("Tell me the price.") == "Tell me the price."
+
+
+@pytest.fixture(scope="module")
+def profiles_qa(tmp_path_factory, embedder, reader):
+    from qa.pipeline import QA, build_index
+
+    base = tmp_path_factory.mktemp("profiles")
+    (base / "docs").mkdir()
+    for name, text in PROFILES.items():
+        (base / "docs" / name).write_text(text)
+    build_index(base / "index", [base / "docs"], embedder=embedder)
+    return QA(base / "index", reader, embedder)
+
+
+@pytest.mark.parametrize("question", ["When was Solvia founded?", "when was solvia founded",
+                                      "When was Solvia founded", "WHEN WAS SOLVIA FOUNDED"])
+def test_typed_variants_get_the_typed_answer(profiles_qa, question):
+    best = profiles_qa.ask(question).answers[0]
+    assert best.text == "2011" and best.source.endswith("solvia.txt")
