@@ -1,4 +1,4 @@
-"""The ``qa`` command line: index, ask, eval, train-reader, calibrate."""
+"""The ``qa`` command line: index, ask, chat, eval, train-reader, calibrate."""
 
 from __future__ import annotations
 
@@ -34,6 +34,10 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--answers", type=int, default=1, help="answers to show (default: %(default)s)")
     ask.add_argument("--json", action="store_true", help="print the result as JSON")
 
+    chat = sub.add_parser("chat", help="a conversation in the terminal: follow-up questions read in context")
+    _common(chat)
+    chat.add_argument("--answers", type=int, default=1, help="answers to show (default: %(default)s)")
+
     ev = sub.add_parser("eval", help="measure EM/F1 on a question file")
     ev.add_argument("file", help="SQuAD JSON, JSONL or CSV")
     _common(ev)
@@ -41,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
                     help="reader: each question against its own context; open: from the index")
     ev.add_argument("--out", default=None, help="write the report (metrics + predictions) here")
     ev.add_argument("--limit", type=int, default=0, help="only the first N questions (0 = all)")
+    ev.add_argument("--no-history", action="store_true",
+                    help="conversation files: ask every turn on its own (to measure what history adds)")
 
     tr = sub.add_parser("train-reader", help="train the extractive reader (see qa.training)",
                         add_help=False)
@@ -128,24 +134,73 @@ def cmd_ask(args) -> int:
         return 0
     if result.notice:
         print(f"note: {result.notice}", file=sys.stderr)
-    if not result.passages and not len(qa):
+    print_result(result, len(qa), args.retrieval)
+    return 0
+
+
+def print_result(result, passages_in_index: int, retrieval: str) -> None:
+    """Print a result for people: the answers with score, source and context, or why there is none."""
+    if not result.passages and not passages_in_index:
         print("The index holds no passages yet: add documents with 'qa index PATH'.")
-        return 0
+        return
     if not result.passages:
-        print(f"No passage matches the question (retrieval: {args.retrieval}), "
+        print(f"No passage matches the question (retrieval: {retrieval}), "
               "so the documents hold no answer to it.")
-        return 0
+        return
     if result.abstained:
         print("The documents hold no answer to that question. Closest passages:")
         for r in result.passages[:3]:
             print(f"  - {cite(r.passage.source, r.passage.page)}: {' '.join(r.passage.text.split())[:160]}…")
-        return 0
+        return
     for a in result.answers:
         local = a.start - a.passage_start
         context = a.passage[max(0, local - 100): local + len(a.text) + 100]
         print(a.text)
         print(f"  score {a.score:.2f} · {cite(a.source, a.page)} · characters {a.start}-{a.end}")
         print(f"  “…{' '.join(context.split())}…”")
+
+
+def _questions(interactive: bool):
+    """Lines of standard input, with a prompt when it is a terminal; ends at end of input."""
+    while True:
+        try:
+            line = input("> ") if interactive else sys.stdin.readline()
+        except EOFError:
+            return
+        if not interactive and not line:
+            return
+        yield line.strip()
+
+
+def cmd_chat(args) -> int:
+    from qa.pipeline import QuestionError
+
+    if args.top_k < 1 or args.answers < 1:
+        raise CLIError("--top-k and --answers must be at least 1")
+    qa = _open_qa(args)
+    interactive = sys.stdin.isatty()
+    if interactive:
+        print("Ask questions about your documents; follow-ups may refer to earlier answers.\n"
+              "/new starts a new conversation; Ctrl-D ends.")
+    history: list = []
+    for question in _questions(interactive):
+        if not question:
+            continue
+        if question.lower() in ("/new", "/reset"):
+            history = []
+            print("(new conversation)")
+            continue
+        try:
+            result = qa.ask(question, top_k=args.top_k, max_answers=args.answers, history=history)
+        except QuestionError as e:
+            print(f"qa: {e}", file=sys.stderr)
+            continue
+        if not interactive:
+            print(f"> {result.question}")
+        if result.understood_as:
+            print(f"Answered as: {result.understood_as}")
+        print_result(result, len(qa), args.retrieval)
+        history.append(result)
     return 0
 
 
@@ -161,7 +216,8 @@ def cmd_eval(args) -> int:
     if args.mode == "reader":
         report = evaluate_reader(items, Reader(args.reader, threshold=args.threshold), progress=True)
     else:
-        report = evaluate_open(items, _open_qa(args), args.top_k, progress=True)
+        report = evaluate_open(items, _open_qa(args), args.top_k, progress=True,
+                               history=not args.no_history)
     report = {"file": args.file, **report}
     for k, v in report.items():
         if k != "predictions":
@@ -232,7 +288,8 @@ def _run(handler, args, interrupted: str = "interrupted") -> int:
         return 130
 
 
-_HANDLERS = {"index": cmd_index, "ask": cmd_ask, "eval": cmd_eval, "calibrate": cmd_calibrate}
+_HANDLERS = {"index": cmd_index, "ask": cmd_ask, "chat": cmd_chat, "eval": cmd_eval,
+             "calibrate": cmd_calibrate}
 
 
 if __name__ == "__main__":

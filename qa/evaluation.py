@@ -27,12 +27,18 @@ from qa.squad import parse_squad
 
 @dataclass
 class EvalItem:
-    """One evaluation question: reference ``answers`` (empty = unanswerable), optional context."""
+    """One evaluation question: reference ``answers`` (empty = unanswerable), optional context.
+
+    A turn of a conversation has the conversation's id and its place in it
+    (``turn`` 0 is the first question; later turns are follow-ups).
+    """
 
     id: str
     question: str
     answers: list[str]
     context: str | None = None
+    conversation: str | None = None
+    turn: int = 0
 
 
 class EvalFileError(Exception):
@@ -47,6 +53,19 @@ def _from_record(rec: dict, n: int) -> EvalItem:
         raise EvalFileError(f"record {n} has no question")
     return EvalItem(str(rec.get("id") or n), str(rec["question"]),
                     [str(a) for a in answers if str(a).strip()], rec.get("context") or None)
+
+
+def _from_line(rec: dict, n: int) -> list[EvalItem]:
+    """One JSONL line: a question, or a conversation ``{"id", "turns": [question records]}``."""
+    if "turns" not in rec:
+        return [_from_record(rec, n)]
+    if not isinstance(rec["turns"], list) or not rec["turns"]:
+        raise EvalFileError(f"record {n}: 'turns' must be a non-empty list of questions")
+    conv = str(rec.get("id") or n)
+    items = [_from_record(turn, n) for turn in rec["turns"]]
+    for t, item in enumerate(items):
+        item.id, item.conversation, item.turn = f"{conv}#{t + 1}", conv, t
+    return items
 
 
 def _read_csv(raw: str, path: Path) -> list[EvalItem]:
@@ -64,7 +83,9 @@ def load_eval_file(path: str | Path) -> list[EvalItem]:
     JSONL lines and CSV rows have ``id``, ``question``, ``answers`` (a list,
     or in CSV a JSON list or a single answer; ``answer`` works too) and
     optionally ``context``. An empty or absent answer marks a question the
-    documents do not answer; a CSV must still have the column.
+    documents do not answer; a CSV must still have the column. A JSONL line
+    may instead be a conversation, ``{"id", "turns": [{"question", "answers"},
+    ...]}``: each turn becomes an item (id ``ID#1``, ``ID#2``, ...).
 
     Raises:
         EvalFileError: unreadable file, unknown layout, or no questions.
@@ -81,8 +102,8 @@ def load_eval_file(path: str | Path) -> list[EvalItem]:
             items = [EvalItem(e.id, e.question, e.answers, e.context)
                      for e in parse_squad(json.loads(raw))]
         else:
-            items = [_from_record(json.loads(line), n)
-                     for n, line in enumerate(raw.splitlines(), 1) if line.strip()]
+            items = [item for n, line in enumerate(raw.splitlines(), 1) if line.strip()
+                     for item in _from_line(json.loads(line), n)]
     except (json.JSONDecodeError, ValueError, KeyError, TypeError, AttributeError) as e:
         raise EvalFileError(f"{path} is not SQuAD JSON, JSONL or CSV: {e}") from e
     if not items:
@@ -180,17 +201,32 @@ def evaluate_reader(items: list[EvalItem], reader, progress: bool = False) -> di
     return {"mode": "reader", **score(items, preds), **latency_summary(times), "predictions": preds}
 
 
-def evaluate_open(items: list[EvalItem], qa, top_k: int = 5, progress: bool = False) -> dict:
-    """Open mode: answer from the index; adds recall@k of a passage holding a gold answer."""
+def evaluate_open(items: list[EvalItem], qa, top_k: int = 5, progress: bool = False,
+                  history: bool = True) -> dict:
+    """Open mode: answer from the index; adds recall@k of a passage holding a gold answer.
+
+    Turns of a conversation are asked in order with the earlier turns' results
+    as history (none with ``history=False``); the report then also gives
+    ``first_turns`` and ``followups`` (count, EM, F1) apart.
+    """
     preds, times, hits = {}, [], []
+    earlier: dict[str, list] = {}
     for item in tqdm(items, desc="evaluating", unit="q", disable=not progress):
+        past = earlier.setdefault(item.conversation, []) if item.conversation and history else None
         t = time.perf_counter()
-        result = qa.ask(item.question, top_k=top_k, max_answers=1)
+        result = qa.ask(item.question, top_k=top_k, max_answers=1, history=past)
         times.append(time.perf_counter() - t)
+        if past is not None:
+            past.append(result)
         preds[item.id] = result.answers[0].text if result.answers else ""
         if item.answers:
             hits.append(any(contains_answer(r.passage.text, item.answers) for r in result.passages))
     extra = {f"recall@{top_k}": round(100 * float(np.mean(hits)), 2)} if hits else {}
+    if any(i.conversation for i in items):
+        for name, part in (("first_turns", [i for i in items if i.turn == 0]),
+                           ("followups", [i for i in items if i.turn > 0])):
+            if part:
+                extra[name] = {k: v for k, v in score(part, preds).items() if k in ("count", "em", "f1")}
     return {"mode": "open", **score(items, preds), **extra, **latency_summary(times),
             "predictions": preds}
 

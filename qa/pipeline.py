@@ -15,6 +15,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from qa.embedding import Embedder
+from qa.followup import Turn, depends_on_history, resolve
 from qa.index import PassageIndex, index_exists
 from qa.loading import LoadError, Skipped, iter_files, load_file
 from qa.reading import Reader
@@ -163,12 +164,17 @@ class Answer:
 
 @dataclass
 class Result:
-    """The answers to one question (empty when it abstains) and the retrieved passages."""
+    """The answers to one question (empty when it abstains) and the retrieved passages.
+
+    ``understood_as`` is the question as it was read when the conversation's
+    earlier turns changed it (a follow-up question), else None.
+    """
 
     question: str
     answers: list[Answer]
     passages: list[RetrievedPassage]
     notice: str | None = None
+    understood_as: str | None = None
 
     @property
     def abstained(self) -> bool:
@@ -256,12 +262,20 @@ class QA:
         self.retriever = Retriever(PassageIndex.load(self.index_dir), self.embedder,
                                    self.retriever.mode)
 
-    def ask(self, question: str, top_k: int = 5, max_answers: int = 3) -> Result:
+    def ask(self, question: str, top_k: int = 5, max_answers: int = 3,
+            history: list[str | Result] | None = None) -> Result:
         """Answer ``question`` from the ``top_k`` retrieved passages.
 
         Returns a :class:`Result` with up to ``max_answers`` answers, best
         first (see ``rank_decay``), distinct in text and position; none when no span reaches the reader's
         threshold (the retrieved passages are returned all the same).
+
+        ``history`` holds the conversation's earlier questions, oldest first, as
+        strings or as the :class:`Result` they got. A follow-up question ("How
+        many people died in them?") is then read in their context
+        (:mod:`qa.followup`) and ``Result.understood_as`` says how; a question
+        that stands alone is answered as without history. ``None`` or ``[]``:
+        the question is read on its own.
 
         Raises:
             QuestionError: the question is empty.
@@ -270,8 +284,12 @@ class QA:
         if top_k < 1 or max_answers < 1:
             raise ValueError("top_k and max_answers must be at least 1")
         question, notice = check_question(question)
-        retrieved = self.retriever.retrieve(question, top_k)
-        spans = self.reader.read(question, [r.passage.text for r in retrieved],
+        read_as, query = question, question
+        if history and depends_on_history(question):
+            resolved = resolve(question, [self._turn(history)])
+            read_as, query = resolved.question, resolved.query
+        retrieved = self.retriever.retrieve(query, top_k)
+        spans = self.reader.read(read_as, [r.passage.text for r in retrieved],
                                  top_n=len(retrieved))
         spans.sort(key=lambda s: -s.score * math.exp(-self.rank_decay * s.passage))
         answers: list[Answer] = []
@@ -281,7 +299,15 @@ class QA:
                        p.start + s.end, p.text, p.start)
             if not any(_same_answer(a, k) for k in answers):
                 answers.append(a)
-        return Result(question, answers[:max_answers], retrieved, notice)
+        return Result(question, answers[:max_answers], retrieved, notice,
+                      read_as if read_as != question else None)
+
+    def _turn(self, history: list[str | Result]) -> Turn:
+        """The last earlier turn as understood, with its answer (asked again when given as text)."""
+        last = history[-1]
+        if not isinstance(last, Result):
+            last = self.ask(last, history=history[:-1])
+        return Turn(last.understood_as or last.question, last.answers[0].text if last.answers else None)
 
 
 def _same_answer(a: Answer, b: Answer) -> bool:

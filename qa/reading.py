@@ -141,7 +141,7 @@ class Reader:
     """
 
     def __init__(self, model: str | None = None, max_length: int = 384, stride: int = 128,
-                 max_answer_tokens: int = 48, max_question_tokens: int = 64,
+                 max_answer_tokens: int = 40, max_question_tokens: int = 64,
                  batch_size: int = 32, bf16: bool = True, threshold: float | None = None):
         from transformers import AutoTokenizer
 

@@ -63,6 +63,8 @@ def format_answer(result: Result) -> str:
         for a in more:
             text += (f"\n\nalso: **{_md_escape(a.text)}** ({a.score:.0%}, "
                      f"{_md_escape(cite(a.source, a.page, name_only=True))})")
+    if result.understood_as:
+        text = f"_Answered as: {_md_escape(result.understood_as)}_\n\n" + text
     if result.notice:
         text = f"_Note: {result.notice}._\n\n" + text
     return text
@@ -131,21 +133,25 @@ class ChatService:
         line = f"Index `{self.index_dir}`: {len(index.documents)} documents, {len(index)} passages."
         return f"{self.status} {line}".strip()
 
-    def ask(self, question: str, history: list | None, top_k: int = 5,
-            answers: int = 1) -> tuple[list, str, str]:
-        """Chat handler: returns (history with the new turn, sources HTML, cleared textbox)."""
-        history = list(history or [])
+    def ask(self, question: str, history: list | None, top_k: int = 5, answers: int = 1,
+            turns: list[Result] | None = None) -> tuple[list, str, str, list[Result]]:
+        """Chat handler: returns (chat with the new turn, sources HTML, cleared textbox, turns).
+
+        ``turns`` are this conversation's earlier results (one browser session's);
+        a follow-up question is read in their context.
+        """
+        history, turns = list(history or []), list(turns or [])
         try:
-            result = self.qa.ask(question, top_k=int(top_k), max_answers=int(answers))
+            result = self.qa.ask(question, top_k=int(top_k), max_answers=int(answers), history=turns)
         except QuestionError as e:
-            return history, f"<p>{html.escape(str(e).capitalize())}: type a question first.</p>", ""
+            return history, f"<p>{html.escape(str(e).capitalize())}: type a question first.</p>", "", turns
         except Exception as e:  # noqa: BLE001 - shown in the page, never as a traceback
             history += [{"role": "user", "content": question},
                         {"role": "assistant", "content": f"Sorry, something went wrong: {e}"}]
-            return history, "", ""
+            return history, "", "", turns
         history += [{"role": "user", "content": result.question},
                     {"role": "assistant", "content": format_answer(result)}]
-        return history, format_sources(result), ""
+        return history, format_sources(result), "", turns + [result]
 
     def _upload_names(self) -> dict[str, str]:
         """Stored upload name -> the name the file was uploaded with."""
@@ -252,10 +258,12 @@ def build_app(service: ChatService):
         with gr.Tab("Chat"):
             chat = gr.Chatbot(label="Chat", height=420, examples=[{"text": q} for q in EXAMPLES],
                               placeholder="Ask a question about the indexed documents.")
+            turns = gr.State([])  # this browser session's earlier results, for follow-up questions
             with gr.Row():
                 box = gr.Textbox(placeholder="Type a question and press Enter", show_label=False,
                                  scale=8, max_length=2000, elem_id="question")
                 send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+                new = gr.Button("New conversation", scale=1, elem_id="new-conversation")
             with gr.Accordion("Sources", open=False):
                 sources = gr.HTML(elem_id="sources")
             with gr.Accordion("Settings", open=False):
@@ -270,11 +278,11 @@ def build_app(service: ChatService):
                                interactive=True)
             remove = gr.Button("Remove selected document")
 
-        def on_ask(q, h, k, n):
-            return service.ask(q, h, k, n)
+        def on_ask(q, h, k, n, past):
+            return service.ask(q, h, k, n, past)
 
-        def on_example(evt: gr.SelectData, h, k, n):
-            return service.ask(evt.value["text"], h, k, n)
+        def on_example(evt: gr.SelectData, h, k, n, past):
+            return service.ask(evt.value["text"], h, k, n, past)
 
         def on_upload(files, progress=gr.Progress()):  # noqa: B008 - Gradio injects progress this way
             progress(0, desc="Indexing…")
@@ -285,10 +293,11 @@ def build_app(service: ChatService):
             text, choices = service.remove(src)
             return text, gr.update(choices=choices, value=None), service.status_line()
 
-        outs = [chat, sources, box]
-        box.submit(on_ask, [box, chat, top_k, n_answers], outs)
-        send.click(on_ask, [box, chat, top_k, n_answers], outs)
-        chat.example_select(on_example, [chat, top_k, n_answers], outs)
+        outs = [chat, sources, box, turns]
+        box.submit(on_ask, [box, chat, top_k, n_answers, turns], outs)
+        send.click(on_ask, [box, chat, top_k, n_answers, turns], outs)
+        chat.example_select(on_example, [chat, top_k, n_answers, turns], outs)
+        new.click(lambda: ([], "", "", []), None, outs)
         add.click(on_upload, [upload], [outcome, docs, status], concurrency_limit=1)
         remove.click(on_remove, [docs], [outcome, docs, status], concurrency_limit=1)
     return app

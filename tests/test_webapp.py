@@ -28,7 +28,7 @@ def test_highlight_escapes_and_marks():
 
 
 def test_ask_formats_answer_and_sources(service):
-    history, sources, box = service.ask("How many boat strikes since August?", [], 5, 1)
+    history, sources, box, _ = service.ask("How many boat strikes since August?", [], 5, 1)
     assert box == ""
     assert history[0] == {"role": "user", "content": "How many boat strikes since August?"}
     assert "**35" in history[1]["content"] and "maduro-us-talks-drug-trafficking.txt" in history[1]["content"]
@@ -37,13 +37,13 @@ def test_ask_formats_answer_and_sources(service):
 
 def test_abstention_message_and_sources(service, monkeypatch):
     monkeypatch.setattr(service.qa.reader, "threshold", 1.01)  # nothing can pass: the page must say so
-    history, sources, _ = service.ask("What colour is the moon cheese?", [], 3, 1)
+    history, sources, _, _ = service.ask("What colour is the moon cheese?", [], 3, 1)
     assert "no answer" in history[-1]["content"]
     assert sources.count("<li>") == 3 and "<mark>" not in sources
 
 
 def test_empty_question_is_a_message_not_an_error(service):
-    history, sources, _ = service.ask("   ", [{"role": "user", "content": "x"}], 5, 1)
+    history, sources, _, _ = service.ask("   ", [{"role": "user", "content": "x"}], 5, 1)
     assert len(history) == 1 and "empty" in sources.lower()
 
 
@@ -60,7 +60,7 @@ def test_upload_flow_and_remove(service, tmp_path):
     stored = service.index_dir / "uploads" / "Lune_river_notes.txt"
     assert stored.exists() and not (service.index_dir / "uploads" / "broken.pdf").exists()
     assert str(stored.resolve()) in docs
-    history, _, _ = service.ask("How long is the Lune river?", [], 5, 1)
+    history, _, _, _ = service.ask("How long is the Lune river?", [], 5, 1)
     assert "86 kilometres" in history[-1]["content"]
     text, docs = service.remove(str(stored.resolve()))
     assert "Removed" in text and not stored.exists() and str(stored.resolve()) not in docs
@@ -101,3 +101,14 @@ def test_uploads_never_replace_a_different_document_silently(service, tmp_path):
     assert len([d for d in docs if "notes" in d]) == 2
     text, _ = service.upload([str(tmp_path / "a" / "notes.txt")])
     assert "unchanged" in text and "replaced" not in text
+
+
+def test_follow_up_questions_in_one_conversation(service):
+    history, _, _, turns = service.ask("Who interviewed Maduro?", [], 5, 1)
+    assert "Ignacio Ramonet" in history[-1]["content"]
+    history, _, _, turns = service.ask("What is his nationality?", history, 5, 1, turns)
+    assert "Answered as: What is Ignacio Ramonet's nationality?" in history[-1]["content"].replace("\\", "")
+    assert "Spanish" in history[-1]["content"] and len(turns) == 2
+    # a new conversation (no earlier turns): the pronoun has nothing to refer to
+    history, _, _, _ = service.ask("What is his nationality?", [], 5, 1, [])
+    assert "Answered as" not in history[-1]["content"]

@@ -1,0 +1,212 @@
+"""Follow-up questions: reading a question in the light of the conversation so far.
+
+A question *depends* on the conversation when it refers back with a pronoun
+("How many people died in them?", "Where is it based?", "Who else was
+there?") or is *elliptic*: short, with no name or topic of its own ("When?",
+"In which country?", "And how many died?", "What about Chevron?"). A
+self-contained question is left exactly as it is.
+
+A dependent question is resolved against the previous turn (its question as
+it was understood, and its answer):
+
+- a pronoun is replaced by the previous answer when the previous question
+  asked for a thing, person or place (who / which / what / where), else by
+  the previous question's topic, its first run of content words ("boat
+  strikes" in "How many boat strikes has ..."); "there" becomes "in" + the
+  previous answer after a "where" question;
+- "What about X?" is the previous question with its topic swapped for X;
+- another elliptic question takes the previous question's place of the
+  question word ("Who founded Solvia?" + "When?" -> "When founded Solvia?"),
+  which extractive readers read well enough.
+
+The retrieval query is the resolved question plus the previous question and
+answer, so the passage of the earlier answer is found again. This is a rule
+based rewrite (no trained model can be had here); ``bench/followups.py``
+measures it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_STOP = frozenset("""
+a an the of in on at to for from by with about into over after before during since until and or but
+is are was were be been being am do does did done has have had having will would can could shall should
+may might must what which who whom whose when where why how many much long old far often big large
+it its they them their theirs there he him his she her hers this that these those then else also
+i me my we us our you your one ones some any more most other same such not no yes so than too very
+s just only both each few own up down out off again further once here all
+""".split())  # noqa: SIM905 - a word list reads best as text
+_PRONOUNS = {
+    "it": "obj", "they": "obj", "them": "obj", "its": "poss", "their": "poss",
+    "he": "obj", "she": "obj", "him": "obj", "her": "poss", "his": "poss",
+    "there": "place", "that": "obj", "this": "obj",
+}
+_WH = re.compile(
+    r"^\s*(?:(?:and|so|then)\s+)?(?:(?:in|on|at|from|to|for|by|with|during|since)\s+)?"
+    r"(?:how\s+(?:many|much|long|old|far|big|often|large|tall)(?:\s+(?!is|are|was|were|do|does|did|has|have|had)"
+    r"[a-z]+)?|(?:what|which|whose)(?:\s+(?!is|are|was|were|do|does|did|has|have|had|can|could|will|would)"
+    r"[a-z]+)?|who|whom|when|where|why|how|what|which)\b", re.IGNORECASE)
+_WH_BARE = re.compile(
+    r"^\s*(?:(?:in|on|at|from|to|for|by|with|during|since)\s+)?"
+    r"(?:how\s+(?:many|much|long|old|far|big|often|large|tall)|what|which|whose|who|whom|when|where|why|how)\b",
+    re.IGNORECASE)
+_LEAD = re.compile(r"^\s*(?:and|so|then|but|ok|okay)\b[\s,]*", re.IGNORECASE)
+_WHAT_ABOUT = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+(.+?)\s*[?.!]*\s*$", re.IGNORECASE)
+_ENTITY_QUESTION = re.compile(r"^\s*(?:(?:in|at|from|by|with)\s+)?(?:who|whom|which|what|where)\b", re.IGNORECASE)
+_WORD = re.compile(r"[A-Za-z][\w'’.-]*[A-Za-z0-9]|[A-Za-z0-9]")
+_NUMBER_LIKE = re.compile(r"^[\d\s.,%$€£:/-]+|(?:\d{1,2}\s+)?[A-Z][a-z]+\s+\d{4}$")
+
+
+@dataclass
+class Turn:
+    """One earlier turn: the question as it was understood, and its best answer (None: none)."""
+
+    question: str
+    answer: str | None = None
+
+
+@dataclass
+class Resolved:
+    """How a question is read: ``question`` for the reader, ``query`` for retrieval.
+
+    ``rewritten`` is True when the conversation changed the question.
+    """
+
+    question: str
+    query: str
+    rewritten: bool
+
+
+def content_words(text: str) -> list[str]:
+    """The words of ``text`` that carry its topic (stop words, question words and pronouns left out)."""
+    return [w for w in _WORD.findall(text) if w.lower() not in _STOP]
+
+
+def _pronoun(question: str) -> re.Match | None:
+    """The first word of ``question`` that refers back ("that"/"this" only when not before a noun)."""
+    pattern = r"\b(" + "|".join(_PRONOUNS) + r")\b"
+    for m in re.finditer(pattern, question, re.IGNORECASE):
+        if m.group(1).lower() in ("that", "this"):
+            after = _WORD.findall(question[m.end():])
+            if after and after[0].lower() not in _STOP and len(after) > 1:
+                continue  # "that company ...": a determiner, not a reference
+        return m
+    return None
+
+
+def is_elliptic(question: str) -> bool:
+    """Short and without a topic of its own: "When?", "In which country?", "What about X?"."""
+    if _WHAT_ABOUT.match(question) or re.match(r"^\s*and\b", question, re.IGNORECASE):
+        return True
+    words = _WORD.findall(question)
+    named = [w for w in words[1:] if w[:1].isupper()]
+    return len(words) <= 4 and not named and len(content_words(question)) <= 1
+
+
+def depends_on_history(question: str) -> bool:
+    """True when the question cannot be read on its own (see the module docstring)."""
+    return _pronoun(question) is not None or is_elliptic(question)
+
+
+def topic(question: str) -> str:
+    """A question's topic: its first run of content words after the question word.
+
+    A run that starts with a name stops where the name ends ("Solvia" in "When
+    was Solvia founded?").
+    """
+    wh = _WH_BARE.match(question)
+    rest = question[wh.end():] if wh else question
+    run: list[str] = []
+    for w in _WORD.findall(rest):
+        stop = w.lower() in _STOP or (run and run[0][:1].isupper() and not w[:1].isupper())
+        if stop:
+            if run:
+                break
+            continue
+        run.append(w)
+    return " ".join(run)
+
+
+def names(question: str) -> list[str]:
+    """Runs of capitalised words after the first word ("Trump", "United States")."""
+    words = _WORD.findall(question)[1:]
+    runs, run = [], []
+    for w in words + [""]:
+        if w[:1].isupper() and w.lower() not in _STOP:
+            run.append(w)
+        elif run:
+            runs.append(" ".join(run))
+            run = []
+    return runs
+
+
+def _referent(prev: Turn, word: str) -> str | None:
+    """What a pronoun of the follow-up stands for; None when no replacement is safe."""
+    person = word in ("he", "she", "him", "his", "her")
+    asked = (_WH_BARE.match(prev.question) or re.match("", "")).group(0).strip().lower()
+    asked = asked.split()[-1] if asked else ""
+    if prev.answer and not _NUMBER_LIKE.fullmatch(prev.answer):
+        if person and asked in ("who", "whom"):
+            return prev.answer
+        if not person and asked in ("which", "what"):
+            return prev.answer
+    if person:
+        people = names(prev.question)
+        return people[0] if len(people) == 1 else None
+    subject = topic(prev.question)
+    if not subject or asked in ("who", "whom"):
+        return None
+    return subject if subject[:1].isupper() else f"the {subject}"
+
+
+def _with_context(question: str, prev: Turn) -> str:
+    """The question followed by the previous turn's topic words and answer (a safe fallback)."""
+    extra = content_words(prev.question) + ([prev.answer] if prev.answer else [])
+    return f"{question.rstrip(' ?')} ({' '.join(extra)})?"
+
+
+def _replace_pronoun(question: str, m: re.Match, prev: Turn) -> str:
+    word = m.group(1).lower()
+    kind = _PRONOUNS[word]
+    if kind == "place":
+        if prev.answer and re.match(r"^\s*where\b", prev.question, re.IGNORECASE):
+            return question[:m.start()] + "in " + prev.answer + question[m.end():]
+        return _with_context(question, prev)
+    referent = _referent(prev, word)
+    if not referent or word in ("that", "this"):
+        return _with_context(question, prev)
+    if kind == "poss":
+        referent += "'s"
+    return question[:m.start()] + referent + question[m.end():]
+
+
+def _resolve_elliptic(question: str, prev: Turn) -> str:
+    about = _WHAT_ABOUT.match(question)
+    if about:
+        old = (names(prev.question) or [topic(prev.question)])[0]
+        if old and old in prev.question:
+            return prev.question.replace(old, about.group(1), 1)
+        return _with_context(about.group(1), prev)
+    wh_now, wh_prev = _WH.match(question), _WH_BARE.match(prev.question)
+    if wh_now and wh_prev and not question[wh_now.end():].strip(" ?.!"):
+        return f"{wh_now.group(0).strip()} {prev.question[wh_prev.end():].strip(' ?')}?"
+    return _with_context(question, prev)
+
+
+def resolve(question: str, history: list[Turn]) -> Resolved:
+    """Read ``question`` in the context of ``history`` (earlier turns, oldest first).
+
+    Returns the question unchanged (``rewritten`` False) when there is no
+    history or the question stands alone.
+    """
+    if not history or not depends_on_history(question):
+        return Resolved(question, question, False)
+    prev = history[-1]
+    bare = _LEAD.sub("", question) or question
+    bare = bare[:1].upper() + bare[1:]
+    m = _pronoun(bare)
+    resolved = _replace_pronoun(bare, m, prev) if m else _resolve_elliptic(bare, prev)
+    query = " ".join([resolved, prev.question, prev.answer or ""]).strip()
+    return Resolved(resolved, query, True)

@@ -1,0 +1,80 @@
+"""Follow-up questions: which questions depend on the conversation, and how they are read."""
+
+import json
+
+import pytest
+
+from qa.followup import Turn, depends_on_history, resolve
+
+BOATS = Turn("How many boat strikes has the Trump administration conducted since August?", "35")
+
+
+@pytest.mark.parametrize("question,previous,expected", [
+    ("How many people died in them?", BOATS, "How many people died in the boat strikes?"),
+    ("Where is it based?", Turn("Which oil company exports Venezuelan crude?", "Chevron Corp."),
+     "Where is Chevron Corp. based?"),
+    ("What is his nationality?", Turn("Who interviewed Maduro?", "Ignacio Ramonet"),
+     "What is Ignacio Ramonet's nationality?"),
+    ("Who else was there?", Turn("Where was the interview recorded?", "Caracas"), "Who else was in Caracas?"),
+    ("What about Brightline?", Turn("When was Solvia founded?", "2011"), "When was Brightline founded?"),
+    ("In which country?", Turn("Where did the military deployment begin?", "the Caribbean Sea"),
+     "In which country did the military deployment begin?"),
+    ("When?", Turn("Who founded Solvia?", "two engineers"), "When founded Solvia?"),
+])
+def test_follow_ups_are_resolved(question, previous, expected):
+    r = resolve(question, [previous])
+    assert r.rewritten and r.question == expected
+    assert previous.question in r.query
+
+
+@pytest.mark.parametrize("question", [
+    "Who interviewed Maduro?", "What is the capital of France?", "How many boat strikes since August?",
+    "Which company exports Venezuelan crude to the United States?",
+])
+def test_self_contained_questions_are_not_changed(question):
+    assert not depends_on_history(question)
+    assert resolve(question, [BOATS]) == resolve(question, [])
+    assert resolve(question, [BOATS]).question == question
+
+
+def test_no_history_no_change():
+    r = resolve("How many people died in them?", [])
+    assert not r.rewritten and r.question == r.query == "How many people died in them?"
+
+
+def test_pipeline_history(seed_index, reader, embedder):
+    from qa.pipeline import QA
+
+    qa = QA(seed_index, reader, embedder)
+    first = qa.ask("Who interviewed Maduro?")
+    follow = qa.ask("What is his nationality?", history=[first])
+    assert follow.understood_as == "What is Ignacio Ramonet's nationality?" and follow.answers[0].text == "Spanish"
+    as_text = qa.ask("What is his nationality?", history=["Who interviewed Maduro?"])
+    assert as_text.understood_as == follow.understood_as
+    alone = qa.ask("Who interviewed Maduro?", history=[qa.ask("How many boat strikes since August?")])
+    assert alone.understood_as is None and alone.answers[0].text == first.answers[0].text
+    assert qa.ask("What is the capital of France?", history=[first]).abstained
+
+
+def test_conversation_eval_file_and_chat_command(seed_index, tmp_path, capsys, monkeypatch):
+    import io
+
+    from qa.cli import main
+
+    conv = tmp_path / "conv.jsonl"
+    conv.write_text(json.dumps({"id": "c1", "turns": [
+        {"question": "Who interviewed Maduro?", "answers": ["Ignacio Ramonet"]},
+        {"question": "What is his nationality?", "answers": ["Spanish"]}]}) + "\n")
+    out = tmp_path / "r.json"
+    assert main(["eval", str(conv), "--index", str(seed_index), "--out", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["followups"] == {"count": 1, "em": 100.0, "f1": 100.0}
+    assert report["predictions"] == {"c1#1": "Ignacio Ramonet", "c1#2": "Spanish"}
+    assert main(["eval", str(conv), "--index", str(seed_index), "--out", str(out), "--no-history"]) == 0
+    assert json.loads(out.read_text())["followups"]["f1"] < 100
+    capsys.readouterr()
+    monkeypatch.setattr("sys.stdin", io.StringIO("Who interviewed Maduro?\nWhat is his nationality?\n"))
+    assert main(["chat", "--index", str(seed_index)]) == 0
+    printed = capsys.readouterr().out
+    assert "Ignacio Ramonet" in printed and "Answered as: What is Ignacio Ramonet's nationality?" in printed
+    assert "Spanish" in printed
