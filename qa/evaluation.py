@@ -68,6 +68,11 @@ def _from_line(rec: dict, n: int) -> list[EvalItem]:
     return items
 
 
+def _unlabelled_feedback(rec: dict) -> bool:
+    """A chat thumbs-down without the right answer: no reference to score against."""
+    return isinstance(rec, dict) and rec.get("feedback") == "down" and "answers" not in rec
+
+
 def _read_csv(raw: str, path: Path) -> list[EvalItem]:
     rows = csv.DictReader(raw.splitlines())
     columns = set(rows.fieldnames or [])
@@ -85,7 +90,9 @@ def load_eval_file(path: str | Path) -> list[EvalItem]:
     optionally ``context``. An empty or absent answer marks a question the
     documents do not answer; a CSV must still have the column. A JSONL line
     may instead be a conversation, ``{"id", "turns": [{"question", "answers"},
-    ...]}``: each turn becomes an item (id ``ID#1``, ``ID#2``, ...).
+    ...]}``: each turn becomes an item (id ``ID#1``, ``ID#2``, ...). Lines of the
+    chat page's feedback file that carry no reference (a thumbs-down without
+    the right answer) are skipped.
 
     Raises:
         EvalFileError: unreadable file, unknown layout, or no questions.
@@ -102,8 +109,8 @@ def load_eval_file(path: str | Path) -> list[EvalItem]:
             items = [EvalItem(e.id, e.question, e.answers, e.context)
                      for e in parse_squad(json.loads(raw))]
         else:
-            items = [item for n, line in enumerate(raw.splitlines(), 1) if line.strip()
-                     for item in _from_line(json.loads(line), n)]
+            records = [(n, json.loads(line)) for n, line in enumerate(raw.splitlines(), 1) if line.strip()]
+            items = [item for n, rec in records if not _unlabelled_feedback(rec) for item in _from_line(rec, n)]
     except (json.JSONDecodeError, ValueError, KeyError, TypeError, AttributeError) as e:
         raise EvalFileError(f"{path} is not SQuAD JSON, JSONL or CSV: {e}") from e
     if not items:

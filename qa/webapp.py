@@ -11,15 +11,18 @@ import json
 import re
 import shutil
 import threading
+import time
 from pathlib import Path
 
 from qa.index import index_exists
 from qa.loading import SUPPORTED
-from qa.pipeline import DEFAULT_DOCS, QA, QuestionError, Result, build_index, cite
+from qa.pipeline import DEFAULT_DOCS, QA, Answer, QuestionError, Result, build_index, cite
+from qa.splitting import sentence_spans
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 UPLOAD_DIR = "uploads"
 NAMES_FILE = ".names.json"  # stored upload name -> name it was uploaded with
+FEEDBACK_FILE = "feedback.jsonl"
 EXAMPLES = [
     "How many boat strikes since August?",
     "Who interviewed Maduro?",
@@ -52,17 +55,40 @@ def _free_name(folder: Path, name: str, taken: set[str]) -> Path:
     return folder / f"{stem}-{n}{dot}{ext}"
 
 
+def confidence_words(score: float) -> str:
+    """The reader's score in words: "very likely" (>= 0.7), "likely" (>= 0.4), else "unsure"."""
+    return "very likely" if score >= 0.7 else "likely" if score >= 0.4 else "unsure"
+
+
+def answer_in_sentence(answer: Answer) -> str:
+    """Markdown: the sentence of the passage that holds the answer, the answer in bold.
+
+    Sentences as :func:`qa.splitting.sentence_spans` finds them; an answer that
+    runs over several takes them all.
+    """
+    text = answer.passage
+    start, end = answer.start - answer.passage_start, answer.end - answer.passage_start
+    spans = [(s, e) for s, e in sentence_spans(text) if s < end and e > start] or [(start, end)]
+    s, e = min(spans[0][0], start), max(spans[-1][1], end)
+    return (_md_escape(text[s:start]) + f"**{_md_escape(text[start:end])}**"
+            + _md_escape(text[end:e])).replace("\n", " ")
+
+
 def format_answer(result: Result) -> str:
-    """Markdown for the chat: the answer span in bold, its confidence and source."""
+    """Markdown for the chat: the answer in bold inside its sentence, its confidence in words and
+    as a number, and its source with page; differing answers from other passages below it."""
     if result.abstained:
         text = f"{NO_ANSWER} The closest passages are listed under *Sources*."
     else:
         best, *more = result.answers
-        text = (f"**{_md_escape(best.text)}**\n\n"
-                f"confidence {best.score:.0%} · {_md_escape(cite(best.source, best.page, name_only=True))}")
-        for a in more:
-            text += (f"\n\nalso: **{_md_escape(a.text)}** ({a.score:.0%}, "
-                     f"{_md_escape(cite(a.source, a.page, name_only=True))})")
+        text = (f"**{_md_escape(best.text)}**\n\n> {answer_in_sentence(best)}\n\n"
+                f"{confidence_words(best.score)} ({best.score:.0%}) · "
+                f"{_md_escape(cite(best.source, best.page, name_only=True))}")
+        if more:
+            text += "\n\nOther answers:"
+            for a in more:
+                text += (f"\n- **{_md_escape(a.text)}** — {confidence_words(a.score)} ({a.score:.0%}) · "
+                         f"{_md_escape(cite(a.source, a.page, name_only=True))}")
     if result.understood_as:
         text = f"_Answered as: {_md_escape(result.understood_as)}_\n\n" + text
     if result.notice:
@@ -99,6 +125,26 @@ def format_sources(result: Result) -> str:
             f" · characters {p.start}–{p.end} · retrieval score {r.score:.4f}</div>"
             f"<div class='qa-passage'>{body}</div></li>")
     return "<ol class='qa-sources'>" + "".join(items) + "</ol>"
+
+
+def feedback_record(result: Result, liked: bool, correction: str = "") -> dict:
+    """One line of ``INDEX/feedback.jsonl``, in the JSONL evaluation format.
+
+    The question is the one the system answered (a follow-up as it was
+    understood). A thumbs-up confirms the answer (or, on an abstention, that
+    the documents hold none: ``answers`` empty); a thumbs-down with a
+    correction makes that the reference. A thumbs-down without one has no
+    ``answers`` and is skipped by ``qa eval``.
+    """
+    question = result.understood_as or result.question
+    given = result.answers[0].text if result.answers else ""
+    record = {"id": f"fb-{time.strftime('%Y%m%dT%H%M%S')}-{abs(hash((question, given))) % 10**6:06d}",
+              "question": question, "feedback": "up" if liked else "down", "given": given}
+    if liked:
+        record["answers"] = [given] if given else []
+    elif correction.strip():
+        record["answers"] = [" ".join(correction.split())]
+    return record
 
 
 class ChatService:
@@ -152,6 +198,29 @@ class ChatService:
         history += [{"role": "user", "content": result.question},
                     {"role": "assistant", "content": format_answer(result)}]
         return history, format_sources(result), "", turns + [result]
+
+    def feedback(self, history: list | None, turns: list[Result] | None, index: int, liked: bool,
+                 correction: str = "") -> str:
+        """Record a thumbs-up/down on the chat message at ``index``; returns a note for the page.
+
+        Lines are appended to ``INDEX/feedback.jsonl`` (see :func:`feedback_record`), so
+        ``qa eval INDEX/feedback.jsonl`` measures the system on its users' questions.
+        """
+        history, turns = list(history or []), list(turns or [])
+        if not 0 < index < len(history) or history[index].get("role") != "assistant":
+            return "Rate an answer of this conversation."
+        asked = history[index - 1].get("content")
+        result = next((t for t in reversed(turns) if t.question == asked), None)
+        if result is None:
+            return "That answer can no longer be rated."
+        record = feedback_record(result, liked, correction)
+        with self._lock, open(self.index_dir / FEEDBACK_FILE, "a", encoding="utf-8") as f:
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+        if liked:
+            return "Thanks: noted as a good answer."
+        if "answers" in record:
+            return f"Thanks: noted the right answer, {record['answers'][0]!r}."
+        return "Thanks: noted as a wrong answer. You can type the right answer below."
 
     def _upload_names(self) -> dict[str, str]:
         """Stored upload name -> the name the file was uploaded with."""
@@ -264,6 +333,11 @@ def build_app(service: ChatService):
                                  scale=8, max_length=2000, elem_id="question")
                 send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
                 new = gr.Button("New conversation", scale=1, elem_id="new-conversation")
+            feedback_note = gr.Markdown(elem_id="feedback-note")
+            with gr.Row(visible=False) as fix_row:
+                fix_box = gr.Textbox(label="The right answer (optional)", scale=6, elem_id="right-answer")
+                fix_send = gr.Button("Send", scale=1, elem_id="send-right-answer")
+            disliked = gr.State(-1)
             with gr.Accordion("Sources", open=False):
                 sources = gr.HTML(elem_id="sources")
             with gr.Accordion("Settings", open=False):
@@ -284,6 +358,15 @@ def build_app(service: ChatService):
         def on_example(evt: gr.SelectData, h, k, n, past):
             return service.ask(evt.value["text"], h, k, n, past)
 
+        def on_like(evt: gr.LikeData, h, past):
+            index = evt.index if isinstance(evt.index, int) else evt.index[0]
+            liked = evt.liked is True
+            note = service.feedback(h, past, index, liked)
+            return note, gr.update(visible=not liked), -1 if liked else index
+
+        def on_fix(text, index, h, past):
+            return service.feedback(h, past, index, False, text), gr.update(visible=False), ""
+
         def on_upload(files, progress=gr.Progress()):  # noqa: B008 - Gradio injects progress this way
             progress(0, desc="Indexing…")
             text, choices = service.upload(files)
@@ -298,6 +381,8 @@ def build_app(service: ChatService):
         send.click(on_ask, [box, chat, top_k, n_answers, turns], outs)
         chat.example_select(on_example, [chat, top_k, n_answers, turns], outs)
         new.click(lambda: ([], "", "", []), None, outs)
+        chat.like(on_like, [chat, turns], [feedback_note, fix_row, disliked])
+        fix_send.click(on_fix, [fix_box, disliked, chat, turns], [feedback_note, fix_row, fix_box])
         add.click(on_upload, [upload], [outcome, docs, status], concurrency_limit=1)
         remove.click(on_remove, [docs], [outcome, docs, status], concurrency_limit=1)
     return app

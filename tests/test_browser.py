@@ -58,8 +58,8 @@ def _ask(page, question: str) -> str:
     box.press("Enter")
     page.wait_for_function(
         f"""(() => {{ const m = document.querySelectorAll('.message.bot');
-                     return m.length > {before} && m[m.length - 1].innerText.includes('confidence')
-                            || m.length > {before} && m[m.length - 1].innerText.includes('no answer'); }})()""",
+                     const t = m.length > {before} ? m[m.length - 1].innerText : '';
+                     return t.includes('%)') || t.includes('no answer'); }})()""",
         timeout=90_000)
     return page.locator(".message.bot").last.inner_text()
 
@@ -89,4 +89,17 @@ def test_chat_answers_seed_question_and_uploaded_document(app_url, tmp_path):
 
         page.get_by_role("tab", name="Chat").click()
         assert "1844" in _ask(page, "When was the Skerryvore lighthouse completed?")
+        follow = _ask(page, "How tall is it?")
+        assert "Answered as" in follow and "48 metres" in follow
+
+        page.locator("#new-conversation").click()
+        page.wait_for_function("document.querySelectorAll('.message.bot').length == 0", timeout=30_000)
+        assert "Answered as" not in _ask(page, "Who interviewed Maduro?")
+
+        # a phone-sized screen: the page fits its width, and the answer is on screen
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.wait_for_timeout(500)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 392
+        page.screenshot(path=str(tmp_path / "phone.png"), full_page=True)
+        assert (tmp_path / "phone.png").stat().st_size > 10_000
         browser.close()

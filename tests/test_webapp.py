@@ -112,3 +112,31 @@ def test_follow_up_questions_in_one_conversation(service):
     # a new conversation (no earlier turns): the pronoun has nothing to refer to
     history, _, _, _ = service.ask("What is his nationality?", [], 5, 1, [])
     assert "Answered as" not in history[-1]["content"]
+
+
+def test_feedback_goes_to_an_eval_file(service):
+    from qa.evaluation import load_eval_file
+
+    history, _, _, turns = service.ask("Who interviewed Maduro?", [], 5, 1)
+    assert "Thanks" in service.feedback(history, turns, 1, True)
+    history, _, _, turns = service.ask("What is his nationality?", history, 5, 1, turns)
+    assert "type the right answer" in service.feedback(history, turns, 3, False)
+    assert "Spanish journalist" in service.feedback(history, turns, 3, False, " Spanish  journalist ")
+    assert "Rate an answer" in service.feedback(history, turns, 2, True)  # a user message
+    items = load_eval_file(service.index_dir / "feedback.jsonl")
+    assert [(i.question, i.answers) for i in items] == [
+        ("Who interviewed Maduro?", ["Ignacio Ramonet"]),
+        ("What is Ignacio Ramonet's nationality?", ["Spanish journalist"])]
+
+
+def test_answer_shown_in_its_sentence_with_confidence_words():
+    from qa.pipeline import Answer, Result
+
+    p = "Maduro spoke. The Trump administration has conducted 35 known boat strikes since August. Then more."
+    at = p.index("35")
+    best = Answer("35", 0.81, "/x/seed.txt", 2, 100 + at, 102 + at, p, 100)
+    other = Answer("115", 0.2, "/x/other.pdf", 3, 0, 3, "115 dead", 0)
+    md = format_answer(Result("q", [best, other], []))
+    assert "> The Trump administration has conducted **35** known boat strikes since August." in md
+    assert "very likely (81%) · seed.txt, page 2" in md
+    assert "Other answers:\n- **115** — unsure (20%) · other.pdf, page 3" in md
