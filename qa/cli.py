@@ -45,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
                     help="reader: each question against its own context; open: from the index")
     ev.add_argument("--out", default=None, help="write the report (metrics + predictions) here")
     ev.add_argument("--limit", type=int, default=0, help="only the first N questions (0 = all)")
+    ev.add_argument("--html", default=None, metavar="REPORT.html",
+                    help="also write a self-contained HTML report with plots and the wrong answers")
     ev.add_argument("--no-history", action="store_true",
                     help="conversation files: ask every turn on its own (to measure what history adds)")
 
@@ -220,11 +222,16 @@ def cmd_eval(args) -> int:
                                history=not args.no_history)
     report = {"file": args.file, **report}
     for k, v in report.items():
-        if k != "predictions":
+        if k not in ("predictions", "records"):
             print(f"{k}: {v}")
     if args.out:
         Path(args.out).write_text(json.dumps(report, indent=1, ensure_ascii=False))
         print(f"report written to {args.out}")
+    if args.html:
+        from qa.report import render_html
+
+        Path(args.html).write_text(render_html(report), encoding="utf-8")
+        print(f"HTML report written to {args.html}")
     return 0
 
 

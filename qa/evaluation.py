@@ -197,7 +197,7 @@ def evaluate_reader(items: list[EvalItem], reader, progress: bool = False) -> di
     if any(i.context is None for i in items):
         raise EvalFileError("reader mode needs a context for every question")
     abstain = any(not i.answers for i in items)
-    preds, times = {}, []
+    preds, times, records = {}, [], []
     for item in tqdm(items, desc="evaluating", unit="q", disable=not progress):
         t = time.perf_counter()
         spans = reader.read_pairs([(item.question, item.context)])[0]
@@ -205,7 +205,19 @@ def evaluate_reader(items: list[EvalItem], reader, progress: bool = False) -> di
         best = spans[0] if spans else None
         keep = best is not None and (not abstain or best.score >= reader.threshold)
         preds[item.id] = best.text if keep else ""
-    return {"mode": "reader", **score(items, preds), **latency_summary(times), "predictions": preds}
+        records.append(question_record(item, preds[item.id], best.score if best else 0.0, times[-1],
+                                       item.context or ""))
+    return {"mode": "reader", **score(items, preds), **latency_summary(times),
+            "threshold": reader.threshold, "predictions": preds, "records": records}
+
+
+def question_record(item: EvalItem, prediction: str, confidence: float, seconds: float,
+                    passage: str) -> dict:
+    """One question's outcome, for reports: what was asked and answered, how well, how fast."""
+    return {"id": item.id, "question": item.question, "answers": item.answers, "prediction": prediction,
+            "confidence": round(float(confidence), 4), "em": exact_match(prediction, item.answers),
+            "f1": round(f1_score(prediction, item.answers), 4), "latency_ms": round(1000 * seconds, 1),
+            "passage": passage, "followup": item.turn > 0}
 
 
 def evaluate_open(items: list[EvalItem], qa, top_k: int = 5, progress: bool = False,
@@ -216,7 +228,7 @@ def evaluate_open(items: list[EvalItem], qa, top_k: int = 5, progress: bool = Fa
     as history (none with ``history=False``); the report then also gives
     ``first_turns`` and ``followups`` (count, EM, F1) apart.
     """
-    preds, times, hits = {}, [], []
+    preds, times, hits, records = {}, [], [], []
     earlier: dict[str, list] = {}
     for item in tqdm(items, desc="evaluating", unit="q", disable=not progress):
         past = earlier.setdefault(item.conversation, []) if item.conversation and history else None
@@ -226,6 +238,9 @@ def evaluate_open(items: list[EvalItem], qa, top_k: int = 5, progress: bool = Fa
         if past is not None:
             past.append(result)
         preds[item.id] = result.answers[0].text if result.answers else ""
+        best = result.answers[0] if result.answers else None
+        passage = best.passage if best else (result.passages[0].passage.text if result.passages else "")
+        records.append(question_record(item, preds[item.id], best.score if best else 0.0, times[-1], passage))
         if item.answers:
             hits.append(any(contains_answer(r.passage.text, item.answers) for r in result.passages))
     extra = {f"recall@{top_k}": round(100 * float(np.mean(hits)), 2)} if hits else {}
@@ -235,7 +250,7 @@ def evaluate_open(items: list[EvalItem], qa, top_k: int = 5, progress: bool = Fa
             if part:
                 extra[name] = {k: v for k, v in score(part, preds).items() if k in ("count", "em", "f1")}
     return {"mode": "open", **score(items, preds), **extra, **latency_summary(times),
-            "predictions": preds}
+            "threshold": qa.reader.threshold, "predictions": preds, "records": records}
 
 
 def calibrate_threshold(items: list[EvalItem], reader, negatives: list[EvalItem]) -> dict:

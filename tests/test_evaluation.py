@@ -57,3 +57,31 @@ def test_answer_column_or_key_is_read_like_answers(tmp_path):
     (tmp_path / "q.jsonl").write_text('{"question": "How many?", "answer": "35"}\n')
     assert load_eval_file(tmp_path / "q.csv")[0].answers == ["35"]
     assert load_eval_file(tmp_path / "q.jsonl")[0].answers == ["35"]
+
+
+def test_html_report(seed_index, tmp_path):
+    import base64
+    import re
+
+    from qa.cli import main
+    from qa.report import question_type, reliability
+
+    qs = tmp_path / "q.jsonl"
+    qs.write_text("\n".join(json.dumps(r) for r in [
+        {"question": "How many boat strikes since August?", "answers": ["35"]},
+        {"question": "Who interviewed Maduro?", "answers": ["Ignacio Ramonet"]},
+        {"question": "Which oil company exports Venezuelan crude to the United States?", "answers": ["Texaco"]},
+    ]))
+    page = tmp_path / "r.html"
+    assert main(["eval", str(qs), "--index", str(seed_index), "--html", str(page)]) == 0
+    text = page.read_text()
+    images = re.findall(r'src="data:image/png;base64,([^"]+)"', text)
+    assert len(images) == 3 and all(base64.b64decode(i).startswith(b"\x89PNG") for i in images)
+    assert "Texaco" in text and "<mark>Chevron" in text  # the wrong answer, marked in its passage
+    assert "Ignacio Ramonet</td>" not in text.split("Wrong or partial")[1]  # right answers are not listed
+    assert [question_type(q) for q in ("How many?", "In which year?", "Who?", "What is it?", "Name it.")] == [
+        "how many", "when", "who", "what", "other"]
+    points = reliability([{"prediction": "a", "confidence": 0.95, "em": 1.0},
+                          {"prediction": "b", "confidence": 0.91, "em": 0.0},
+                          {"prediction": "", "confidence": 0.1, "em": 0.0}])
+    assert points == [(0.95, 0.5, 2)]
