@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,6 +77,7 @@ def build_index(
     index_type: str = "flat",
     progress: bool = False,
     prune: bool = False,
+    on_file: Callable[[int, int, str], None] | None = None,
 ) -> IndexReport:
     """Add, update and remove documents in the index at ``index_dir``.
 
@@ -85,7 +87,8 @@ def build_index(
     unmounted drive, a renamed folder) is only reported in ``missing``, unless
     ``prune`` asks to drop such documents. Files that cannot be loaded are
     reported in ``skipped`` and do not stop the rest. The index is written
-    atomically once, at the end.
+    atomically once, at the end. ``on_file(i, n, path)`` is called before the
+    i-th of n files (from 0), for progress displays.
 
     Raises:
         FileNotFoundError: a path in ``paths`` does not exist.
@@ -121,7 +124,9 @@ def build_index(
     index.remove_documents(gone)
     report.removed = gone
     splitter = splitter or Splitter(embedder.model.tokenizer)
-    for f in tqdm(files, desc="indexing", unit="file", disable=not progress):
+    for n, f in enumerate(tqdm(files, desc="indexing", unit="file", disable=not progress)):
+        if on_file:
+            on_file(n, len(files), str(f))
         key = _source_key(f)
         try:
             doc = load_file(f)

@@ -12,6 +12,7 @@ import re
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from qa.index import index_exists
@@ -264,8 +265,11 @@ class ChatService:
         (dest_dir / NAMES_FILE).write_text(json.dumps(names, indent=1, ensure_ascii=False), encoding="utf-8")
         return dest, note
 
-    def upload(self, files: list | None, progress=None) -> tuple[str, list[str]]:
+    def upload(self, files: list | None, progress: Callable[[int, int, str], None] | None = None
+               ) -> tuple[str, list[str]]:
         """Upload handler: store files under the index folder and index them.
+
+        ``progress(i, n, name)`` is called as the i-th of n files starts indexing.
 
         Returns (Markdown lines 'name: indexed / replaced / stored as / skipped: why',
         document choices).
@@ -285,7 +289,8 @@ class ChatService:
                 stored.append((dest, why))
         if stored:
             with self._lock:
-                report = build_index(self.index_dir, [d for d, _ in stored], embedder=self.qa.embedder)
+                report = build_index(self.index_dir, [d for d, _ in stored], embedder=self.qa.embedder,
+                                     on_file=progress)
                 self.qa.reload()
             bad = {s.source: s.reason for s in report.skipped}
             for d, note in stored:
@@ -369,7 +374,11 @@ def build_app(service: ChatService):
 
         def on_upload(files, progress=gr.Progress()):  # noqa: B008 - Gradio injects progress this way
             progress(0, desc="Indexing…")
-            text, choices = service.upload(files)
+
+            def step(i: int, n: int, path: str) -> None:
+                progress((i, n), desc=f"Indexing {Path(path).name}", unit="files")
+
+            text, choices = service.upload(files, step)
             return text, gr.update(choices=choices), service.status_line()
 
         def on_remove(src):

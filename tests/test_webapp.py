@@ -54,7 +54,9 @@ def test_upload_flow_and_remove(service, tmp_path):
     bad.write_bytes(b"%PDF-1.4 not really")
     exe = tmp_path / "tool.exe"
     exe.write_bytes(b"MZ")
-    text, docs = service.upload([str(good), str(bad), str(exe)])
+    seen = []
+    text, docs = service.upload([str(good), str(bad), str(exe)], lambda i, n, path: seen.append((i, n)))
+    assert seen == [(0, 2), (1, 2)]  # progress per file indexed (the .exe never reaches indexing)
     assert "`Lune_river_notes.txt`: indexed" in text
     assert "`broken.pdf`: skipped" in text and "`tool.exe`: skipped: unsupported" in text
     stored = service.index_dir / "uploads" / "Lune_river_notes.txt"
