@@ -107,6 +107,10 @@ class PassageIndex:
             del self.documents[s]
         self._faiss = None
 
+    def passages_of(self, source: str) -> list[Passage]:
+        """The passages of one document, in reading order (empty for an unknown source)."""
+        return sorted((p for p in self.passages if p.source == source), key=lambda p: p.start)
+
     def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
         """The ``k`` passages nearest to a unit query vector of shape (dim,).
 

@@ -21,7 +21,7 @@ from qa.index import PassageIndex, index_exists
 from qa.loading import LoadError, Skipped, iter_files, load_file
 from qa.reading import Reader
 from qa.retrieval import RetrievedPassage, Retriever
-from qa.splitting import Splitter
+from qa.splitting import Passage, Splitter
 
 MAX_QUESTION_CHARS = 500
 # Answers are ranked by span probability * exp(-RANK_DECAY * retrieval rank). On the first 1,000
@@ -261,6 +261,10 @@ class QA:
     def __len__(self) -> int:
         """Number of passages in the index."""
         return len(self.retriever.index)
+
+    def passages_of(self, source: str) -> list[Passage]:
+        """The indexed passages of one document, in reading order."""
+        return self.retriever.index.passages_of(source)
 
     def reload(self) -> None:
         """Re-read the index from disk (after documents were added or removed)."""

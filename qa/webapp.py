@@ -16,7 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from qa.index import index_exists
-from qa.loading import SUPPORTED
+from qa.loading import SUPPORTED, LoadError
+from qa.loading.pdf import render_page
 from qa.pipeline import DEFAULT_DOCS, QA, Answer, QuestionError, Result, build_index, cite
 from qa.splitting import sentence_spans
 
@@ -108,6 +109,32 @@ def highlight(passage_text: str, start: int, end: int) -> str:
         return html.escape(passage_text)
     return (html.escape(passage_text[:start]) + "<mark>" + html.escape(passage_text[start:end])
             + "</mark>" + html.escape(passage_text[end:]))
+
+
+def in_document(passages: list, passage, answer: Answer | None) -> str:
+    """HTML of ``passage`` between its neighbours in the document (greyed), the answer marked.
+
+    ``passages`` are the document's passages in reading order; overlapping
+    text is shown once.
+    """
+    i = next((k for k, q in enumerate(passages) if q.start == passage.start), None)
+    window = passages[max(0, i - 1): i + 2] if i is not None else [passage]
+    parts, covered = [], window[0].start
+    for q in window:
+        cut = max(0, covered - q.start)
+        text = q.text[cut:]
+        if q is passage or q.start == passage.start:
+            lo = q.start + cut
+            if answer and lo <= answer.start:
+                a, b = answer.start - lo, answer.end - lo
+                body = highlight(text, a, b)
+            else:
+                body = html.escape(text)
+            parts.append(f"<span class='qa-here'>{body}</span>")
+        else:
+            parts.append(f"<span class='qa-near'>{html.escape(text)}</span>")
+        covered = max(covered, q.end)
+    return "<div class='qa-passage'>" + "".join(parts).replace("\n", "<br>") + "</div>"
 
 
 def format_sources(result: Result) -> str:
@@ -223,6 +250,40 @@ class ChatService:
             return f"Thanks: noted the right answer, {record['answers'][0]!r}."
         return "Thanks: noted as a wrong answer. You can type the right answer below."
 
+    @staticmethod
+    def source_choices(turns: list[Result] | None) -> list[tuple[str, int]]:
+        """(label, position) of the latest answer's retrieved passages, for the source picker."""
+        if not turns:
+            return []
+        return [(f"{i + 1}. {cite(r.passage.source, r.passage.page, name_only=True)}", i)
+                for i, r in enumerate(turns[-1].passages)]
+
+    def source_view(self, turns: list[Result] | None, choice: int | None):
+        """Show one retrieved passage in its document: (HTML, page image or None, file or None).
+
+        The HTML holds the passage between its neighbours in the document, the
+        answer marked; for a PDF the image is the answer's page with the
+        answer outlined; the file is the original document, for download.
+        """
+        if not turns or choice is None or not 0 <= int(choice) < len(turns[-1].passages):
+            return "<p>Ask a question, then pick one of its sources.</p>", None, None
+        result = turns[-1]
+        p = result.passages[int(choice)].passage
+        answer = next((a for a in result.answers if a.source == p.source
+                       and p.start <= a.start and a.end <= p.end), None)
+        body = in_document(self.qa.passages_of(p.source), p, answer)
+        head = html.escape(cite(p.source, answer.page if answer else p.page, name_only=True))
+        view = f"<div class='qa-doc'><div class='qa-src'><b>{head}</b></div>{body}</div>"
+        exists = Path(p.source).is_file()
+        image = None
+        if exists and p.source.lower().endswith(".pdf") and (answer or p.page):
+            try:
+                image = render_page(p.source, (answer.page if answer else None) or p.page,
+                                    answer.text if answer else "")
+            except LoadError:
+                image = None
+        return view, image, p.source if exists else None
+
     def _upload_names(self) -> dict[str, str]:
         """Stored upload name -> the name the file was uploaded with."""
         record = self.index_dir / UPLOAD_DIR / NAMES_FILE
@@ -319,6 +380,7 @@ CSS = """
 .qa-sources li { margin-bottom: 0.8em; }
 .qa-src { font-size: 0.85em; opacity: 0.8; }
 .qa-passage mark { background: #ffe066; padding: 0 2px; border-radius: 2px; }
+.qa-near { color: #888; }
 """
 
 
@@ -345,6 +407,12 @@ def build_app(service: ChatService):
             disliked = gr.State(-1)
             with gr.Accordion("Sources", open=False):
                 sources = gr.HTML(elem_id="sources")
+            with gr.Accordion("Look at a source", open=False):
+                pick = gr.Dropdown(label="Source of the latest answer", choices=[], elem_id="source-pick")
+                doc_view = gr.HTML(elem_id="source-view")
+                page_image = gr.Image(label="Page", type="pil", visible=False, elem_id="source-page")
+                original = gr.DownloadButton("Download the original file", visible=False,
+                                             elem_id="source-download")
             with gr.Accordion("Settings", open=False):
                 top_k = gr.Slider(1, 20, value=5, step=1, label="Passages retrieved (top-k)")
                 n_answers = gr.Slider(1, 5, value=1, step=1, label="Answers shown")
@@ -357,11 +425,19 @@ def build_app(service: ChatService):
                                interactive=True)
             remove = gr.Button("Remove selected document")
 
+        def answered(out):
+            return (*out, gr.update(choices=service.source_choices(out[3]), value=None))
+
         def on_ask(q, h, k, n, past):
-            return service.ask(q, h, k, n, past)
+            return answered(service.ask(q, h, k, n, past))
 
         def on_example(evt: gr.SelectData, h, k, n, past):
-            return service.ask(evt.value["text"], h, k, n, past)
+            return answered(service.ask(evt.value["text"], h, k, n, past))
+
+        def on_pick(choice, past):
+            view, image, path = service.source_view(past, choice)
+            return (view, gr.update(value=image, visible=image is not None),
+                    gr.update(value=path, visible=path is not None))
 
         def on_like(evt: gr.LikeData, h, past):
             index = evt.index if isinstance(evt.index, int) else evt.index[0]
@@ -385,11 +461,12 @@ def build_app(service: ChatService):
             text, choices = service.remove(src)
             return text, gr.update(choices=choices, value=None), service.status_line()
 
-        outs = [chat, sources, box, turns]
+        outs = [chat, sources, box, turns, pick]
         box.submit(on_ask, [box, chat, top_k, n_answers, turns], outs)
         send.click(on_ask, [box, chat, top_k, n_answers, turns], outs)
         chat.example_select(on_example, [chat, top_k, n_answers, turns], outs)
-        new.click(lambda: ([], "", "", []), None, outs)
+        new.click(lambda: ([], "", "", [], gr.update(choices=[], value=None)), None, outs)
+        pick.change(on_pick, [pick, turns], [doc_view, page_image, original])
         chat.like(on_like, [chat, turns], [feedback_note, fix_row, disliked])
         fix_send.click(on_fix, [fix_box, disliked, chat, turns], [feedback_note, fix_row, fix_box])
         add.click(on_upload, [upload], [outcome, docs, status], concurrency_limit=1)

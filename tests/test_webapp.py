@@ -142,3 +142,20 @@ def test_answer_shown_in_its_sentence_with_confidence_words():
     assert "> The Trump administration has conducted **35** known boat strikes since August." in md
     assert "very likely (81%) · seed.txt, page 2" in md
     assert "Other answers:\n- **115** — unsure (20%) · other.pdf, page 3" in md
+
+
+def test_look_at_a_source_shows_it_in_its_document_with_the_page(service, tmp_path):
+    from makedocs import pdf_lines
+
+    pdf = pdf_lines(tmp_path / "plans.pdf", [
+        ["Annual plans were approved by the board in March.", "The new logistics centre will be built in"],
+        ["Tilbury, close to the container port of the company.", "Work starts next year."]])
+    service.upload([str(pdf)])
+    history, _, _, turns = service.ask("Where will the new logistics centre be built?", [], 5, 1)
+    assert "Tilbury" in history[-1]["content"] and "page 2" in history[-1]["content"]
+    choices = service.source_choices(turns)
+    pick = next(i for label, i in choices if "plans.pdf" in label)
+    view, image, path = service.source_view(turns, pick)
+    assert "<mark>Tilbury</mark>" in view and "plans.pdf, page 2" in view
+    assert image is not None and image.size[0] > 300 and path.endswith("plans.pdf")
+    assert "pick one of its sources" in service.source_view([], 0)[0]

@@ -264,3 +264,33 @@ def join_pages(pages: list[list[str]], document_words: set[str]
         ranges.append((number, start, len(text)))
         prev = paras
     return text, ranges
+
+
+def render_page(path: str | Path, page_number: int, mark: str = "", resolution: int = 90):
+    """An image of one PDF page (PIL), with the places where ``mark`` occurs outlined.
+
+    The text is searched on the page as drawn, ignoring case; when the whole
+    of ``mark`` is not found (it was joined across lines, say), its longest
+    word is outlined instead. Rendering is pdfplumber's (pypdfium2 underneath).
+
+    Raises:
+        LoadError: the file cannot be read or has no such page.
+    """
+    import pdfplumber
+
+    try:
+        with pdfplumber.open(path) as pdf:
+            if not 1 <= page_number <= len(pdf.pages):
+                raise LoadError(f"{path} has no page {page_number}")
+            page = pdf.pages[page_number - 1]
+            image = page.to_image(resolution=resolution)
+            found = page.search(mark, regex=False, case=False) if mark.strip() else []
+            if not found and mark.split():
+                found = page.search(max(mark.split(), key=len), regex=False, case=False)
+            if found:
+                image.draw_rects(found, stroke=(230, 120, 0), fill=(255, 224, 102, 90), stroke_width=2)
+            return image.annotated
+    except LoadError:
+        raise
+    except Exception as e:  # pdfminer and pypdfium2 raise many types for damaged files
+        raise LoadError(f"cannot render page {page_number} of {path} ({type(e).__name__})") from e
