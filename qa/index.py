@@ -7,6 +7,7 @@ Layout of an index folder::
     v000007/passages.jsonl  one passage a line, in vector order
     v000007/vectors.npy     float32 (n_passages, dim), unit rows
     v000007/faiss.index     the FAISS index over those vectors
+    v000007/bm25/           the keyword index (bm25s arrays and vocabulary; loaded memory-mapped)
 
 A save writes a new version folder, then points ``CURRENT`` at it with an
 atomic rename, so a process killed mid-save leaves the previous index usable.
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.keywords import build_bm25, load_bm25, save_bm25
 from qa.splitting import Passage
 
 FORMAT_VERSION = 1
@@ -61,6 +63,7 @@ class PassageIndex:
     vectors: np.ndarray | None = None
     documents: dict[str, DocumentEntry] = field(default_factory=dict)
     _faiss: object = field(default=None, repr=False)
+    _bm25: object = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.index_type not in INDEX_TYPES:
@@ -93,7 +96,7 @@ class PassageIndex:
         self.passages.extend(passages)
         self.vectors = np.concatenate([self.vectors, vectors.astype(np.float32)])
         self.documents[source] = DocumentEntry(sha256, len(passages))
-        self._faiss = None
+        self._faiss = self._bm25 = None
 
     def remove_documents(self, sources: list[str]) -> None:
         """Drop these documents' passages and vectors; unknown sources are ignored."""
@@ -105,7 +108,16 @@ class PassageIndex:
         self.vectors = self.vectors[keep]
         for s in drop:
             del self.documents[s]
-        self._faiss = None
+        self._faiss = self._bm25 = None
+
+    def keyword_index(self):
+        """The BM25 index over the passages (see :mod:`qa.keywords`); None when there are none.
+
+        Loaded memory-mapped with the index when it was saved with one, else built here.
+        """
+        if self._bm25 is None and self.passages:
+            self._bm25 = build_bm25([p.text for p in self.passages])
+        return self._bm25
 
     def passages_of(self, source: str) -> list[Passage]:
         """The passages of one document, in reading order (empty for an unknown source)."""
@@ -148,6 +160,8 @@ class PassageIndex:
         if self._faiss is None:
             self._faiss = self._build_faiss()
         faiss.write_index(self._faiss, str(tmp / "faiss.index"))
+        if self.passages:
+            save_bm25(self.keyword_index(), tmp / "bm25")
         np.save(tmp / "vectors.npy", self.vectors)
         with open(tmp / "passages.jsonl", "w", encoding="utf-8") as f:
             f.writelines(json.dumps(asdict(p), ensure_ascii=False) + "\n" for p in self.passages)
@@ -185,6 +199,7 @@ class PassageIndex:
                 passages = [Passage(**json.loads(line)) for line in f]
             vectors = np.load(path / "vectors.npy")
             index = faiss.read_index(str(path / "faiss.index"))
+            bm25 = load_bm25(path / "bm25") if (path / "bm25").is_dir() else None
         except IndexLoadError:
             raise
         except (OSError, ValueError, TypeError, KeyError, RuntimeError) as e:
@@ -193,7 +208,7 @@ class PassageIndex:
             raise IndexLoadError(f"index in {folder} is corrupt: vector and passage counts differ")
         docs = {s: DocumentEntry(**d) for s, d in manifest["documents"].items()}
         return cls(manifest["embedding_model"], manifest["dim"], manifest["index_type"],
-                   passages, vectors, docs, index)
+                   passages, vectors, docs, index, bm25)
 
 
 def _current_version(folder: Path) -> str | None:
@@ -213,9 +228,11 @@ def _current_version(folder: Path) -> str | None:
 
 
 def _fsync_tree(folder: Path) -> None:
-    for f in folder.iterdir():
-        with open(f, "rb") as fh:
-            os.fsync(fh.fileno())
+    """Flush every file under ``folder`` (sub-folders included) to disk."""
+    for f in folder.rglob("*"):
+        if f.is_file():
+            with open(f, "rb") as fh:
+                os.fsync(fh.fileno())
 
 
 def index_exists(folder: str | Path) -> bool:

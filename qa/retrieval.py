@@ -1,34 +1,22 @@
 """Retrieval: the passages most likely to answer a question.
 
 Dense retrieval (FAISS inner product of unit embeddings) and sparse BM25
-(Robertson & Zaragoza, 2009; the ``bm25s`` implementation with Lucene's IDF,
-``log(1 + (N - df + 0.5) / (df + 0.5))``, which is never negative, so a word
-found in half of a small collection still counts) are fused by
+(:mod:`qa.keywords`, saved with the index) are fused by
 reciprocal rank fusion (Cormack, Clarke & Büttcher, 2009):
 ``score(p) = sum over rankings r of 1 / (k + rank_r(p))`` with k = 60.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-
-import numpy as np
 
 from qa.embedding import Embedder
 from qa.index import PassageIndex
+from qa.keywords import bm25_search
 from qa.splitting import Passage
 
 MODES = ("hybrid", "dense", "bm25")
 RRF_K = 60
-_WORD = re.compile(r"\w+")
-
-
-def bm25_tokens(text: str) -> list[str]:
-    """Lower-cased word tokens, as BM25 sees them."""
-    return _WORD.findall(text.lower())
-
-
 @dataclass
 class RetrievedPassage:
     """A retrieved passage and its scores.
@@ -67,21 +55,10 @@ class Retriever:
                 f"index was built with embedding model {index.embedding_model!r}, "
                 f"not {embedder.name!r}")
         self.index, self.embedder, self.mode, self.candidates = index, embedder, mode, candidates
-        self._bm25 = None
 
     def _bm25_search(self, question: str, k: int) -> list[tuple[int, float]]:
-        if self._bm25 is None:
-            import bm25s
-
-            self._bm25 = bm25s.BM25(method="lucene")
-            self._bm25.index([bm25_tokens(p.text) for p in self.index.passages], show_progress=False)
-        tokens = bm25_tokens(question)
-        if not tokens:
-            return []
-        scores = self._bm25.get_scores(tokens)
-        top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
-        order = top[np.argsort(-scores[top], kind="stable")]
-        return [(int(i), float(scores[i])) for i in order if scores[i] > 0]
+        bm25 = self.index.keyword_index()
+        return bm25_search(bm25, question, k) if bm25 is not None else []
 
     def retrieve(self, question: str, top_k: int = 5) -> list[RetrievedPassage]:
         """The ``top_k`` best passages for ``question``, best first."""

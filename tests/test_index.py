@@ -112,3 +112,17 @@ def test_hnsw_index_finds_the_same_best(tmp_path, embedder):
     assert index.index_type == "hnsw"
     q = embedder.encode(["Where does the Lune flow?"])[0]
     assert "Lune" in index.passages[index.search(q, 1)[0][0]].text
+
+
+def test_keyword_index_is_saved_and_loaded_with_the_index(tmp_path, embedder):
+    from qa.keywords import bm25_search
+
+    docs = _docs(tmp_path)
+    ix = tmp_path / "ix"
+    build_index(ix, [docs], embedder=embedder)
+    version = (ix / "CURRENT").read_text()
+    assert (ix / version / "bm25" / "vocab.index.json").exists()
+    index = PassageIndex.load(ix)
+    assert index._bm25 is not None  # memory-mapped from disk, not rebuilt
+    hits = bm25_search(index.keyword_index(), "How long is the Lune river?", 1)
+    assert "Lune" in index.passages[hits[0][0]].text
