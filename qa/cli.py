@@ -64,7 +64,9 @@ def _parser() -> argparse.ArgumentParser:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--index", default=DEFAULT_INDEX, help="index folder (default: %(default)s)")
     p.add_argument("--top-k", type=int, default=5, help="passages read (default: %(default)s)")
-    p.add_argument("--reader", default=None, help="QA model id or folder (default: packaged)")
+    p.add_argument("--reader", default=None,
+                   help="fast (default: the packaged MiniLM reader), base (the packaged base-size "
+                        "reader, where shipped), or a QA model id or folder")
     p.add_argument("--retrieval", choices=["hybrid", "dense", "bm25"], default="hybrid")
     p.add_argument("--threshold", type=float, default=None,
                    help="no-answer threshold in [0, 1] (default: the reader's calibrated one)")
@@ -243,8 +245,10 @@ def cmd_calibrate(args) -> int:
 
     if args.limit < 1:
         raise CLIError("--limit must be at least 1")
-    examples = [e for e in load_squad(args.file) if e.answers][: args.limit]
-    negatives = make_negatives(examples, 1.0, seed=0)
+    loaded = load_squad(args.file)
+    examples = [e for e in loaded if e.answers][: args.limit]
+    unanswerable = [e for e in loaded if not e.answers][: args.limit]
+    negatives = unanswerable or make_negatives(examples, 1.0, seed=0)
     reader = Reader(args.reader)
     result = calibrate_threshold(
         [EvalItem(e.id, e.question, e.answers, e.context) for e in examples], reader,

@@ -25,8 +25,34 @@ CONFIG_FILE = "qa_reader.json"
 
 
 def packaged_reader_dir() -> Path:
-    """Folder of the reader shipped inside the package."""
+    """Folder of the fast reader shipped inside the package (MiniLM-L6)."""
     return Path(__file__).parent / "models" / "reader"
+
+
+def base_reader_dir() -> Path:
+    """Folder of the base-size reader's adapter shipped inside the package (MPNet-12 + LoRA)."""
+    return Path(__file__).parent / "models" / "reader-base"
+
+
+PRESETS = {"fast": packaged_reader_dir, "base": base_reader_dir}
+
+
+def resolve_reader(model: str | None) -> tuple[str, str]:
+    """(folder or hub id, display name) of a reader reference.
+
+    ``None`` and ``"fast"`` are the packaged MiniLM reader; ``"base"`` is the
+    packaged base-size reader; anything else is a folder or hub id.
+
+    Raises:
+        FileNotFoundError: a packaged reader is missing, or a local folder does not exist.
+    """
+    preset = PRESETS.get(model or "fast")
+    if preset is None:
+        return check_model_ref(model, "reader"), model
+    folder = preset()
+    if not (folder / "config.json").exists():
+        raise FileNotFoundError(f"the packaged {model or 'fast'} reader is missing from {folder}")
+    return str(folder), "packaged" if model in (None, "fast") else f"packaged-{model}"
 
 
 @dataclass
@@ -124,8 +150,8 @@ class Reader:
     """An extractive QA model (any transformers ``AutoModelForQuestionAnswering``).
 
     Args:
-        model: a Hugging Face model id or folder; by default the reader shipped
-            in ``qa/models/reader``.
+        model: ``"fast"`` (the default) or ``"base"`` for a reader shipped in the
+            package (see :func:`resolve_reader`), or a Hugging Face model id or folder.
         max_length: tokens per window (question + passage + specials).
         stride: tokens shared by consecutive windows of a long passage.
         max_answer_tokens: longest answer in tokens.
@@ -145,10 +171,7 @@ class Reader:
                  batch_size: int = 32, bf16: bool = True, threshold: float | None = None):
         from transformers import AutoTokenizer
 
-        path = check_model_ref(model, "reader") if model else str(packaged_reader_dir())
-        if model is None and not (packaged_reader_dir() / "config.json").exists():
-            raise FileNotFoundError(f"the packaged reader is missing from {path}")
-        self.name = model or "packaged"
+        path, self.name = resolve_reader(model)
         with loading(path, "reader"):
             self.tokenizer = AutoTokenizer.from_pretrained(path)
             self.model = load_qa_model(path)

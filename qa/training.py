@@ -267,7 +267,9 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="qa train-reader", description="Fine-tune an extractive QA reader on SQuAD JSON."
     )
-    p.add_argument("train", help="SQuAD-format training file")
+    p.add_argument("train", nargs="+",
+                   help="SQuAD-format training file(s); unanswerable questions (SQuAD 2.0 "
+                        "is_impossible) are all kept, as no-answer targets")
     p.add_argument("--out", required=True, help="output model folder")
     p.add_argument("--base", default=None,
                    help="encoder or QA model folder to start from, or 'mpnet' for all-mpnet-base-v2 "
@@ -357,17 +359,25 @@ def vary_question(question: str, rng: random.Random, p: float) -> str:
 
 
 def build_features(args, tokenizer) -> list[TrainFeature]:
-    """Load the training file, sample, add negatives, vary questions and tokenize (see CLI).
+    """Load the training file(s), sample, add negatives, vary questions and tokenize (see CLI).
 
-    Raises ``ValueError`` when the file holds no answerable question.
+    Answerable questions are sampled (``--max-questions``) and get null
+    negatives from other paragraphs (``--neg-ratio``); the files' own
+    unanswerable questions are all added as they are.
+
+    Raises ``ValueError`` when the files hold no answerable question.
     """
-    examples = [e for e in load_squad(args.train) if e.answers and e.answer_starts[0] >= 0]
+    files = [args.train] if isinstance(args.train, str) else list(args.train)
+    loaded = [e for f in files for e in load_squad(f)]
+    examples = [e for e in loaded if e.answers and e.answer_starts[0] >= 0]
+    unanswerable = [e for e in loaded if not e.answers]
     if not examples:
-        raise ValueError(f"{args.train}: no answerable questions (with answers found in their context) to train on")
+        raise ValueError(f"{', '.join(files)}: no answerable questions (with answers found in their "
+                         "context) to train on")
     if args.max_questions:
         random.Random(args.seed).shuffle(examples)
         examples = examples[: args.max_questions]
-    examples = examples + make_negatives(examples, args.neg_ratio, args.seed)
+    examples = examples + make_negatives(examples, args.neg_ratio, args.seed) + unanswerable
     if args.question_noise:
         rng = random.Random(args.seed + 1)
         examples = [replace(e, question=vary_question(e.question, rng, args.question_noise))

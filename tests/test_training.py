@@ -188,3 +188,34 @@ def test_freeze_embeddings_keeps_word_embeddings_and_trains_the_rest(tmp_path):
     assert torch.equal(_weights(out)[name], base[name].half())
     assert not torch.equal(trained["bert.encoder.layer.0.attention.self.query.weight"],
                            base["bert.encoder.layer.0.attention.self.query.weight"])
+
+
+def test_lora_run_ships_a_small_adapter_that_reads(tmp_path):
+    from qa.reading import Reader
+    from qa.training import export_checkpoint
+
+    train, out = _tiny_squad(tmp_path), tmp_path / "lora"
+    main([str(train), "--out", str(out), "--batch-size", "2", "--max-steps", "2", "--lora", "4",
+          "--checkpoint-every", "1", "--question-noise", "0.5"])
+    adapter = json.loads((out / "adapter_config.json").read_text())
+    assert adapter["r"] == 4 and "qa_outputs" in adapter["modules_to_save"]
+    assert not (out / "model.safetensors").exists()
+    assert (out / "adapter_model.safetensors").stat().st_size < 2_000_000
+    state = torch.load(out / "checkpoint.pt", weights_only=False)["model"]
+    assert state and all("lora_" in k or "qa_outputs" in k for k in state)
+    spans = Reader(str(out)).read_pairs([("How many boat strikes?", "There were 35 boat strikes.")])
+    assert spans[0] and spans[0][0].text
+    exported = export_checkpoint(out / "checkpoint.pt", tmp_path / "exported")
+    assert (exported / "adapter_config.json").exists()
+
+
+def test_question_variants():
+    import random
+
+    from qa.training import swap_letters, vary_question
+
+    rng = random.Random(0)
+    assert vary_question("When was Solvia founded?", rng, 0.0) == "When was Solvia founded?"
+    assert vary_question("When was Solvia founded?", rng, 1.0).startswith("when was")
+    typo = swap_letters("When was Solvia founded", random.Random(1))
+    assert typo != "When was Solvia founded" and sorted(typo) == sorted("When was Solvia founded")
