@@ -309,3 +309,12 @@ def test_answers_read_as_a_person_reads_them(faithful_qa, question, answer, page
     assert best.text.removesuffix(".") == answer
     if page:
         assert best.page == page
+
+
+def test_html_wrapper_named_like_a_menu_keeps_its_content(tmp_path):
+    (tmp_path / "w.html").write_text(
+        '<body class="has-sidebar menu-open"><div class="page-wrapper nav-open">'
+        "<p>The depot opens at 07:30 on weekdays.</p><p>It closes at 18:00.</p></div>"
+        '<div class="sidebar">Related: other depots</div></body>', encoding="utf-8")
+    assert load_file(tmp_path / "w.html").text.split("\n") == [
+        "The depot opens at 07:30 on weekdays.", "It closes at 18:00."]

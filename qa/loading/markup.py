@@ -35,23 +35,31 @@ _BOILERPLATE_NAMES = re.compile(
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 
 
-def _is_boilerplate(tag) -> bool:
+def _is_boilerplate(tag, page_chars: int) -> bool:
+    """True for an element to leave out (see the module docstring).
+
+    Rules on ARIA roles and id/class names never drop the page's body, main
+    content or article, nor an element holding half of the page's text or
+    more (a wrapper whose class merely mentions a menu, say).
+    """
     if tag.name in _DROP:
         return True
     attrs = tag.attrs or {}
     if tag.name in _PAGE_FRAME and not tag.find_parent(["article", "main"]):
-        return True
-    if str(attrs.get("role", "")).lower() in _BOILERPLATE_ROLES:
         return True
     if "hidden" in attrs or str(attrs.get("aria-hidden", "")).lower() == "true":
         return True
     if _HIDDEN_STYLE.search(str(attrs.get("style", ""))):
         return True
     names = " ".join([str(attrs.get("id", ""))] + list(attrs.get("class", []) or []))
-    return bool(_BOILERPLATE_NAMES.search(names))
+    flagged = (str(attrs.get("role", "")).lower() in _BOILERPLATE_ROLES
+               or bool(_BOILERPLATE_NAMES.search(names)))
+    if not flagged or tag.name in ("body", "main", "article", "html"):
+        return False
+    return len(tag.get_text(" ", strip=True)) < page_chars / 2
 
 
-def _walk(node, out: list[str], in_cell: bool, in_pre: bool) -> None:
+def _walk(node, out: list[str], in_cell: bool, in_pre: bool, page_chars: int) -> None:
     """Append the text of ``node`` to ``out``: "\\n" marks block ends (a space inside table cells)."""
     from bs4 import Comment, NavigableString, Tag
 
@@ -62,7 +70,7 @@ def _walk(node, out: list[str], in_cell: bool, in_pre: bool) -> None:
             text = str(child)
             out.append(text if in_pre else re.sub(r"\s+", " ", text))
             continue
-        if not isinstance(child, Tag) or _is_boilerplate(child):
+        if not isinstance(child, Tag) or _is_boilerplate(child, page_chars):
             continue
         name = child.name
         if name == "br":
@@ -70,14 +78,14 @@ def _walk(node, out: list[str], in_cell: bool, in_pre: bool) -> None:
         elif name in _CELLS:
             if child.find_previous_sibling(list(_CELLS)):
                 out.append(CELL_SEP)
-            _walk(child, out, True, in_pre)
+            _walk(child, out, True, in_pre, page_chars)
         elif name in _BLOCK:
             brk = " " if in_cell and name != "table" else "\n"
             out.append(brk)
-            _walk(child, out, in_cell and name != "table", in_pre or name == "pre")
+            _walk(child, out, in_cell and name != "table", in_pre or name == "pre", page_chars)
             out.append(brk)
         else:
-            _walk(child, out, in_cell, in_pre)
+            _walk(child, out, in_cell, in_pre, page_chars)
 
 
 def html_to_text(markup: str) -> str:
@@ -85,7 +93,9 @@ def html_to_text(markup: str) -> str:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(markup, "html.parser")
+    for tag in soup(["script", "style", "noscript", "template", "head"]):
+        tag.decompose()
     out: list[str] = []
-    _walk(soup, out, False, False)
+    _walk(soup, out, False, False, len(soup.get_text(" ", strip=True)))
     lines = (" ".join(line.split()) for line in "".join(out).split("\n"))
     return "\n".join(line for line in lines if line and line != "|")
