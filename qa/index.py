@@ -52,7 +52,7 @@ class PassageIndex:
         dim: vector dimension.
         index_type: "flat" (exact) or "hnsw" (approximate, for large collections).
         passages: passages in vector order.
-        vectors: float32 array (len(passages), dim).
+        vectors: float32 array (len(passages), dim) (given to the constructor as ``_vectors``).
         documents: source path -> :class:`DocumentEntry`.
     """
 
@@ -60,16 +60,17 @@ class PassageIndex:
     dim: int
     index_type: str = "flat"
     passages: list[Passage] = field(default_factory=list)
-    vectors: np.ndarray | None = None
+    _vectors: np.ndarray | None = None
     documents: dict[str, DocumentEntry] = field(default_factory=dict)
     _faiss: object = field(default=None, repr=False)
     _bm25: object = field(default=None, repr=False)
+    _pending: list = field(default_factory=list, repr=False)  # added vector blocks, joined when needed
 
     def __post_init__(self) -> None:
         if self.index_type not in INDEX_TYPES:
             raise ValueError(f"index type must be one of {INDEX_TYPES}, not {self.index_type!r}")
-        if self.vectors is None:
-            self.vectors = np.zeros((0, self.dim), dtype=np.float32)
+        if self._vectors is None:
+            self._vectors = np.zeros((0, self.dim), dtype=np.float32)
 
     def __len__(self) -> int:
         return len(self.passages)
@@ -94,18 +95,31 @@ class PassageIndex:
         if source in self.documents:
             self.remove_documents([source])
         self.passages.extend(passages)
-        self.vectors = np.concatenate([self.vectors, vectors.astype(np.float32)])
+        self._pending.append(vectors.astype(np.float32))  # joined once, not copied per document
         self.documents[source] = DocumentEntry(sha256, len(passages))
         self._faiss = self._bm25 = None
+
+    @property
+    def vectors(self) -> np.ndarray:
+        """The passages' unit vectors, float32 of shape (n_passages, dim), in passage order.
+
+        Blocks added by :meth:`add_document` are joined here, once for many
+        additions, rather than copying the whole array per document.
+        """
+        if self._pending:
+            self._vectors = np.concatenate([self._vectors, *self._pending])
+            self._pending = []
+        return self._vectors
 
     def remove_documents(self, sources: list[str]) -> None:
         """Drop these documents' passages and vectors; unknown sources are ignored."""
         drop = set(sources) & set(self.documents)
         if not drop:
             return
+        vectors = self.vectors
         keep = [i for i, p in enumerate(self.passages) if p.source not in drop]
         self.passages = [self.passages[i] for i in keep]
-        self.vectors = self.vectors[keep]
+        self._vectors = vectors[keep]
         for s in drop:
             del self.documents[s]
         self._faiss = self._bm25 = None
