@@ -200,6 +200,22 @@ def test_legacy_code_pages_decode_to_the_right_letters(text, codepage):
     assert decode(text.encode(codepage)) == text
 
 
+def test_encrypted_and_truncated_pdfs_are_named_skips(tmp_path):
+    from reportlab.lib import pdfencrypt
+    from reportlab.pdfgen import canvas
+
+    c = canvas.Canvas(str(tmp_path / "locked.pdf"), encrypt=pdfencrypt.StandardEncryption("secret"))
+    c.drawString(72, 720, "Secret text here.")
+    c.showPage()
+    c.save()
+    with pytest.raises(LoadError, match="encrypted PDF"):
+        load_file(tmp_path / "locked.pdf")
+    whole = pdf_lines(tmp_path / "whole.pdf", PAGES)
+    (tmp_path / "cut.pdf").write_bytes(whole.read_bytes()[:900])
+    with pytest.raises(LoadError, match="corrupt or unreadable PDF"):
+        load_file(tmp_path / "cut.pdf")
+
+
 def test_binary_is_still_refused(tmp_path):
     (tmp_path / "x.txt").write_bytes(b"\x00\x01\x02\x03" * 200 + bytes(range(256)))
     with pytest.raises(LoadError, match="binary"):

@@ -214,6 +214,15 @@ def _continues(prev_page: list[str], next_page: list[str]) -> bool:
     return not _SENTENCE_END.search(last)
 
 
+def _pdf_error(err: Exception) -> str:
+    """A one-line reason for a PDF that cannot be read."""
+    causes = [err, *getattr(err, "args", ())]
+    if any(type(c).__name__ == "PDFPasswordIncorrect" for c in causes):
+        return "encrypted PDF (it needs a password to open)"
+    detail = str(err).strip() or type(err).__name__
+    return f"corrupt or unreadable PDF ({detail[:80]})"
+
+
 def read_pdf(path: Path) -> tuple[str, list[tuple[int | None, int, int]]]:
     """The text of a PDF and its pages' ``(page, start, end)`` character ranges.
 
@@ -226,8 +235,8 @@ def read_pdf(path: Path) -> tuple[str, list[tuple[int | None, int, int]]]:
     try:
         with pdfplumber.open(path) as pdf:
             pages = [page_lines(page) for page in pdf.pages]
-    except Exception as e:
-        raise LoadError(f"corrupt or unreadable PDF ({type(e).__name__}: {str(e)[:80]})") from e
+    except Exception as e:  # pdfminer raises many types for damaged files
+        raise LoadError(_pdf_error(e)) from e
     pages = drop_running_lines(pages) if len(pages) > 1 else pages
     words = {w.lower() for lines in pages for ln in lines for w in re.findall(r"\w+(?:-\w+)*", ln.text)}
     words |= {part for w in list(words) for part in w.split("-")}
