@@ -42,7 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("file", help="SQuAD JSON, JSONL or CSV")
     _common(ev)
     ev.add_argument("--mode", choices=["reader", "open"], default="open",
-                    help="reader: each question against its own context; open: from the index")
+                    help="open (default): answer from the index; reader: each question against "
+                         "its own context")
     ev.add_argument("--out", default=None, help="write the report (metrics + predictions) here")
     ev.add_argument("--limit", type=int, default=0, help="only the first N questions (0 = all)")
     ev.add_argument("--html", default=None, metavar="REPORT.html",
@@ -201,6 +202,8 @@ def cmd_chat(args) -> int:
             continue
         if not interactive:
             print(f"> {result.question}")
+        if result.notice:
+            print(f"note: {result.notice}", file=sys.stderr)
         if result.understood_as:
             print(f"Answered as: {result.understood_as}")
         print_result(result, len(qa), args.retrieval)
@@ -214,6 +217,8 @@ def cmd_eval(args) -> int:
 
     if args.limit < 0 or args.top_k < 1:
         raise CLIError("--limit must not be negative (0 = all) and --top-k must be at least 1")
+    for target in (args.out, args.html):
+        _check_writable(target)
     items = load_eval_file(args.file)
     if args.limit:
         items = items[: args.limit]
@@ -237,6 +242,17 @@ def cmd_eval(args) -> int:
     return 0
 
 
+def _check_writable(target: str | None) -> None:
+    """Fail before hours of work when a report could not be written where asked."""
+    if target is None:
+        return
+    path = Path(target)
+    if path.is_dir():
+        raise CLIError(f"{target} is a folder: give a file name for the report")
+    if not path.parent.is_dir():
+        raise CLIError(f"cannot write {target}: folder {path.parent} does not exist")
+
+
 def cmd_calibrate(args) -> int:
     from qa.evaluation import EvalItem, calibrate_threshold
     from qa.reading import CONFIG_FILE, Reader
@@ -245,6 +261,9 @@ def cmd_calibrate(args) -> int:
 
     if args.limit < 1:
         raise CLIError("--limit must be at least 1")
+    if not Path(args.reader).is_dir():
+        raise CLIError(f"--reader {args.reader} must be a local reader folder: the threshold is "
+                       "written into it (qa_reader.json)")
     loaded = load_squad(args.file)
     examples = [e for e in loaded if e.answers][: args.limit]
     unanswerable = [e for e in loaded if not e.answers][: args.limit]

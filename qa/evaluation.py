@@ -45,12 +45,16 @@ class EvalFileError(Exception):
     """The evaluation file cannot be read or has no usable questions."""
 
 
-def _from_record(rec: dict, n: int) -> EvalItem:
+def _from_record(rec: dict, n: int, where: str = "") -> EvalItem:
+    if not isinstance(rec, dict):
+        raise EvalFileError(f"record {n}{where} is not an object with a question")
     answers = rec.get("answers", rec.get("answer", []))
+    if answers is None:
+        answers = []
     if isinstance(answers, str):
         answers = json.loads(answers) if answers.strip().startswith("[") else [answers]
     if "question" not in rec or not str(rec["question"]).strip():
-        raise EvalFileError(f"record {n} has no question")
+        raise EvalFileError(f"record {n}{where} has no question")
     return EvalItem(str(rec.get("id") or n), str(rec["question"]),
                     [str(a) for a in answers if str(a).strip()], rec.get("context") or None)
 
@@ -62,7 +66,7 @@ def _from_line(rec: dict, n: int) -> list[EvalItem]:
     if not isinstance(rec["turns"], list) or not rec["turns"]:
         raise EvalFileError(f"record {n}: 'turns' must be a non-empty list of questions")
     conv = str(rec.get("id") or n)
-    items = [_from_record(turn, n) for turn in rec["turns"]]
+    items = [_from_record(turn, n, f", turn {t + 1}") for t, turn in enumerate(rec["turns"])]
     for t, item in enumerate(items):
         item.id, item.conversation, item.turn = f"{conv}#{t + 1}", conv, t
     return items
@@ -99,23 +103,60 @@ def load_eval_file(path: str | Path) -> list[EvalItem]:
     """
     path = Path(path)
     try:
-        raw = path.read_text(encoding="utf-8")
+        raw = path.read_text(encoding="utf-8-sig")  # a byte-order mark (Excel, Notepad) is fine
     except (OSError, UnicodeDecodeError) as e:
         raise EvalFileError(f"cannot read {path}: {e}") from e
     try:
         if path.suffix.lower() == ".csv":
             items = _read_csv(raw, path)
-        elif raw.lstrip().startswith("{") and path.suffix.lower() != ".jsonl":
+        elif _is_squad(raw, path):
             items = [EvalItem(e.id, e.question, e.answers, e.context)
                      for e in parse_squad(json.loads(raw))]
         else:
-            records = [(n, json.loads(line)) for n, line in enumerate(raw.splitlines(), 1) if line.strip()]
-            items = [item for n, rec in records if not _unlabelled_feedback(rec) for item in _from_line(rec, n)]
+            items = [item for n, rec in _jsonl_records(raw, path) if not _unlabelled_feedback(rec)
+                     for item in _from_line(rec, n)]
+    except EvalFileError:
+        raise
     except (json.JSONDecodeError, ValueError, KeyError, TypeError, AttributeError) as e:
         raise EvalFileError(f"{path} is not SQuAD JSON, JSONL or CSV: {e}") from e
     if not items:
         raise EvalFileError(f"{path} holds no questions")
+    _check_unique_ids(items, path)
     return items
+
+
+def _is_squad(raw: str, path: Path) -> bool:
+    """One JSON object with a "data" list (SQuAD), not JSON lines (whatever the file is named)."""
+    if path.suffix.lower() == ".jsonl" or not raw.lstrip().startswith("{"):
+        return False
+    try:
+        return isinstance(json.loads(raw), dict) and "data" in json.loads(raw)
+    except json.JSONDecodeError:
+        return False
+
+
+def _jsonl_records(raw: str, path: Path) -> list[tuple[int, dict]]:
+    """(line number, parsed object) of each non-blank line; a bad line is named by its number."""
+    records = []
+    for n, line in enumerate(raw.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            records.append((n, json.loads(line)))
+        except json.JSONDecodeError as e:
+            raise EvalFileError(f"{path} is not SQuAD JSON, JSONL or CSV: line {n} is not valid JSON "
+                                f"({e.msg}, column {e.colno})") from e
+    return records
+
+
+def _check_unique_ids(items: list[EvalItem], path: Path) -> None:
+    """Two questions (or conversations) with one id would overwrite each other's predictions."""
+    seen: set[str] = set()
+    for item in items:
+        if item.id in seen:
+            what = f"conversation {item.conversation!r}" if item.conversation else f"question id {item.id!r}"
+            raise EvalFileError(f"{path}: {what} appears more than once; ids must be unique")
+        seen.add(item.id)
 
 
 _NO_PUNCTUATION = str.maketrans("", "", string.punctuation)
@@ -194,6 +235,9 @@ def evaluate_reader(items: list[EvalItem], reader, progress: bool = False) -> di
     Raises:
         EvalFileError: a question has no context.
     """
+    if any(i.conversation for i in items):
+        raise EvalFileError("conversations are evaluated in open mode (the default), where earlier "
+                            "turns are the history")
     if any(i.context is None for i in items):
         raise EvalFileError("reader mode needs a context for every question")
     abstain = any(not i.answers for i in items)

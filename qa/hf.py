@@ -16,14 +16,19 @@ ADAPTER_CONFIG = "adapter_config.json"
 
 @contextmanager
 def quiet_loading() -> Iterator[None]:
-    """Within the block, transformers shows no progress bars and logs errors only."""
+    """Within the block, transformers shows no progress bars, logs errors only, and its
+    deprecation warnings (FutureWarning) stay quiet."""
+    import warnings
+
     from transformers.utils import logging as hf_logging
 
     bars, level = hf_logging.is_progress_bar_enabled(), hf_logging.get_verbosity()
     hf_logging.disable_progress_bar()
     hf_logging.set_verbosity_error()
     try:
-        yield
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            yield
     finally:
         hf_logging.set_verbosity(level)
         if bars:
@@ -73,7 +78,7 @@ def _first_line(err: Exception) -> str:
     return text.splitlines()[0] if text else type(err).__name__
 
 
-def load_qa_model(ref: str, layers: int = 0, trainable: bool = False):
+def load_qa_model(ref: str, layers: int = 0, trainable: bool = False, require_head: bool = False):
     """Load an extractive QA model (``AutoModelForQuestionAnswering``) in fp32.
 
     Args:
@@ -85,9 +90,12 @@ def load_qa_model(ref: str, layers: int = 0, trainable: bool = False):
             starting a reader from a plain encoder.
         trainable: for a LoRA reader, keep the adapter separate and trainable
             (continued training) instead of merging it into the weights.
+        require_head: refuse a model without a trained span head (a plain
+            encoder, whose head transformers would fill with random weights).
 
     Raises:
-        OSError: a missing or damaged model (see :func:`loading` for one-line messages).
+        OSError: a missing or damaged model, or with ``require_head`` one that is
+            not an extractive QA model (see :func:`loading` for one-line messages).
     """
     import torch
     from transformers import AutoModelForQuestionAnswering
@@ -95,7 +103,12 @@ def load_qa_model(ref: str, layers: int = 0, trainable: bool = False):
     folder = Path(ref).expanduser()
     if not (folder / ADAPTER_CONFIG).exists():
         extra = {"num_hidden_layers": layers} if layers else {}
-        return AutoModelForQuestionAnswering.from_pretrained(ref, dtype=torch.float32, **extra)
+        model, info = AutoModelForQuestionAnswering.from_pretrained(
+            ref, dtype=torch.float32, output_loading_info=True, **extra)
+        if require_head and any("qa_outputs" in k for k in info.get("missing_keys", [])):
+            raise OSError(f"{ref} is not an extractive QA model: it has no trained span head; "
+                          f"train one from it with 'qa train-reader TRAIN.json --base {ref} --out DIR'")
+        return model
     from peft import PeftModel
 
     from qa.base_encoder import resolve_base

@@ -29,6 +29,7 @@ from qa.splitting import Passage
 
 FORMAT_VERSION = 1
 INDEX_TYPES = ("flat", "hnsw")
+REBUILD_HINT = "; remove the folder and build it again with 'qa index'"
 
 
 class IndexLoadError(Exception):
@@ -166,7 +167,8 @@ class PassageIndex:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         current = _current_version(folder)
-        n = int(current[1:]) + 1 if current else 1
+        known = _versions(folder) + ([current] if current else [])
+        n = max((int(v[1:]) for v in known), default=0) + 1  # past any folder a killed save left
         name = f"v{n:06d}"
         tmp = folder / f".{name}.tmp"
         shutil.rmtree(tmp, ignore_errors=True)
@@ -214,19 +216,30 @@ class PassageIndex:
             vectors = np.load(path / "vectors.npy")
             index = faiss.read_index(str(path / "faiss.index"))
             bm25 = load_bm25(path / "bm25") if (path / "bm25").is_dir() else None
+            if vectors.shape != (len(passages), manifest["dim"]) or index.ntotal != len(passages):
+                raise IndexLoadError(f"index in {folder} is corrupt: vector and passage counts differ"
+                                     f"{REBUILD_HINT}")
+            docs = {s: DocumentEntry(**d) for s, d in manifest["documents"].items()}
         except IndexLoadError:
             raise
-        except (OSError, ValueError, TypeError, KeyError, RuntimeError) as e:
-            raise IndexLoadError(f"index in {folder} is corrupt or incomplete: {e}") from e
-        if vectors.shape != (len(passages), manifest["dim"]) or index.ntotal != len(passages):
-            raise IndexLoadError(f"index in {folder} is corrupt: vector and passage counts differ")
-        docs = {s: DocumentEntry(**d) for s, d in manifest["documents"].items()}
+        except (OSError, ValueError, TypeError, KeyError, RuntimeError, AttributeError) as e:
+            raise IndexLoadError(f"index in {folder} is corrupt or incomplete: "
+                                 f"{type(e).__name__}: {e}{REBUILD_HINT}") from e
         return cls(manifest["embedding_model"], manifest["dim"], manifest["index_type"],
                    passages, vectors, docs, index, bm25)
 
 
+def _versions(folder: Path) -> list[str]:
+    """Names of the complete version folders (``v000007``), oldest first."""
+    return sorted(p.name for p in folder.glob("v[0-9]*") if p.is_dir()) if folder.is_dir() else []
+
+
 def _current_version(folder: Path) -> str | None:
     """The live version's folder name; None when there is no index.
+
+    A save renames a fully written version folder into place before it
+    points ``CURRENT`` at it, so when a process was killed between the two
+    (no ``CURRENT``), the newest version folder is the last committed state.
 
     Raises:
         IndexLoadError: ``CURRENT`` names a version that is not there.
@@ -234,7 +247,8 @@ def _current_version(folder: Path) -> str | None:
     try:
         name = (folder / "CURRENT").read_text().strip()
     except OSError:
-        return None
+        versions = _versions(folder)
+        return versions[-1] if versions else None
     if not name or not (folder / name).is_dir():
         raise IndexLoadError(f"index in {folder} is corrupt or incomplete: CURRENT names "
                              f"missing version {name!r}")
@@ -250,5 +264,6 @@ def _fsync_tree(folder: Path) -> None:
 
 
 def index_exists(folder: str | Path) -> bool:
-    """Whether ``folder`` holds an index (a ``CURRENT`` pointer; it may still prove corrupt)."""
-    return (Path(folder) / "CURRENT").is_file()
+    """Whether ``folder`` holds an index (a ``CURRENT`` pointer or a committed version; it may
+    still prove corrupt)."""
+    return (Path(folder) / "CURRENT").is_file() or bool(_versions(Path(folder)))

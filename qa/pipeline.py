@@ -60,9 +60,10 @@ class IndexReport:
     def summary(self) -> str:
         """One line: counts of each outcome and the index's size."""
         missing = f", {len(self.missing)} missing (kept)" if self.missing else ""
+        plural = "" if self.passages == 1 else "s"
         return (f"{len(self.added)} added, {len(self.updated)} updated, "
                 f"{len(self.unchanged)} unchanged, {len(self.removed)} removed, "
-                f"{len(self.skipped)} skipped{missing}; {self.passages} passages in the index")
+                f"{len(self.skipped)} skipped{missing}; {self.passages} passage{plural} in the index")
 
 
 def _source_key(path: Path) -> str:
@@ -127,10 +128,14 @@ def build_index(
     splitter = splitter or Splitter(embedder.model.tokenizer)
     pending: list[tuple[str, str, list[Passage], bool]] = []  # split, waiting to be embedded together
     bar = tqdm(files, desc="indexing", unit="file", disable=not progress)
+    seen: set[str] = set()
     for n, f in enumerate(bar):
         if on_file:
             on_file(n, len(files), str(f))
         key = _source_key(f)
+        if key in seen:  # the same file again (a symbolic link, or named twice)
+            continue
+        seen.add(key)
         try:
             doc = load_file(f)
         except LoadError as e:

@@ -46,12 +46,20 @@ def resolve_reader(model: str | None) -> tuple[str, str]:
     Raises:
         FileNotFoundError: a packaged reader is missing, or a local folder does not exist.
     """
+    if model is not None and not model.strip():
+        raise ValueError("the reader name is empty: use fast, base, or a model folder or id")
     preset = PRESETS.get(model or "fast")
     if preset is None:
+        if Path(model).expanduser().is_file():
+            raise FileNotFoundError(f"reader {model} is a file, not a model folder")
         return check_model_ref(model, "reader"), model
     folder = preset()
+    if model == "base" and not folder.exists():
+        raise FileNotFoundError("the base reader is not shipped in this version yet (it is in "
+                                "training); use --reader fast, or a model folder")
     if not (folder / "config.json").exists():
-        raise FileNotFoundError(f"the packaged {model or 'fast'} reader is missing from {folder}")
+        raise FileNotFoundError(f"the packaged {model or 'fast'} reader is missing from {folder}: "
+                                "reinstall the package")
     return str(folder), "packaged" if model in (None, "fast") else f"packaged-{model}"
 
 
@@ -174,7 +182,7 @@ class Reader:
         path, self.name = resolve_reader(model)
         with loading(path, "reader"):
             self.tokenizer = AutoTokenizer.from_pretrained(path)
-            self.model = load_qa_model(path)
+            self.model = load_qa_model(path, require_head=True)
         self.model.eval()
         self.max_length, self.stride = max_length, stride
         self.max_answer_tokens, self.max_question_tokens = max_answer_tokens, max_question_tokens

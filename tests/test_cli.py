@@ -206,3 +206,14 @@ def test_index_keeps_documents_whose_files_went_missing_until_pruned(tmp_path, c
     assert cli_main(["index", "--index", ix, "--prune"]) == 0
     out = capsys.readouterr()
     assert "pruned" in out.err and "2 removed" in out.out
+
+
+def test_report_paths_are_checked_before_the_work(capsys, tmp_path, seed_index):
+    qs = tmp_path / "q.jsonl"
+    qs.write_text('{"question": "Who interviewed Maduro?", "answers": ["Ignacio Ramonet"]}\n')
+    assert main(["eval", str(qs), "--index", str(seed_index), "--out", str(tmp_path / "no" / "r.json")]) == 1
+    assert "does not exist" in _err(capsys)
+    assert main(["eval", str(qs), "--index", str(seed_index), "--html", str(tmp_path)]) == 1
+    assert "is a folder" in _err(capsys)
+    assert main(["calibrate", str(qs), "--reader", "fast"]) == 1
+    assert "local reader folder" in _err(capsys)

@@ -195,6 +195,7 @@ def test_unicode_files_with_and_without_bom(tmp_path, encoding, bom, ext):
     ("Встреча в среду.", "cp1251"),
     ("Склад на улице Гавани открыт до шести.", "cp1251"),
     ("Η συνάντηση είναι την Τετάρτη.", "cp1253"),
+    ("Zoë’s café", "cp1252"),
 ])
 def test_legacy_code_pages_decode_to_the_right_letters(text, codepage):
     assert decode(text.encode(codepage)) == text
@@ -214,6 +215,11 @@ def test_encrypted_and_truncated_pdfs_are_named_skips(tmp_path):
     (tmp_path / "cut.pdf").write_bytes(whole.read_bytes()[:900])
     with pytest.raises(LoadError, match="corrupt or unreadable PDF"):
         load_file(tmp_path / "cut.pdf")
+
+
+def test_utf8_with_a_few_stray_bytes_stays_utf8():
+    data = b"Pisa leans 3.97 degrees. " + b"\xff\xfe bad \xc3 bytes. " + "Café closes at 22:00.".encode()
+    assert decode(data) == "Pisa leans 3.97 degrees. \ufffd\ufffd bad \ufffd bytes. Café closes at 22:00."
 
 
 def test_binary_is_still_refused(tmp_path):

@@ -126,3 +126,32 @@ def test_keyword_index_is_saved_and_loaded_with_the_index(tmp_path, embedder):
     assert index._bm25 is not None  # memory-mapped from disk, not rebuilt
     hits = bm25_search(index.keyword_index(), "How long is the Lune river?", 1)
     assert "Lune" in index.passages[hits[0][0]].text
+
+
+def test_a_save_killed_before_current_was_written_leaves_a_usable_index(tmp_path, embedder):
+    docs = _docs(tmp_path)
+    ix = tmp_path / "ix"
+    build_index(ix, [docs], embedder=embedder)
+    (ix / "CURRENT").unlink()  # as if killed between renaming the new version and pointing at it
+    assert len(PassageIndex.load(ix)) > 0
+    (docs / "more.txt").write_text("Owls hunt at night.")
+    build_index(ix, [docs], embedder=embedder)  # the next save still works
+    assert any(s.endswith("more.txt") for s in PassageIndex.load(ix).documents)
+    # a version folder left over from a killed save does not block the next one
+    (ix / "v000099").mkdir()
+    (docs / "more.txt").write_text("Owls hunt at dusk.")
+    build_index(ix, [docs], embedder=embedder)
+    assert (ix / "CURRENT").read_text() == "v000100"
+
+
+@pytest.mark.parametrize("manifest", ["[1, 2]", '"text"', '{"format_version": 1}',
+                                      '{"format_version": 1, "dim": 384, "documents": []}'])
+def test_a_manifest_of_the_wrong_shape_is_a_one_line_error(tmp_path, embedder, manifest):
+    from qa.index import IndexLoadError
+
+    docs = _docs(tmp_path)
+    ix = tmp_path / "ix"
+    build_index(ix, [docs], embedder=embedder)
+    (ix / (ix / "CURRENT").read_text() / "manifest.json").write_text(manifest)
+    with pytest.raises(IndexLoadError, match="corrupt"):
+        PassageIndex.load(ix)

@@ -1,3 +1,5 @@
+import pytest
+
 from qa.reading import Reader
 
 
@@ -47,3 +49,15 @@ def test_trim_span_drops_markdown_marks_at_the_edges():
     s, e = trim_span(text, start, text.index(" a side"))
     assert text[s:e] == "90 seconds"
     assert trim_span("a ** b", 2, 4) == (2, 4)  # only marks: left as it was
+
+
+def test_a_plain_encoder_is_not_taken_for_a_reader():
+    from qa.embedding import default_embedding_model
+    from qa.reading import Reader
+
+    with pytest.raises(OSError, match="not an extractive QA model"):
+        Reader(default_embedding_model())
+    with pytest.raises(FileNotFoundError, match="not shipped"):
+        Reader("base")
+    with pytest.raises(ValueError, match="empty"):
+        Reader(" ")

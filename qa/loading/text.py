@@ -36,9 +36,17 @@ def _utf16_without_bom(data: bytes) -> str | None:
     return None
 
 
+_WORD_PUNCTUATION = set("’‘'‐-–·.")  # apostrophes and hyphens do sit between letters
+
+
 def _script(ch: str) -> str:
-    """The alphabet a letter belongs to, from its Unicode name (LATIN, CYRILLIC, GREEK, ...)."""
+    """The alphabet a letter or combining mark belongs to, from its Unicode name (LATIN, THAI, ...)."""
     return unicodedata.name(ch, "?").split(" ", 1)[0]
+
+
+def _is_letter(ch: str) -> bool:
+    """A letter, or a combining mark (Thai tone marks and the like come out of wrong code pages)."""
+    return ch.isalpha() or (ord(ch) > 127 and unicodedata.category(ch).startswith("M"))
 
 
 def implausibility(text: str) -> int:
@@ -52,14 +60,15 @@ def implausibility(text: str) -> int:
     """
     penalty = 0
     for word in text.split():
-        letters = [c for c in word if c.isalpha()]
+        letters = [c for c in word if _is_letter(c)]
         scripts = {_script(c) for c in letters}
         if len(scripts) > 1:
             penalty += 3
         if scripts == {"LATIN"} and len(letters) >= 3 and 2 * sum(ord(c) > 127 for c in letters) > len(letters):
             penalty += 2
         for prev, ch, nxt in zip(word, word[1:], word[2:]):
-            if ord(ch) > 127 and not ch.isalpha() and prev.isalpha() and nxt.isalpha():
+            if (ord(ch) > 127 and not _is_letter(ch) and ch not in _WORD_PUNCTUATION
+                    and prev.isalpha() and nxt.isalpha()):
                 penalty += 2
         for prev, ch in itertools.pairwise(word):
             if ord(ch) > 127 and ch.isupper() and prev.islower():
@@ -98,7 +107,8 @@ def decode(data: bytes) -> str:
 
     Order: a byte-order mark (UTF-8, UTF-16 or UTF-32, LE or BE); UTF-16 without
     a mark (NULs at every other byte); then the NUL-byte test for binary
-    files; then UTF-8; then the best-fitting legacy code page.
+    files; then UTF-8, also with a few stray bytes (replaced by U+FFFD); then
+    the best-fitting legacy code page.
 
     Raises:
         LoadError: the bytes are binary (NUL bytes, or no encoding fits).
@@ -120,7 +130,22 @@ def decode(data: bytes) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        return _decode_legacy(data)
+        pass
+    mostly = _mostly_utf8(data)
+    return mostly if mostly is not None else _decode_legacy(data)
+
+
+def _mostly_utf8(data: bytes) -> str | None:
+    """UTF-8 text with a few stray bytes, decoded with U+FFFD for them; None if it is not UTF-8.
+
+    It counts as UTF-8 when it holds well-formed multi-byte sequences and the
+    bad bytes are few (at most 1 in 200, or 3 in all), as when a UTF-8 file
+    was pasted together with a little text from elsewhere.
+    """
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    good = sum(1 for ch in text if ord(ch) > 127 and ch != "\ufffd")
+    return text if good and bad <= max(3, len(data) // 200) else None
 
 
 def normalize(text: str) -> str:
