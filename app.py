@@ -14,7 +14,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="Document QA chat page")
     p.add_argument("--index", default="index", help="index folder (default: %(default)s; "
                    "built from seeds/ when missing)")
-    p.add_argument("--reader", default=None, help="QA model id or folder (default: packaged)")
+    p.add_argument("--reader", default=None,
+                   help="fast (default: the packaged MiniLM reader), base, or a QA model id or folder")
     args = p.parse_args(argv)
 
     from transformers.utils import logging as hf_logging
