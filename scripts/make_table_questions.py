@@ -1,0 +1,123 @@
+"""Synthetic table questions in SQuAD format, for teaching readers to read table rows.
+
+Loaders turn tables into one line per row with cells joined by " | " (see
+``qa/loading``). Readers trained on SQuAD prose pick cells of the wrong row or
+column there. This writes contexts made like that: an introducing sentence
+and a table (price lists, stock lists, opening hours of several branches,
+contact and code lists), often two or three tables in one context, with
+questions whose answer is one cell, found by its row and column. Seeded, so
+the same command gives the same file. Run from the repo root:
+
+    python scripts/make_table_questions.py 3000 reports/table-questions.json
+"""
+
+import json
+import random
+import sys
+
+ITEMS = ["garden hose", "watering can", "rain barrel", "compost bin", "pruning saw", "leaf rake",
+         "hedge trimmer", "seed tray", "plant pot", "wheelbarrow", "garden fork", "spade", "hose reel",
+         "bird feeder", "lawn mower", "sprinkler", "kneeling pad", "tool shed", "potting bench", "trowel",
+         "desk lamp", "office chair", "filing cabinet", "notebook", "stapler", "monitor stand",
+         "paper shredder", "whiteboard", "bookcase", "coat rack", "kettle", "toaster", "blender"]
+UNITS = ["l", "m", "cm", "kg", "g"]
+CURRENCIES = ["EUR", "USD", "GBP", "CHF"]
+BRANCHES = ["Harbour Street", "Mill Lane", "Station Road", "Market Square", "Castle Hill", "Riverside",
+            "Kings Road", "Abbey Gate", "North Quay", "Elm Park"]
+DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+PEOPLE = ["Ann Lee", "Tom Reyes", "Mara Quill", "Omar Haddad", "Dana Whitfield", "Lena Voss",
+          "Ravi Patel", "Jonas Berg", "Ines Duarte", "Kofi Mensah", "Sara Lind", "Paul Okafor"]
+SITES = ["depot", "warehouse", "workshop", "office", "store", "yard"]
+
+
+def _price(rng: random.Random) -> str:
+    return f"{rng.randint(2, 400)}.{rng.choice(['00', '50', '90', '95', '99', '20'])} {rng.choice(CURRENCIES)}"
+
+
+def _hours(rng: random.Random) -> str:
+    start = rng.randint(6, 11)
+    return f"{start:02d}:{rng.choice(['00', '30'])} to {rng.randint(start + 3, 21):02d}:00"
+
+
+def price_list(rng: random.Random) -> tuple[list[str], list[tuple[str, str, int]]]:
+    """A price list's lines and (question, answer, line number) triples about it."""
+    items = rng.sample(ITEMS, rng.randint(3, 6))
+    rows = [[it.capitalize(), f"{rng.randint(1, 300)} {rng.choice(UNITS)}", _price(rng), str(rng.randint(0, 500))]
+            for it in items]
+    intro = rng.choice(["Our price list for the season.", "Prices and stock as of this week.",
+                        "The current catalogue lists these items."])
+    lines = [intro, "Item | Size | Price | Stock"] + [" | ".join(r) for r in rows]
+    qa = []
+    for n, (it, row) in enumerate(zip(items, rows, strict=True), start=2):
+        qa.append((rng.choice([f"How much does the {it} cost?", f"What is the price of the {it}?",
+                               f"What does a {it} cost?"]), row[2], n))
+        qa.append((rng.choice([f"How many {it}s are in stock?", f"What is the stock of the {it}?"]), row[3], n))
+        qa.append((rng.choice([f"What size is the {it}?", f"How big is the {it}?"]), row[1], n))
+    return lines, qa
+
+
+def opening_hours(rng: random.Random) -> tuple[list[str], list[tuple[str, str, int]]]:
+    """Two or three branches' opening-hours tables, each under its own sentence."""
+    parts, qa = [], []
+    for branch in rng.sample(BRANCHES, rng.randint(2, 3)):
+        days = rng.sample(DAYS, rng.randint(2, 4))
+        hours = {d: _hours(rng) for d in days}
+        parts.append(rng.choice([f"The {branch} branch keeps the following hours.",
+                                 f"Opening hours of the {branch} branch:", f"The {branch} branch is open:"]))
+        parts.append("Day | Hours")
+        for d in days:
+            parts.append(f"{d} | {hours[d]}")
+            qa.append((rng.choice([f"What are the {d} hours of the {branch} branch?",
+                                   f"When is the {branch} branch open on {d}?",
+                                   f"What are the opening hours of the {branch} branch on {d}?"]),
+                       hours[d], len(parts) - 1))
+    return parts, qa
+
+
+def contacts(rng: random.Random) -> tuple[list[str], list[tuple[str, str, int]]]:
+    """Sites with their manager, access code and phone extension."""
+    branches = rng.sample(BRANCHES, rng.randint(2, 4))
+    site = rng.choice(SITES)
+    rows = [[b, rng.choice(PEOPLE), str(rng.randint(1000, 9999)), str(rng.randint(100, 999))] for b in branches]
+    lines = [f"Each {site} has a manager and an access code.", "Site | Manager | Access code | Extension"]
+    lines += [" | ".join(r) for r in rows]
+    qa = []
+    for n, (b, manager, code, ext) in enumerate(rows, start=2):
+        qa.append((rng.choice([f"Who manages the {b} {site}?", f"Who is the manager of the {b} {site}?"]),
+                   manager, n))
+        qa.append((rng.choice([f"What is the access code of the {b} {site}?",
+                               f"What is the {b} {site}'s access code?"]), code, n))
+        qa.append((f"What is the phone extension of the {b} {site}?", ext, n))
+    return lines, qa
+
+
+MAKERS = (price_list, opening_hours, contacts)
+
+
+def make(n_questions: int, seed: int = 0) -> dict:
+    """A SQuAD-format object with about ``n_questions`` table questions."""
+    rng = random.Random(seed)
+    paragraphs, count = [], 0
+    while count < n_questions:
+        blocks = [rng.choice(MAKERS)(rng) for _ in range(rng.choice([1, 1, 2]))]
+        lines = [line for block, _ in blocks for line in block]
+        starts = [sum(len(x) + 1 for x in lines[:i]) for i in range(len(lines))]
+        context, qas, first = "\n".join(lines), [], 0
+        for block, triples in blocks:
+            for question, answer, n in rng.sample(triples, min(len(triples), 4)):
+                row = lines[first + n]
+                cell = row.split(" | ").index(answer)  # the answer's own cell, not a lookalike elsewhere
+                start = starts[first + n] + sum(len(c) + 3 for c in row.split(" | ")[:cell])
+                qas.append({"id": f"table-{count}", "question": question,
+                            "answers": [{"text": answer, "answer_start": start}]})
+                count += 1
+            first += len(block)
+        paragraphs.append({"context": context, "qas": qas})
+    return {"version": "1.1", "data": [{"title": "Synthetic tables", "paragraphs": paragraphs}]}
+
+
+if __name__ == "__main__":
+    out = make(int(sys.argv[1]))
+    with open(sys.argv[2], "w", encoding="utf-8") as f:
+        json.dump(out, f)
+    print(f"{sum(len(p['qas']) for p in out['data'][0]['paragraphs'])} questions written to {sys.argv[2]}")
