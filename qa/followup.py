@@ -145,8 +145,8 @@ def names(question: str) -> list[str]:
 def _referent(prev: Turn, word: str) -> str | None:
     """What a pronoun of the follow-up stands for; None when no replacement is safe."""
     person = word in ("he", "she", "him", "his", "her")
-    asked = (_WH_BARE.match(prev.question) or re.match("", "")).group(0).strip().lower()
-    asked = asked.split()[-1] if asked else ""
+    wh = _WH_BARE.match(prev.question)
+    asked = wh.group(0).split()[-1].lower() if wh else ""
     if prev.answer and not _NUMBER_LIKE.fullmatch(prev.answer):
         if person and asked in ("who", "whom"):
             return prev.answer

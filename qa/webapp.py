@@ -12,6 +12,7 @@ import re
 import shutil
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -166,7 +167,7 @@ def feedback_record(result: Result, liked: bool, correction: str = "") -> dict:
     """
     question = result.understood_as or result.question
     given = result.answers[0].text if result.answers else ""
-    record = {"id": f"fb-{time.strftime('%Y%m%dT%H%M%S')}-{abs(hash((question, given))) % 10**6:06d}",
+    record = {"id": f"fb-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}",
               "question": question, "feedback": "up" if liked else "down", "given": given}
     if liked:
         record["answers"] = [given] if given else []
