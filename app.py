@@ -16,6 +16,8 @@ def main(argv: list[str] | None = None) -> int:
                    "built from seeds/ when missing)")
     p.add_argument("--reader", default=None,
                    help="fast (default: the packaged MiniLM reader), base, or a QA model id or folder")
+    p.add_argument("--index-api", action="store_true",
+                   help="also offer /upload and /remove (they change the index) to API clients")
     args = p.parse_args(argv)
 
     from transformers.utils import logging as hf_logging
@@ -31,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if service.status:
         print(service.status)
-    app = build_app(service)
+    app = build_app(service, index_api=args.index_api)
     app.queue(default_concurrency_limit=4).launch(
         server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
         server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),

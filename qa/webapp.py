@@ -156,6 +156,17 @@ def format_sources(result: Result) -> str:
     return "<ol class='qa-sources'>" + "".join(items) + "</ol>"
 
 
+def message_text(content) -> str:
+    """The text of a chat message's content: a string, or the page's list of text parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, dict):
+        return str(content.get("text", ""))
+    if isinstance(content, list):
+        return "".join(message_text(part) for part in content)
+    return ""
+
+
 def feedback_record(result: Result, liked: bool, correction: str = "") -> dict:
     """One line of ``INDEX/feedback.jsonl``, in the JSONL evaluation format.
 
@@ -238,7 +249,7 @@ class ChatService:
         history, turns = list(history or []), list(turns or [])
         if not 0 < index < len(history) or history[index].get("role") != "assistant":
             return "Rate an answer of this conversation."
-        asked = history[index - 1].get("content")
+        asked = message_text(history[index - 1].get("content"))
         result = next((t for t in reversed(turns) if t.question == asked), None)
         if result is None:
             return "That answer can no longer be rated."
@@ -250,6 +261,32 @@ class ChatService:
         if "answers" in record:
             return f"Thanks: noted the right answer, {record['answers'][0]!r}."
         return "Thanks: noted as a wrong answer. You can type the right answer below."
+
+    def api_ask(self, question: str, history: list[str] | None = None, top_k: int = 5,
+                answers: int = 1) -> dict:
+        """The ``/ask`` API endpoint: answer ``question``, reading it in the context of ``history``.
+
+        Args:
+            question: the question.
+            history: the conversation's earlier questions, oldest first.
+            top_k: passages read (1 to 20).
+            answers: answers returned (1 to 5).
+
+        Returns:
+            ``{"question", "understood_as", "abstained", "answers": [{"text", "score", "source",
+            "page", "start", "end"}], "chat": the chat page's Markdown for it}``; or
+            ``{"error": message}`` for a question that cannot be asked.
+        """
+        try:
+            result = self.qa.ask(question, top_k=max(1, min(20, int(top_k))),
+                                 max_answers=max(1, min(5, int(answers))), history=list(history or []))
+        except (QuestionError, ValueError) as e:
+            return {"error": str(e)}
+        return {"question": result.question, "understood_as": result.understood_as,
+                "abstained": result.abstained,
+                "answers": [{"text": a.text, "score": round(a.score, 4), "source": cite(a.source, name_only=True),
+                             "page": a.page, "start": a.start, "end": a.end} for a in result.answers],
+                "chat": format_answer(result)}
 
     @staticmethod
     def source_choices(turns: list[Result] | None) -> list[tuple[str, int]]:
@@ -385,9 +422,17 @@ CSS = """
 """
 
 
-def build_app(service: ChatService):
-    """The Gradio Blocks page over ``service``."""
+def build_app(service: ChatService, index_api: bool = False):
+    """The Gradio Blocks page over ``service``.
+
+    Its public API (for ``gradio_client``) is ``/ask`` (see :meth:`ChatService.api_ask`);
+    ``/upload`` and ``/remove``, which change the index, are public only with ``index_api``.
+    The page's own event handlers are private.
+    """
     import gradio as gr
+
+    private = {"api_visibility": "private"}
+    index_visibility = {"api_visibility": "public" if index_api else "private"}
 
     with gr.Blocks(title="Document QA") as app:
         gr.Markdown("# Ask your documents\nAnswers are exact words from your files, with their source.")
@@ -463,13 +508,16 @@ def build_app(service: ChatService):
             return text, gr.update(choices=choices, value=None), service.status_line()
 
         outs = [chat, sources, box, turns, pick]
-        box.submit(on_ask, [box, chat, top_k, n_answers, turns], outs)
-        send.click(on_ask, [box, chat, top_k, n_answers, turns], outs)
-        chat.example_select(on_example, [chat, top_k, n_answers, turns], outs)
-        new.click(lambda: ([], "", "", [], gr.update(choices=[], value=None)), None, outs)
-        pick.change(on_pick, [pick, turns], [doc_view, page_image, original])
-        chat.like(on_like, [chat, turns], [feedback_note, fix_row, disliked])
-        fix_send.click(on_fix, [fix_box, disliked, chat, turns], [feedback_note, fix_row, fix_box])
-        add.click(on_upload, [upload], [outcome, docs, status], concurrency_limit=1)
-        remove.click(on_remove, [docs], [outcome, docs, status], concurrency_limit=1)
+        box.submit(on_ask, [box, chat, top_k, n_answers, turns], outs, **private)
+        send.click(on_ask, [box, chat, top_k, n_answers, turns], outs, **private)
+        chat.example_select(on_example, [chat, top_k, n_answers, turns], outs, **private)
+        new.click(lambda: ([], "", "", [], gr.update(choices=[], value=None)), None, outs, **private)
+        pick.change(on_pick, [pick, turns], [doc_view, page_image, original], **private)
+        chat.like(on_like, [chat, turns], [feedback_note, fix_row, disliked], **private)
+        fix_send.click(on_fix, [fix_box, disliked, chat, turns], [feedback_note, fix_row, fix_box], **private)
+        add.click(on_upload, [upload], [outcome, docs, status], concurrency_limit=1, api_name="upload",
+                  **index_visibility)
+        remove.click(on_remove, [docs], [outcome, docs, status], concurrency_limit=1, api_name="remove",
+                     **index_visibility)
+        gr.api(service.api_ask, api_name="ask")
     return app

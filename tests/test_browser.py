@@ -94,7 +94,28 @@ def test_chat_answers_seed_question_and_uploaded_document(app_url, tmp_path):
 
         page.locator("#new-conversation").click()
         page.wait_for_function("document.querySelectorAll('.message.bot').length == 0", timeout=30_000)
-        assert "Answered as" not in _ask(page, "Who interviewed Maduro?")
+        assert "35" in _ask(page, "How many boat strikes has the Trump administration conducted since August?")
+        died = _ask(page, "How many people died in them?")
+        assert "Answered as" in died and "115" in died
+
+        # look at the source of the answer: the passage with the answer marked
+        page.get_by_text("Look at a source").click()
+        page.locator("#source-pick input").click()
+        page.get_by_role("option").first.click()
+        page.wait_for_selector("#source-view mark", timeout=30_000)
+        assert "115" in page.locator("#source-view").inner_text()
+
+        # a thumbs-down lands in the index's feedback file
+        page.get_by_role("button", name="Dislike").last.click()
+        feedback = tmp_path / "index" / "feedback.jsonl"
+        deadline = time.time() + 30
+        while not feedback.exists() and time.time() < deadline:
+            time.sleep(0.5)
+        assert feedback.exists(), page.locator("#feedback-note").inner_text()
+        assert '"feedback": "down"' in feedback.read_text()
+        page.screenshot(path=str(tmp_path / "conversation.png"), full_page=True)
+        if os.environ.get("QA_SCREENSHOTS"):  # refresh the README's pictures: QA_SCREENSHOTS=docs
+            shutil.copy(tmp_path / "conversation.png", Path(os.environ["QA_SCREENSHOTS"]) / "conversation.png")
 
         # a phone-sized screen: the page fits its width, and the answer is on screen
         page.set_viewport_size({"width": 390, "height": 844})
@@ -103,3 +124,14 @@ def test_chat_answers_seed_question_and_uploaded_document(app_url, tmp_path):
         page.screenshot(path=str(tmp_path / "phone.png"), full_page=True)
         assert (tmp_path / "phone.png").stat().st_size > 10_000
         browser.close()
+
+    # the named API, as gradio_client users call it; the index-changing endpoints are not offered
+    from gradio_client import Client
+
+    client = Client(app_url, verbose=False)
+    first = client.predict("Who interviewed Maduro?", [], 5, 1, api_name="/ask")
+    assert first["answers"][0]["text"] == "Ignacio Ramonet"
+    follow = client.predict("What is his nationality?", ["Who interviewed Maduro?"], 5, 1, api_name="/ask")
+    assert follow["understood_as"] == "What is Ignacio Ramonet's nationality?"
+    endpoints = str(client.view_api(print_info=False, return_format="dict"))
+    assert "/ask" in endpoints and "/upload" not in endpoints and "/remove" not in endpoints
