@@ -44,7 +44,9 @@ def resolve_reader(model: str | None) -> tuple[str, str]:
     packaged base-size reader; anything else is a folder or hub id.
 
     Raises:
-        FileNotFoundError: a packaged reader is missing, or a local folder does not exist.
+        ValueError: the name is empty.
+        FileNotFoundError: a packaged reader is missing, or a local folder does not exist
+            (or is a file).
     """
     if model is not None and not model.strip():
         raise ValueError("the reader name is empty: use fast, base, or a model folder or id")
