@@ -130,9 +130,10 @@ def _is_squad(raw: str, path: Path) -> bool:
     if path.suffix.lower() == ".jsonl" or not raw.lstrip().startswith("{"):
         return False
     try:
-        return isinstance(json.loads(raw), dict) and "data" in json.loads(raw)
+        data = json.loads(raw)
     except json.JSONDecodeError:
         return False
+    return isinstance(data, dict) and "data" in data
 
 
 def _jsonl_records(raw: str, path: Path) -> list[tuple[int, dict]]:
