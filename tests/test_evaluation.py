@@ -85,3 +85,37 @@ def test_html_report(seed_index, tmp_path):
                           {"prediction": "b", "confidence": 0.91, "em": 0.0},
                           {"prediction": "", "confidence": 0.1, "em": 0.0}])
     assert points == [(0.95, 0.5, 2)]
+
+
+@pytest.mark.parametrize("content,message", [
+    ('{"id": "d", "question": "Q?", "answers": ["a"]}\n{"id": "d", "question": "R?", "answers": ["b"]}',
+     "appears more than once"),
+    (('{"id": "c", "turns": [{"question": "Q?", "answers": ["a"]}]}\n'
+     '{"id": "c", "turns": [{"question": "R?", "answers": ["b"]}]}'), "conversation 'c'"),
+    ('{"question": "Q?", "answers": ["a"]}\n{"question": "oops"', "line 2 is not valid JSON"),
+    ('{"id": "c", "turns": []}', "non-empty list"),
+    ('{"id": "c", "turns": [{"question": "Q?"}, {"answers": ["x"]}]}', "record 1, turn 2 has no question"),
+])
+def test_bad_eval_files_name_the_problem(tmp_path, content, message):
+    f = tmp_path / "q.jsonl"
+    f.write_text(content)
+    with pytest.raises(EvalFileError, match=message):
+        load_eval_file(f)
+
+
+def test_eval_files_with_bom_null_answers_or_json_lines_named_json(tmp_path):
+    f = tmp_path / "q.csv"
+    f.write_bytes("\ufeffquestion,answers\nWho?,Ann\n".encode())
+    assert [(i.question, i.answers) for i in load_eval_file(f)] == [("Who?", ["Ann"])]
+    g = tmp_path / "q.json"
+    g.write_text('{"question": "Q?", "answers": null}\n{"question": "R?", "answers": ["b"]}\n')
+    assert [i.answers for i in load_eval_file(g)] == [[], ["b"]]
+
+
+def test_conversations_need_open_mode(tmp_path):
+    from qa.evaluation import evaluate_reader
+
+    f = tmp_path / "c.jsonl"
+    f.write_text('{"id": "c", "turns": [{"question": "Q?", "answers": ["a"], "context": "a b"}]}\n')
+    with pytest.raises(EvalFileError, match="open mode"):
+        evaluate_reader(load_eval_file(f), reader=None)
