@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import re
 
-CELL_SEP = " | "
+from qa.loading.text import CELL_SEP
+
 _DROP = {"script", "style", "noscript", "template", "svg", "iframe", "nav", "aside", "form",
          "button", "select", "textarea", "head", "object", "canvas"}
 _PAGE_FRAME = {"header", "footer"}

@@ -24,9 +24,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from qa.loading.errors import LoadError
-from qa.loading.text import normalize
+from qa.loading.text import CELL_SEP, normalize
 
-CELL_SEP = " | "
 _EDGE_LINES = 3  # lines at the top and at the bottom of a page that may be a header or footer
 _SENTENCE_END = re.compile(r"[.!?:;\"'”’)\]]$")
 _HYPHEN_END = re.compile(r"(\w+)-$")

@@ -9,6 +9,8 @@ import unicodedata
 
 from qa.loading.errors import LoadError
 
+CELL_SEP = " | "  # how every loader joins the cells of a table row
+
 # Byte-order marks, longest first: a UTF-32 LE mark starts with the UTF-16 LE one.
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),

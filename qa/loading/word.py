@@ -12,8 +12,7 @@ import zipfile
 from pathlib import Path
 
 from qa.loading.errors import LoadError
-
-CELL_SEP = " | "
+from qa.loading.text import CELL_SEP
 
 
 def _cell_text(cell, nested: list[str]) -> str:
