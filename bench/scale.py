@@ -1,32 +1,34 @@
-"""Scale benchmark: the index and retrieval at 10k / 100k / 1M passages, one JSON line per size.
+"""Scale benchmark: the index, retrieval and asking at 10k / 100k / 1M passages; one JSON line per size.
 
-Passages are SQuAD training paragraphs (cycled), 50 per document; their
-vectors are random unit vectors, so embedding cost is left out (it is measured
-by the indexing benchmark). For each size: adding the documents, saving,
-loading, the first question (which builds whatever is built lazily), retrieval
-p50/p95 over 50 questions (hybrid: dense + BM25), adding one 50-passage
-document to the saved index and saving it, and peak memory. Run from the repo
-root (1M needs about 20 minutes and several GB):
+Passages are SQuAD training paragraphs (cycled), ``--per-doc`` to a document;
+their vectors are random unit vectors, so embedding the collection is left out
+(the indexing benchmark measures it). Each size runs in two fresh processes so
+that peak memory is each phase's own:
 
-    python bench/scale.py ../shared/qa-data/squad-v1.1/train-v1.1.json 10000 100000
+* build: adding the documents to an empty index, saving it, peak memory;
+* serve: loading the saved index, the first question, retrieval p50/p95
+  (hybrid: dense + BM25) and ask p50/p95 (question embedding + retrieval +
+  the fast reader over the top 5) over 50 SQuAD questions, then adding one
+  50-passage document and saving, and peak memory.
+
+Run from the repository root (1M passages take about an hour on 2 cores,
+most of it building the HNSW graph):
+
+    python bench/scale.py ../shared/qa-data/squad-v1.1/train-v1.1.json 10000 200000 --per-doc 10
 """
 
+import argparse
 import json
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 
 import numpy as np
 
-from qa.index import PassageIndex
-from qa.retrieval import Retriever
-from qa.splitting import Passage
-from qa.squad import load_squad
-
 DIM = 384
-PER_DOC = 50
 
 
 class RandomEmbedder:
@@ -42,57 +44,103 @@ class RandomEmbedder:
         return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
-def _documents(texts: list[str], n: int, embedder: RandomEmbedder):
-    for d in range(0, n, PER_DOC):
-        chunk = [texts[(d + i) % len(texts)] for i in range(min(PER_DOC, n - d))]
-        source = f"/bench/doc{d // PER_DOC:06d}.txt"
-        passages = [Passage(t, source, None, 0, len(t)) for t in chunk]
-        yield source, passages, embedder.encode(chunk)
+def _texts_and_questions(train_file: str) -> tuple[list[str], list[str]]:
+    from qa.squad import load_squad
+
+    examples = load_squad(train_file)
+    return list(dict.fromkeys(e.context for e in examples)), [e.question for e in examples[::997]][:51]
 
 
-def run(texts: list[str], questions: list[str], n: int) -> dict:
+def _peak_gb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2)
+
+
+def build(texts: list[str], n: int, per_doc: int, folder: str) -> dict:
+    from qa.index import PassageIndex
+    from qa.splitting import Passage
+
     embedder = RandomEmbedder()
-    out = {"passages": n, "documents": (n + PER_DOC - 1) // PER_DOC}
-    with tempfile.TemporaryDirectory() as tmp:
-        index = PassageIndex(embedder.name, DIM)
-        t = time.perf_counter()
-        for source, passages, vectors in _documents(texts, n, embedder):
-            index.add_document(source, "sha", passages, vectors)
-        out["add_s"] = round(time.perf_counter() - t, 2)
-        t = time.perf_counter()
-        index.save(tmp)
-        out["save_s"] = round(time.perf_counter() - t, 2)
-        del index
-        t = time.perf_counter()
-        index = PassageIndex.load(tmp)
-        out["load_s"] = round(time.perf_counter() - t, 2)
-        retriever = Retriever(index, embedder)
-        t = time.perf_counter()
-        retriever.retrieve(questions[0], 5)
-        out["first_question_s"] = round(time.perf_counter() - t, 2)
-        times = []
-        for q in questions[1:51]:
-            t = time.perf_counter()
-            retriever.retrieve(q, 5)
-            times.append(1000 * (time.perf_counter() - t))
-        out["retrieval_ms_p50"] = round(statistics.median(times), 1)
-        out["retrieval_ms_p95"] = round(float(np.percentile(times, 95)), 1)
-        extra = [Passage(texts[i], "/bench/new.txt", None, 0, len(texts[i])) for i in range(PER_DOC)]
-        t = time.perf_counter()
-        index.add_document("/bench/new.txt", "sha", extra, embedder.encode([p.text for p in extra]))
-        index.save(tmp)
-        out["add_one_document_and_save_s"] = round(time.perf_counter() - t, 2)
-    out["peak_memory_gb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2)
+    index = PassageIndex(embedder.name, DIM)
+    t = time.perf_counter()
+    for d in range(0, n, per_doc):
+        chunk = [texts[(d + i) % len(texts)] for i in range(min(per_doc, n - d))]
+        source = f"/bench/doc{d // per_doc:07d}.txt"
+        index.add_document(source, "sha", [Passage(c, source, None, 0, len(c)) for c in chunk],
+                           embedder.encode(chunk))
+    out = {"add_s": round(time.perf_counter() - t, 2)}
+    t = time.perf_counter()
+    index.save(folder)
+    out["save_s"] = round(time.perf_counter() - t, 2)
+    out["build_peak_memory_gb"] = _peak_gb()
     return out
 
 
-def main(train_file: str, *sizes: str) -> None:
-    examples = load_squad(train_file)
-    texts = list(dict.fromkeys(e.context for e in examples))
-    questions = [e.question for e in examples[::997]][:51]
-    for n in map(int, sizes or ("10000",)):
-        print(json.dumps(run(texts, questions, n)), flush=True)
+def serve(texts: list[str], questions: list[str], folder: str) -> dict:
+    from qa.embedding import Embedder
+    from qa.index import PassageIndex
+    from qa.reading import Reader
+    from qa.retrieval import Retriever
+    from qa.splitting import Passage
+
+    embedder, real = RandomEmbedder(), Embedder()
+    reader = Reader("fast")
+    t = time.perf_counter()
+    index = PassageIndex.load(folder)
+    out = {"load_s": round(time.perf_counter() - t, 2),
+           "segments": [(s.size, s.kind) for s in index._segments]}
+    retriever = Retriever(index, embedder)
+    t = time.perf_counter()
+    retriever.retrieve(questions[0], 5)
+    out["first_question_s"] = round(time.perf_counter() - t, 2)
+    retrieval, ask = [], []
+    for q in questions[1:51]:
+        t = time.perf_counter()
+        real.encode([q])
+        t1 = time.perf_counter()
+        hits = retriever.retrieve(q, 5)
+        t2 = time.perf_counter()
+        reader.read(q, [h.passage.text for h in hits], top_n=5)
+        retrieval.append(1000 * (t2 - t1))
+        ask.append(1000 * (time.perf_counter() - t))
+    for name, times in (("retrieval", retrieval), ("ask", ask)):
+        out[f"{name}_ms_p50"] = round(statistics.median(times), 1)
+        out[f"{name}_ms_p95"] = round(float(np.percentile(times, 95)), 1)
+    extra = [Passage(texts[i], "/bench/new.txt", None, 0, len(texts[i])) for i in range(50)]
+    t = time.perf_counter()
+    index.add_document("/bench/new.txt", "sha", extra, embedder.encode([p.text for p in extra]))
+    index.save(folder)
+    out["add_one_document_and_save_s"] = round(time.perf_counter() - t, 2)
+    out["serve_peak_memory_gb"] = _peak_gb()
+    return out
+
+
+def _child(phase: str, train_file: str, n: int, per_doc: int, folder: str) -> dict:
+    cmd = [sys.executable, __file__, train_file, str(n), "--per-doc", str(per_doc),
+           "--phase", phase, "--dir", folder]
+    return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.splitlines()[-1])
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("train_file")
+    p.add_argument("sizes", nargs="*", type=int, default=[10000])
+    p.add_argument("--per-doc", type=int, default=50, help="passages per document")
+    p.add_argument("--phase", choices=["build", "serve"], help=argparse.SUPPRESS)
+    p.add_argument("--dir", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.phase:
+        texts, questions = _texts_and_questions(args.train_file)
+        out = (build(texts, args.sizes[0], args.per_doc, args.dir) if args.phase == "build"
+               else serve(texts, questions, args.dir))
+        print(json.dumps(out))
+        return
+    for n in args.sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = {"passages": n, "documents": -(-n // args.per_doc)}
+            out.update(_child("build", args.train_file, n, args.per_doc, tmp))
+            out.update(_child("serve", args.train_file, n, args.per_doc, tmp))
+        print(json.dumps(out), flush=True)
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    main()

@@ -25,8 +25,10 @@ def _parser() -> argparse.ArgumentParser:
     ix.add_argument("--prune", action="store_true",
                     help="also drop indexed documents whose files no longer exist (listed first)")
     ix.add_argument("--embedding-model", default=None, help="sentence-transformers id or folder")
-    ix.add_argument("--index-type", choices=["flat", "hnsw"], default="flat",
-                    help="flat = exact; hnsw = approximate, for large collections (new index only)")
+    ix.add_argument("--index-type", choices=["auto", "flat", "hnsw"], default=None,
+                    help="dense search: auto (default) = exact below 200,000 passages a segment, "
+                         "HNSW above; flat = always exact; hnsw = always approximate. "
+                         "Applies to segments written from now on")
 
     ask = sub.add_parser("ask", help="answer a question from an index")
     ask.add_argument("question")

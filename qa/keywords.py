@@ -41,12 +41,18 @@ def load_bm25(folder: Path):
     return bm25s.BM25.load(str(folder), mmap=True)
 
 
-def bm25_search(bm25, question: str, k: int) -> list[tuple[int, float]]:
-    """The ``k`` best (passage id, score) pairs for ``question``, best first; only scores > 0."""
+def bm25_scores(bm25, question: str) -> np.ndarray | None:
+    """BM25 scores of every passage for ``question`` (float array, passage order); None when no
+    word of the question is in the vocabulary."""
     tokens = [t for t in bm25_tokens(question) if t in bm25.vocab_dict]
-    if not tokens or k <= 0:
+    return bm25.get_scores(tokens) if tokens else None
+
+
+def top_scores(scores: np.ndarray, k: int) -> list[tuple[int, float]]:
+    """The ``k`` highest (position, score) pairs of a score array, best first (ties by position)."""
+    if k <= 0 or not len(scores):
         return []
-    scores = bm25.get_scores(tokens)
     top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
     order = top[np.argsort(-scores[top], kind="stable")]
-    return [(int(i), float(scores[i])) for i in order if scores[i] > 0]
+    return [(int(i), float(scores[i])) for i in order]
+

@@ -76,7 +76,7 @@ def build_index(
     remove: list[str | Path] | str | Path | None = None,
     embedder: Embedder | None = None,
     splitter: Splitter | None = None,
-    index_type: str = "flat",
+    index_type: str | None = None,
     progress: bool = False,
     prune: bool = False,
     on_file: Callable[[int, int, str], None] | None = None,
@@ -109,7 +109,10 @@ def build_index(
                 f"{index_dir} was built with embedding model {index.embedding_model!r}; "
                 f"refusing to add vectors from {embedder.name!r} (use another --index folder)")
     else:
-        index = PassageIndex(embedder.name, embedder.dim, index_type)
+        index = PassageIndex(embedder.name, embedder.dim, index_type or "auto")
+    retyped = bool(index_type) and index_type != index.index_type
+    if retyped:
+        index.index_type = index_type  # the next save rewrites segments of another kind
     report = IndexReport()
     report.missing = sorted(s for s in index.documents if not Path(s).exists())
     gone = list(report.missing) if prune else []
@@ -152,7 +155,7 @@ def build_index(
             bar.set_postfix(passages=len(index))
     _embed_and_add(index, embedder, pending, report)
     report.passages = len(index)
-    if report.added or report.updated or report.removed or not index_exists(index_dir):
+    if report.added or report.updated or report.removed or retyped or not index_exists(index_dir):
         index.save(index_dir)
     return report
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from qa.embedding import Embedder
 from qa.index import PassageIndex
-from qa.keywords import bm25_search
 from qa.splitting import Passage
 
 MODES = ("hybrid", "dense", "bm25")
@@ -56,10 +55,6 @@ class Retriever:
                 f"not {embedder.name!r}")
         self.index, self.embedder, self.mode, self.candidates = index, embedder, mode, candidates
 
-    def _bm25_search(self, question: str, k: int) -> list[tuple[int, float]]:
-        bm25 = self.index.keyword_index()
-        return bm25_search(bm25, question, k) if bm25 is not None else []
-
     def retrieve(self, question: str, top_k: int = 5) -> list[RetrievedPassage]:
         """The ``top_k`` best passages for ``question``, best first."""
         if not len(self.index) or top_k <= 0:
@@ -69,7 +64,7 @@ class Retriever:
         if self.mode in ("hybrid", "dense"):
             dense = self.index.search(self.embedder.encode([question])[0], n)
         if self.mode in ("hybrid", "bm25"):
-            bm25 = self._bm25_search(question, n)
+            bm25 = self.index.keyword_search(question, n)
         dense_score, bm25_score = dict(dense), dict(bm25)
         if self.mode == "dense":
             fused = dense
@@ -78,7 +73,7 @@ class Retriever:
         else:
             fused = sorted(rrf([dense, bm25]).items(), key=lambda kv: -kv[1])
         return [
-            RetrievedPassage(self.index.passages[i], s, dense_score.get(i), bm25_score.get(i))
+            RetrievedPassage(self.index.passage(i), s, dense_score.get(i), bm25_score.get(i))
             for i, s in fused[:top_k]
         ]
 

@@ -24,11 +24,11 @@ def test_build_persist_and_search(tmp_path, embedder):
     index = PassageIndex.load(tmp_path / "ix")
     manifest = json.loads((tmp_path / "ix" / (tmp_path / "ix" / "CURRENT").read_text()
                            / "manifest.json").read_text())
-    assert manifest["dim"] == 384 and manifest["format_version"] == 1
+    assert manifest["dim"] == 384 and manifest["format_version"] == 2
     assert manifest["embedding_model"] == embedder.name
     q = embedder.encode(["How long is the Lune river?"])[0]
     best, score = index.search(q, 1)[0]
-    assert "Lune" in index.passages[best].text and 0 < score <= 1.0001
+    assert "Lune" in index.passage(best).text and 0 < score <= 1.0001
     assert np.allclose(np.linalg.norm(index.vectors, axis=1), 1, atol=1e-3)
 
 
@@ -88,8 +88,8 @@ def test_missing_and_corrupt_index(tmp_path, embedder):
         PassageIndex.load(tmp_path / "none")
     ix = tmp_path / "ix"
     build_index(ix, [_docs(tmp_path)], embedder=embedder)
-    version = (ix / "CURRENT").read_text()
-    (ix / version / "vectors.npy").write_bytes(b"garbage")
+    segment = next((ix / "segments").iterdir())
+    (segment / "vectors.npy").write_bytes(b"garbage")
     with pytest.raises(IndexLoadError, match="corrupt"):
         PassageIndex.load(ix)
 
@@ -111,21 +111,19 @@ def test_hnsw_index_finds_the_same_best(tmp_path, embedder):
     index = PassageIndex.load(tmp_path / "hnsw")
     assert index.index_type == "hnsw"
     q = embedder.encode(["Where does the Lune flow?"])[0]
-    assert "Lune" in index.passages[index.search(q, 1)[0][0]].text
+    assert "Lune" in index.passage(index.search(q, 1)[0][0]).text
 
 
 def test_keyword_index_is_saved_and_loaded_with_the_index(tmp_path, embedder):
-    from qa.keywords import bm25_search
-
     docs = _docs(tmp_path)
     ix = tmp_path / "ix"
     build_index(ix, [docs], embedder=embedder)
-    version = (ix / "CURRENT").read_text()
-    assert (ix / version / "bm25" / "vocab.index.json").exists()
+    segment = next((ix / "segments").iterdir())
+    assert (segment / "bm25" / "vocab.index.json").exists()
     index = PassageIndex.load(ix)
-    assert index._bm25 is not None  # memory-mapped from disk, not rebuilt
-    hits = bm25_search(index.keyword_index(), "How long is the Lune river?", 1)
-    assert "Lune" in index.passages[hits[0][0]].text
+    assert index._segments[0].bm25 is not None  # memory-mapped from disk, not rebuilt
+    hits = index.keyword_search("How long is the Lune river?", 1)
+    assert "Lune" in index.passage(hits[0][0]).text
 
 
 def test_a_save_killed_before_current_was_written_leaves_a_usable_index(tmp_path, embedder):
@@ -145,7 +143,10 @@ def test_a_save_killed_before_current_was_written_leaves_a_usable_index(tmp_path
 
 
 @pytest.mark.parametrize("manifest", ["[1, 2]", '"text"', '{"format_version": 1}',
-                                      '{"format_version": 1, "dim": 384, "documents": []}'])
+                                      '{"format_version": 1, "dim": 384, "documents": []}',
+                                      '{"format_version": 2, "dim": 384, "segments": [{}]}',
+                                      '{"format_version": 2, "embedding_model": "m", "dim": 384, '
+                                      '"index_type": "auto", "segments": [], "documents": {"a": {}}}'])
 def test_a_manifest_of_the_wrong_shape_is_a_one_line_error(tmp_path, embedder, manifest):
     from qa.index import IndexLoadError
 
