@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,6 +133,7 @@ def build_index(
     pending: list[tuple[str, str, list[Passage], bool]] = []  # split, waiting to be embedded together
     bar = tqdm(files, desc="indexing", unit="file", disable=not progress)
     seen: set[str] = set()
+    started, embedded = time.perf_counter(), 0
     for n, f in enumerate(bar):
         if on_file:
             on_file(n, len(files), str(f))
@@ -151,8 +153,9 @@ def build_index(
         doc.source = key
         pending.append((key, doc.sha256, splitter.split(doc), entry is not None))
         if sum(len(p) for _, _, p, _ in pending) >= EMBED_BATCH:
-            _embed_and_add(index, embedder, pending, report)
-            bar.set_postfix(passages=len(index))
+            embedded += _embed_and_add(index, embedder, pending, report)
+            rate = embedded / (time.perf_counter() - started)
+            bar.set_postfix_str(f"{embedded} passages, {rate:.0f} passages/s")
     _embed_and_add(index, embedder, pending, report)
     report.passages = len(index)
     if report.added or report.updated or report.removed or retyped or not index_exists(index_dir):
@@ -161,8 +164,9 @@ def build_index(
 
 
 def _embed_and_add(index: PassageIndex, embedder: Embedder,
-                   pending: list[tuple[str, str, list[Passage], bool]], report: IndexReport) -> None:
-    """Embed the passages of several documents in one call, add each document, empty ``pending``."""
+                   pending: list[tuple[str, str, list[Passage], bool]], report: IndexReport) -> int:
+    """Embed the passages of several documents in one call, add each document, empty ``pending``;
+    returns the number of passages embedded."""
     vectors = embedder.encode([p.text for _, _, passages, _ in pending for p in passages])
     at = 0
     for key, sha, passages, known in pending:
@@ -170,6 +174,7 @@ def _embed_and_add(index: PassageIndex, embedder: Embedder,
         at += len(passages)
         (report.updated if known else report.added).append(key)
     pending.clear()
+    return at
 
 
 @dataclass

@@ -101,6 +101,25 @@ def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 BOUNDARIES = ("\n", " | ")
+QUOTES = {'"': '"', "“": "”", "‘": "’", "«": "»", "„": "“"}
+MAX_QUOTE_CHARS = 400
+
+
+def complete_quote(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen ``text[start:end]`` to the whole quotation it begins, when it stops inside one.
+
+    A reader trained on short answers tends to stop a long quoted title or
+    saying at its first comma. When the span starts just inside an opening
+    quote mark and the closing mark follows the span on the same line (within
+    :data:`MAX_QUOTE_CHARS`), the span is extended to end before that mark.
+    """
+    opening = text[start - 1] if start > 0 else ""
+    if opening not in QUOTES:
+        return start, end
+    close = text.find(QUOTES[opening], end, start + MAX_QUOTE_CHARS)
+    if close < 0 or close == end or crosses_boundary(text[end:close]):
+        return start, end
+    return start, close
 
 
 def as_question(text: str) -> str:
@@ -246,7 +265,7 @@ class Reader:
                                                    top_n)
                 null[k] = min(null[k], null_p)
                 for s, e, p in spans:
-                    s, e = trim_span(pairs[k][1], s, e)
+                    s, e = complete_quote(pairs[k][1], *trim_span(pairs[k][1], s, e))
                     found[k].append(Span(pairs[k][1][s:e], p, k, s, e, null_p))
         return [_dedupe(spans, null[k])[:top_n] for k, spans in enumerate(found)]
 

@@ -61,3 +61,16 @@ def test_a_plain_encoder_is_not_taken_for_a_reader():
         Reader("base")
     with pytest.raises(ValueError, match="empty"):
         Reader(" ")
+
+
+def test_complete_quote_widens_a_span_cut_inside_a_quotation():
+    from qa.reading import complete_quote
+
+    text = 'He read “Rivers, Roads and Rails, 1900 to 1950” twice. She said "no".'
+    start = text.index("Rivers")
+    assert text[slice(*complete_quote(text, start, start + 6))] == "Rivers, Roads and Rails, 1900 to 1950"
+    assert complete_quote(text, text.index("read"), text.index("read") + 4) == (3, 7)  # not in quotes
+    no = text.index("no")
+    assert complete_quote(text, no, no + 2) == (no, no + 2)  # already whole
+    broken = "A \"title that\nnever closes\" here"
+    assert complete_quote(broken, 3, 8) == (3, 8)  # a closing mark on another line is not taken

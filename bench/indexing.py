@@ -1,0 +1,78 @@
+"""Indexing benchmark: passages per second, per stage, at bf16 and fp32, and what bf16 costs in recall.
+
+Indexes a folder (the 24 articles of SQuAD dev part A, see squad_articles.py)
+into a fresh index once per precision, timing loading + splitting, embedding
+and saving; then measures dense recall@k of both indexes on the dev questions.
+Prints one JSON line per precision and one for the recall difference. Run from
+the repository root:
+
+    python bench/indexing.py reports/dev-a-articles ../shared/qa-data/squad-v1.1/dev-v1.1-part-a.json
+"""
+
+import json
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from qa.embedding import Embedder
+from qa.evaluation import contains_answer, load_eval_file
+from qa.index import PassageIndex
+from qa.loading import iter_files, load_file
+from qa.retrieval import Retriever
+from qa.splitting import Splitter
+
+KS = (1, 5, 10)
+
+
+def index_folder(folder: str, precision: str, out: str) -> dict:
+    embedder = Embedder(precision=precision)
+    splitter = Splitter(embedder.model.tokenizer)
+    t = time.perf_counter()
+    docs = [load_file(f) for f in iter_files([folder])]
+    passages = [splitter.split(d) for d in docs]
+    t_split = time.perf_counter() - t
+    flat = [p for ps in passages for p in ps]
+    embedder.encode([p.text for p in flat[:64]])  # warm-up
+    t = time.perf_counter()
+    vectors = embedder.encode([p.text for p in flat])
+    t_embed = time.perf_counter() - t
+    index = PassageIndex(embedder.name, embedder.dim)
+    at = 0
+    t = time.perf_counter()
+    for d, ps in zip(docs, passages):
+        index.add_document(d.source, d.sha256, ps, vectors[at: at + len(ps)])
+        at += len(ps)
+    index.save(out)
+    t_save = time.perf_counter() - t
+    total = t_split + t_embed + t_save
+    return {"precision": precision, "passages": len(flat), "load_split_s": round(t_split, 2),
+            "embed_s": round(t_embed, 2), "save_s": round(t_save, 2),
+            "passages_per_s": round(len(flat) / total, 1), "embed_passages_per_s": round(len(flat) / t_embed, 1)}
+
+
+def recall(index_dir: str, eval_file: str, precision: str) -> list[float]:
+    items = [i for i in load_eval_file(eval_file) if i.answers]
+    retriever = Retriever(PassageIndex.load(index_dir), Embedder(precision=precision), "dense")
+    hits = np.zeros((len(items), len(KS)))
+    for n, item in enumerate(items):
+        found = [contains_answer(p.passage.text, item.answers) for p in retriever.retrieve(item.question, max(KS))]
+        hits[n] = [any(found[:k]) for k in KS]
+    return [round(100 * v, 2) for v in hits.mean(0)]
+
+
+def main(folder: str, eval_file: str) -> None:
+    recalls = {}
+    for precision in ("bf16", "fp32"):
+        with tempfile.TemporaryDirectory() as tmp:
+            result = index_folder(folder, precision, tmp)
+            recalls[precision] = recall(tmp, eval_file, precision)
+            result.update({f"dense_recall@{k}": r for k, r in zip(KS, recalls[precision])})
+            print(json.dumps(result), flush=True)
+    print(json.dumps({f"recall@{k}_bf16_minus_fp32": round(b - f, 2)
+                      for k, b, f in zip(KS, recalls["bf16"], recalls["fp32"])}))
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:3])

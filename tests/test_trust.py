@@ -1,0 +1,48 @@
+"""Answers a user can trust, on small documents of our own: the named entity's passage answers,
+a question the text cannot answer is declined, and a long quoted title comes back whole."""
+
+import pytest
+
+from qa.pipeline import QA, build_index
+
+PROFILES = {
+    "harlow.txt": "Harlow Bikes is a bicycle maker in Sheffield. Harlow Bikes opened its first shop in 2004.",
+    "pellmark.txt": "Pellmark is a software firm in Derby. Pellmark opened its first office in 1991.",
+    "quenby.txt": "Quenby Tea imports green tea from Japan. Quenby Tea opened its first shop in 1987.",
+    "mugs.txt": "Our company sells handmade ceramic mugs.",
+    "report.txt": ('The council published the report "A Review of Flood Defences, Drainage Capacity and '
+                   'Emergency Planning Along the Lower Trent Valley Between Newark and Gainsborough, '
+                   '2015 to 2024" in March. It recommends new pumping stations.'),
+}
+
+
+@pytest.fixture(scope="module")
+def trust_qa(tmp_path_factory, embedder, reader):
+    base = tmp_path_factory.mktemp("trust")
+    (base / "docs").mkdir()
+    for name, text in PROFILES.items():
+        (base / "docs" / name).write_text(text)
+    build_index(base / "index", [base / "docs"], embedder=embedder)
+    return QA(base / "index", reader, embedder)
+
+
+@pytest.mark.parametrize("question, answer, source", [
+    ("When did Pellmark open its first office?", "1991", "pellmark.txt"),
+    ("When did Quenby Tea open its first shop?", "1987", "quenby.txt"),
+    ("In which year did Harlow Bikes open its first shop?", "2004", "harlow.txt"),
+])
+def test_the_named_entity_s_passage_answers(trust_qa, question, answer, source):
+    best = trust_qa.ask(question).answers[0]
+    assert (best.text, best.source.split("/")[-1]) == (answer, source)
+
+
+@pytest.mark.xfail(reason="the MiniLM reader was trained without unanswerable questions", strict=False)
+def test_an_unanswerable_question_about_a_mentioned_thing_is_declined(trust_qa):
+    result = trust_qa.ask("What colour are the mugs?")
+    assert result.abstained, [(a.text, a.score) for a in result.answers]
+
+
+def test_a_long_quoted_title_comes_back_whole(trust_qa):
+    best = trust_qa.ask("What is the title of the report the council published?").answers[0]
+    assert best.text.strip('"').startswith("A Review of Flood Defences")
+    assert best.text.strip('"').endswith("2015 to 2024")
