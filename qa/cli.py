@@ -25,6 +25,9 @@ def _parser() -> argparse.ArgumentParser:
     ix.add_argument("--prune", action="store_true",
                     help="also drop indexed documents whose files no longer exist (listed first)")
     ix.add_argument("--embedding-model", default=None, help="sentence-transformers id or folder")
+    ix.add_argument("--ray", metavar="ADDRESS",
+                    help="load, split and embed on a Ray cluster: auto (this machine's cluster), "
+                         "local (start one here) or ray://HOST:PORT; needs pip install -e \".[cluster]\"")
     ix.add_argument("--index-type", choices=["auto", "flat", "hnsw"], default=None,
                     help="dense search: auto (default) = exact below 200,000 passages a segment, "
                          "HNSW above; flat = always exact; hnsw = always approximate. "
@@ -81,7 +84,8 @@ def cmd_index(args) -> int:
 
     paths = args.paths or ([] if args.remove or args.prune else [DEFAULT_DOCS])
     report = build_index(args.index, paths, args.remove, Embedder(args.embedding_model),
-                         index_type=args.index_type, progress=True, prune=args.prune)
+                         index_type=args.index_type, progress=True, prune=args.prune,
+                         ray=args.ray)
     for s in report.skipped:
         print(f"skipped {cite(s.source)}: {s.reason}", file=sys.stderr)
     for r in report.not_indexed:
@@ -311,7 +315,7 @@ def _run(handler, args, interrupted: str = "interrupted") -> int:
 
     try:
         return handler(args)
-    except (CLIError, QuestionError, IndexLoadError, EvalFileError, FileNotFoundError,
+    except (CLIError, QuestionError, IndexLoadError, EvalFileError, FileNotFoundError, ImportError,
             ValueError, OSError) as e:
         print(f"qa: error: {e}", file=sys.stderr)
         return 1

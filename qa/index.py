@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.keywords import build_bm25, bm25_scores, load_bm25, save_bm25, top_scores
+from qa.keywords import bm25_scores, build_bm25, load_bm25, save_bm25, top_scores
 from qa.splitting import Passage
 
 FORMAT_VERSION = 2
@@ -372,7 +372,7 @@ class PassageIndex:
         try:
             manifest = json.loads((folder / version / "manifest.json").read_text())
             if not isinstance(manifest, dict):
-                raise ValueError("the manifest is not a JSON object")
+                raise TypeError("the manifest is not a JSON object")
             if manifest.get("format_version") not in (1, FORMAT_VERSION):
                 raise IndexLoadError(
                     f"index in {folder} has format {manifest.get('format_version')}, this version reads "

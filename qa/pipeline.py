@@ -19,7 +19,7 @@ from tqdm import tqdm
 from qa.embedding import Embedder
 from qa.followup import Turn, depends_on_history, resolve
 from qa.index import PassageIndex, index_exists
-from qa.loading import LoadError, Skipped, iter_files, load_file
+from qa.loading import LoadError, Skipped, content_hash, iter_files, load_file
 from qa.reading import Reader
 from qa.retrieval import RetrievedPassage, Retriever
 from qa.splitting import Passage, Splitter
@@ -81,6 +81,7 @@ def build_index(
     progress: bool = False,
     prune: bool = False,
     on_file: Callable[[int, int, str], None] | None = None,
+    ray: str | None = None,
 ) -> IndexReport:
     """Add, update and remove documents in the index at ``index_dir``.
 
@@ -91,12 +92,15 @@ def build_index(
     ``prune`` asks to drop such documents. Files that cannot be loaded are
     reported in ``skipped`` and do not stop the rest. The index is written
     atomically once, at the end. ``on_file(i, n, path)`` is called before the
-    i-th of n files (from 0), for progress displays.
+    i-th of n files (from 0), for progress displays. ``ray`` names a Ray cluster
+    ("auto", "local" or an address) to load, split and embed on (:mod:`qa.cluster`).
 
     Raises:
         FileNotFoundError: a path in ``paths`` does not exist.
         ValueError: ``embedder`` is not the model the existing index was built with.
         IndexLoadError: the existing index is corrupt.
+        ImportError: ``ray`` is given but the ``cluster`` extra is not installed.
+        ConnectionError: no Ray cluster at ``ray``.
     """
     index_dir = Path(index_dir)
     paths = [paths] if isinstance(paths, (str, Path)) else paths
@@ -129,7 +133,21 @@ def build_index(
     gone = sorted(set(gone))
     index.remove_documents(gone)
     report.removed = gone
-    splitter = splitter or Splitter(embedder.model.tokenizer)
+    if ray:
+        _index_on_ray(index, embedder, files, ray, report)
+    else:
+        _index_locally(index, embedder, splitter or Splitter(embedder.model.tokenizer), files, report,
+                       progress, on_file)
+    report.passages = len(index)
+    if report.added or report.updated or report.removed or retyped or not index_exists(index_dir):
+        index.save(index_dir)
+    return report
+
+
+def _index_locally(index: PassageIndex, embedder: Embedder, splitter: Splitter, files: list[Path],
+                   report: IndexReport, progress: bool,
+                   on_file: Callable[[int, int, str], None] | None) -> None:
+    """Load, split and embed new or changed ``files`` in this process, adding them to ``index``."""
     pending: list[tuple[str, str, list[Passage], bool]] = []  # split, waiting to be embedded together
     bar = tqdm(files, desc="indexing", unit="file", disable=not progress)
     seen: set[str] = set()
@@ -157,10 +175,37 @@ def build_index(
             rate = embedded / (time.perf_counter() - started)
             bar.set_postfix_str(f"{embedded} passages, {rate:.0f} passages/s")
     _embed_and_add(index, embedder, pending, report)
-    report.passages = len(index)
-    if report.added or report.updated or report.removed or retyped or not index_exists(index_dir):
-        index.save(index_dir)
-    return report
+
+
+def _index_on_ray(index: PassageIndex, embedder: Embedder, files: list[Path], address: str,
+                  report: IndexReport) -> None:
+    """Load, split and embed new or changed ``files`` on a Ray cluster (:mod:`qa.cluster`),
+    then add them to ``index`` in file order, as a local run does."""
+    from qa import cluster
+
+    cluster.connect(address)
+    todo: dict[str, Path] = {}
+    for f in files:
+        key = _source_key(f)
+        entry = index.documents.get(key)
+        try:
+            unchanged = entry is not None and entry.sha256 == content_hash(f.read_bytes())
+        except OSError as e:
+            report.skipped.append(Skipped(str(f), f"cannot read ({e.strerror})"))
+            continue
+        if unchanged:
+            report.unchanged.append(key)
+        elif key not in todo:
+            todo[key] = f
+    done = {item[0]: item for item in cluster.embed_files(todo, embedder)}
+    for key, f in todo.items():
+        item = done.get(key, (key, "no passages"))
+        if len(item) == 2:
+            report.skipped.append(Skipped(str(f), item[1]))
+            continue
+        known = key in index.documents
+        index.add_document(*item)
+        (report.updated if known else report.added).append(key)
 
 
 def _embed_and_add(index: PassageIndex, embedder: Embedder,

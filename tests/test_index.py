@@ -145,8 +145,8 @@ def test_a_save_killed_before_current_was_written_leaves_a_usable_index(tmp_path
 @pytest.mark.parametrize("manifest", ["[1, 2]", '"text"', '{"format_version": 1}',
                                       '{"format_version": 1, "dim": 384, "documents": []}',
                                       '{"format_version": 2, "dim": 384, "segments": [{}]}',
-                                      '{"format_version": 2, "embedding_model": "m", "dim": 384, '
-                                      '"index_type": "auto", "segments": [], "documents": {"a": {}}}'])
+                                      ('{"format_version": 2, "embedding_model": "m", "dim": 384, '
+                                       '"index_type": "auto", "segments": [], "documents": {"a": {}}}')])
 def test_a_manifest_of_the_wrong_shape_is_a_one_line_error(tmp_path, embedder, manifest):
     from qa.index import IndexLoadError
 

@@ -52,6 +52,11 @@ def _strip(text: str, pages: list[tuple[int | None, int, int]]
     return text, [(p, max(0, s - lead), min(len(text), e - lead)) for p, s, e in pages]
 
 
+def content_hash(data: bytes) -> str:
+    """The hex SHA-256 of a file's bytes, as kept in :attr:`Document.sha256`."""
+    return hashlib.sha256(data).hexdigest()
+
+
 def load_file(path: str | Path) -> Document:
     """Read one file into a :class:`Document`.
 
@@ -71,7 +76,7 @@ def load_file(path: str | Path) -> Document:
         data = path.read_bytes()
     except OSError as e:
         raise LoadError(f"cannot read ({e.strerror})") from e
-    sha = hashlib.sha256(data).hexdigest()
+    sha = content_hash(data)
     if ext == ".pdf":
         if not data.startswith(b"%PDF"):
             raise LoadError("corrupt PDF (no %PDF header)")

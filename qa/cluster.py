@@ -1,0 +1,133 @@
+"""Loading, splitting and embedding files on a Ray cluster (the optional ``cluster`` extra).
+
+Embedding is the indexing cost that grows with the collection; Ray Data
+(https://docs.ray.io/en/latest/data/) spreads it over the machines of a
+cluster. Files are loaded and split by one set of tasks, passages are
+embedded in batches by actors that each hold the embedding model, and the
+driver gathers every document's passages and vectors, in order, to add them
+to the index exactly as a local run does. Every worker must see the files at
+the same paths (a shared or synced folder) and have this package installed.
+
+Install with ``pip install -e ".[cluster]"``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from qa.splitting import Passage
+
+EMBED_BATCH = 64
+
+
+def _ray():
+    try:
+        import ray
+    except ImportError as e:
+        raise ImportError("distributed indexing needs Ray: pip install -e \".[cluster]\"") from e
+    return ray
+
+
+def connect(address: str) -> None:
+    """Join the Ray cluster at ``address`` ("auto": the one this machine belongs to;
+    "local": start a private one on this machine), unless already connected.
+
+    Raises:
+        ImportError: Ray (the ``cluster`` extra) is not installed.
+        ConnectionError: no cluster at that address.
+    """
+    ray = _ray()
+    if ray.is_initialized():
+        return
+    try:
+        ray.init(address=None if address == "local" else address, logging_level="ERROR",
+                 log_to_driver=False, include_dashboard=False)
+    except (ConnectionError, RuntimeError, ValueError) as e:
+        raise ConnectionError(f"cannot reach a Ray cluster at {address!r}: {e}") from e
+
+
+class _SplitFile:
+    """Ray task body: one file row -> one row per passage (or one row with the load error)."""
+
+    def __init__(self, tokenizer_path: str):
+        from transformers import AutoTokenizer
+
+        from qa.splitting import Splitter
+
+        self.splitter = Splitter(AutoTokenizer.from_pretrained(tokenizer_path))
+
+    def __call__(self, row: dict) -> list[dict]:
+        from qa.loading import LoadError, load_file
+
+        try:
+            doc = load_file(row["path"])
+        except LoadError as e:
+            return [{"key": row["key"], "sha": "", "n": -1, "count": 0, "passage": "", "text": "",
+                     "error": str(e)}]
+        doc.source = row["key"]
+        passages = self.splitter.split(doc)
+        if not passages:
+            return [{"key": row["key"], "sha": "", "n": -1, "count": 0, "passage": "", "text": "",
+                     "error": "no passages"}]
+        return [{"key": row["key"], "sha": doc.sha256, "n": i, "count": len(passages),
+                 "passage": json.dumps(asdict(p), ensure_ascii=False), "text": p.text, "error": ""}
+                for i, p in enumerate(passages)]
+
+
+class _Embed:
+    """Ray actor body: embeds a batch of passage rows (error rows get zero vectors)."""
+
+    def __init__(self, model: str | None, precision: str):
+        from qa.embedding import Embedder
+
+        self.embedder = Embedder(model, precision=precision)
+
+    def __call__(self, batch: dict) -> dict:
+        texts = [str(t) for t in batch["text"]]
+        ok = [i for i, n in enumerate(batch["n"]) if n >= 0]
+        vectors = np.zeros((len(texts), self.embedder.dim), dtype=np.float32)
+        if ok:
+            vectors[ok] = self.embedder.encode([texts[i] for i in ok])
+        return {**batch, "vector": list(vectors)}
+
+
+def embed_files(files: dict[str, Path], embedder, actors: int | None = None
+                ) -> Iterator[tuple[str, str, list[Passage], np.ndarray] | tuple[str, str]]:
+    """Load, split and embed ``files`` (index key -> path) on the connected Ray cluster.
+
+    Yields, per file, ``(key, sha256, passages, vectors)`` with vectors float32
+    of shape (len(passages), dim), or ``(key, error)`` for a file that cannot be
+    loaded; in no particular order. ``embedder`` gives the model name, dimension
+    and precision; each actor loads its own copy of that model.
+
+    Raises:
+        ImportError: Ray is not installed.
+    """
+    ray = _ray()
+    from qa.embedding import Embedder, default_embedding_model
+
+    model = None if embedder.name == Embedder.PACKAGED else embedder.name
+    tokenizer = default_embedding_model() if model is None else model
+    actors = actors or max(1, int(ray.cluster_resources().get("CPU", 1)) // 2)
+    ds = ray.data.from_items([{"key": k, "path": str(p)} for k, p in files.items()])
+    ds = ds.flat_map(_SplitFile, fn_constructor_args=(tokenizer,), concurrency=actors)
+    ds = ds.map_batches(_Embed, fn_constructor_args=(model, getattr(embedder, "precision", "bf16")),
+                        batch_size=EMBED_BATCH, concurrency=actors)
+    waiting: dict[str, list[dict]] = {}
+    for row in ds.iter_rows():
+        if row["n"] < 0:
+            yield row["key"], row["error"]
+            continue
+        rows = waiting.setdefault(row["key"], [])
+        rows.append(row)
+        if len(rows) == row["count"]:
+            rows.sort(key=lambda r: r["n"])
+            passages = [Passage(**json.loads(r["passage"])) for r in rows]
+            vectors = np.stack([np.asarray(r["vector"], dtype=np.float32) for r in rows])
+            del waiting[row["key"]]
+            yield row["key"], row["sha"], passages, vectors
