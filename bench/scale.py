@@ -106,6 +106,7 @@ def serve(texts: list[str], questions: list[str], folder: str) -> dict:
     for name, times in (("retrieval", retrieval), ("ask", ask)):
         out[f"{name}_ms_p50"] = round(statistics.median(times), 1)
         out[f"{name}_ms_p95"] = round(float(np.percentile(times, 95)), 1)
+    out["dense_recall@10_vs_exact"] = _recall_vs_exact(index, embedder, 50)
     extra = [Passage(texts[i], "/bench/new.txt", None, 0, len(texts[i])) for i in range(50)]
     t = time.perf_counter()
     index.add_document("/bench/new.txt", "sha", extra, embedder.encode([p.text for p in extra]))
@@ -113,6 +114,17 @@ def serve(texts: list[str], questions: list[str], folder: str) -> dict:
     out["add_one_document_and_save_s"] = round(time.perf_counter() - t, 2)
     out["serve_peak_memory_gb"] = _peak_gb()
     return out
+
+
+def _recall_vs_exact(index, embedder: RandomEmbedder, n: int) -> float:
+    """Share of the exact top 10 (by inner product over all vectors) that index.search returns,
+    for ``n`` random unit queries: the worst case for HNSW, which does better on real embeddings."""
+    vectors = index.vectors
+    found = 0
+    for q in embedder.encode(["q"] * n):
+        exact = set(np.argsort(-(vectors @ q))[:10].tolist())
+        found += len(exact & {i for i, _ in index.search(q, 10)})
+    return round(100 * found / (10 * n), 2)
 
 
 def _child(phase: str, train_file: str, n: int, per_doc: int, folder: str) -> dict:

@@ -1,4 +1,4 @@
-"""The ``qa`` command line: index, ask, chat, eval, train-reader, calibrate."""
+"""The ``qa`` command line: index, ask, chat, eval, train-reader, distill-targets, calibrate."""
 
 from __future__ import annotations
 
@@ -59,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     tr = sub.add_parser("train-reader", help="train the extractive reader (see qa.training)",
                         add_help=False)
     tr.add_argument("args", nargs=argparse.REMAINDER)
+    dt = sub.add_parser("distill-targets", help="a teacher reader's soft targets for distilling into "
+                        "a smaller one (see qa.distill)", add_help=False)
+    dt.add_argument("args", nargs=argparse.REMAINDER)
 
     cal = sub.add_parser("calibrate", help="pick a reader's no-answer threshold on SQuAD dev data")
     cal.add_argument("file", help="SQuAD JSON with contexts")
@@ -292,6 +295,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["train-reader"]:
         return _run(cmd_train_reader, argv[1:], "interrupted: continue with the same command and --resume")
+    if argv[:1] == ["distill-targets"]:
+        return _run(cmd_distill_targets, argv[1:], "interrupted: run the same command again to continue")
     args = _parser().parse_args(argv)
     return _run(_HANDLERS[args.command], args)
 
@@ -300,6 +305,13 @@ def cmd_train_reader(argv: list[str]) -> int:
     from qa.training import main as train_main
 
     train_main(argv)
+    return 0
+
+
+def cmd_distill_targets(argv: list[str]) -> int:
+    from qa.training import distill_targets_main
+
+    distill_targets_main(argv)
     return 0
 
 

@@ -82,6 +82,21 @@ class Span:
     null_score: float
 
 
+@dataclass
+class CharDistribution:
+    """A reader's answer distribution over one passage's characters.
+
+    ``start`` maps a character offset to the probability that the answer
+    starts there, ``end`` an offset (exclusive) to the probability that it ends
+    there; ``null_start``/``null_end`` are the no-answer ([CLS]) probabilities.
+    """
+
+    start: dict[int, float]
+    end: dict[int, float]
+    null_start: float
+    null_end: float
+
+
 EDGE_MARKUP = " \t\r\n*_`#>|~"
 
 
@@ -268,6 +283,44 @@ class Reader:
                     s, e = complete_quote(pairs[k][1], *trim_span(pairs[k][1], s, e))
                     found[k].append(Span(pairs[k][1][s:e], p, k, s, e, null_p))
         return [_dedupe(spans, null[k])[:top_n] for k, spans in enumerate(found)]
+
+    def char_distributions(self, pairs: list[tuple[str, str]], top: int = 30) -> list[CharDistribution]:
+        """The model's start and end probabilities over each passage's characters (for distillation).
+
+        Per (question, passage) pair: a token's start probability is kept at its
+        first character and its end probability at its last character + 1;
+        where windows overlap, the larger value; the ``top`` most likely of each
+        are kept, with the no-answer probabilities (the least over windows, as
+        in :meth:`read_pairs`). Returns one :class:`CharDistribution` per pair.
+        """
+        if not pairs:
+            return []
+        enc = self.tokenizer(
+            [self._cut_question(q) for q, _ in pairs], [c for _, c in pairs], truncation="only_second",
+            max_length=self.max_length, stride=self.stride,
+            return_overflowing_tokens=True, return_offsets_mapping=True,
+        )
+        owner = enc["overflow_to_sample_mapping"]
+        found = [CharDistribution({}, {}, 1.0, 1.0) for _ in pairs]
+        for lo in range(0, len(owner), self.batch_size):
+            rows = list(range(lo, min(lo + self.batch_size, len(owner))))
+            start_logits, end_logits = self._forward(enc, rows)
+            for i, r in enumerate(rows):
+                d = found[owner[r]]
+                mask = np.array([s == 1 for s in enc.sequence_ids(r)])
+                allowed = mask.copy()
+                allowed[0] = True
+                s_p = _masked_softmax(start_logits[i][: len(mask)], allowed)
+                e_p = _masked_softmax(end_logits[i][: len(mask)], allowed)
+                d.null_start, d.null_end = min(d.null_start, s_p[0]), min(d.null_end, e_p[0])
+                for j in np.flatnonzero(mask):
+                    a, b = enc["offset_mapping"][r][j]
+                    d.start[a] = max(d.start.get(a, 0.0), float(s_p[j]))
+                    d.end[b] = max(d.end.get(b, 0.0), float(e_p[j]))
+        for d in found:
+            d.start = dict(sorted(d.start.items(), key=lambda kv: -kv[1])[:top])
+            d.end = dict(sorted(d.end.items(), key=lambda kv: -kv[1])[:top])
+        return found
 
     def _window_spans(self, enc, row: int, context: str, start_logits: np.ndarray, end_logits: np.ndarray,
                       top_n: int) -> tuple[list[tuple[int, int, float]], float]:

@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from qa.base_encoder import resolve_base
@@ -40,6 +41,7 @@ class TrainFeature:
     token_type_ids: list[int] | None
     start: int
     end: int
+    soft: tuple | None = None  # teacher targets: ((positions, probs) of start, (positions, probs) of end)
 
 
 def make_negatives(
@@ -124,14 +126,19 @@ def span_to_tokens(
 
 
 def encode_examples(
-    tokenizer, examples: list[SquadExample], max_length: int = 256, stride: int = 128
+    tokenizer, examples: list[SquadExample], max_length: int = 256, stride: int = 128,
+    targets: dict | None = None, temperature: float = 1.0,
 ) -> list[TrainFeature]:
     """Tokenize examples into windows with span targets.
 
     Long contexts are split into windows of at most ``max_length`` tokens that
     overlap by ``stride`` tokens (the tokenizer's overflow mechanism). Only the
-    first reference answer is the target.
+    first reference answer is the target. With ``targets`` (example id ->
+    teacher distribution, see :mod:`qa.distill`), windows of those examples
+    also get the teacher's soft targets at ``temperature``.
     """
+    from qa.distill import window_targets
+
     features: list[TrainFeature] = []
     chunk = 1000
     for lo in range(0, len(examples), chunk):
@@ -154,7 +161,12 @@ def encode_examples(
                     enc["offset_mapping"][i], enc.sequence_ids(i), a0, a0 + len(ex.answers[0])
                 )
             types = enc["token_type_ids"][i] if "token_type_ids" in enc else None
-            features.append(TrainFeature(enc["input_ids"][i], types, start, end))
+            soft = None
+            if targets and ex.id in targets:
+                dists = window_targets(targets[ex.id], enc["offset_mapping"][i], enc.sequence_ids(i),
+                                       temperature)
+                soft = tuple((np.flatnonzero(d > 1e-4), d[d > 1e-4].astype(np.float32)) for d in dists)
+            features.append(TrainFeature(enc["input_ids"][i], types, start, end, soft))
     return features
 
 
@@ -196,10 +208,43 @@ def collate(features: list[TrainFeature], pad_id: int = 0) -> dict[str, torch.Te
     batch = {"input_ids": ids, "attention_mask": mask}
     if features[0].token_type_ids is not None:
         batch["token_type_ids"] = types
-    return batch | {
+    batch |= {
         "start_positions": torch.tensor([f.start for f in features]),
         "end_positions": torch.tensor([f.end for f in features]),
     }
+    if any(f.soft is not None for f in features):
+        for which, name in enumerate(("soft_start", "soft_end")):
+            t = torch.zeros((len(features), n))
+            for i, f in enumerate(features):
+                if f.soft is None:  # no teacher for this one: its gold label
+                    t[i, f.start if which == 0 else f.end] = 1.0
+                else:
+                    pos, probs = f.soft[which]
+                    t[i, torch.from_numpy(pos)] = torch.from_numpy(probs)
+            batch[name] = t
+    return batch
+
+
+def span_loss(model, batch: dict, weight: float, temperature: float) -> torch.Tensor:
+    """The training loss of one batch: the model's own span cross-entropy, or, with teacher
+    targets in the batch, ``(1 - weight) * CE + weight * T^2 * KL(teacher || student at T)``
+    averaged over start and end (Hinton et al., 2015)."""
+    if "soft_start" not in batch:
+        return model(**batch).loss
+    import torch.nn.functional as F
+
+    inputs = {k: v for k, v in batch.items() if k not in ("soft_start", "soft_end",
+                                                          "start_positions", "end_positions")}
+    out = model(**inputs)
+    loss = 0.0
+    for logits, gold, soft in ((out.start_logits, batch["start_positions"], batch["soft_start"]),
+                               (out.end_logits, batch["end_positions"], batch["soft_end"])):
+        logits = logits.float()
+        ce = F.cross_entropy(logits, gold)
+        log_student = F.log_softmax(logits / temperature, dim=-1)
+        kl = (soft * (torch.log(soft.clamp_min(1e-12)) - log_student)).sum(-1).mean()
+        loss = loss + ((1 - weight) * ce + weight * temperature ** 2 * kl) / 2
+    return loss
 
 
 def _default_base() -> str:
@@ -282,6 +327,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--question-noise", type=float, default=0.0,
                    help="probability of each question variant: lower case, no '?', a letter swap")
     p.add_argument("--max-questions", type=int, default=0, help="use a seeded sample (0 = all)")
+    p.add_argument("--teacher", metavar="TARGETS.jsonl",
+                   help="distil: soft targets written by 'qa distill-targets' (same files and sampling)")
+    p.add_argument("--distill-weight", type=float, default=0.5,
+                   help="share of the teacher's KL term in the loss (with --teacher)")
+    p.add_argument("--temperature", type=float, default=2.0, help="distillation temperature")
     p.add_argument("--neg-ratio", type=float, default=0.33, help="null negatives per question")
     p.add_argument("--epochs", type=float, default=1.0)
     p.add_argument("--lr", type=float, default=1e-4)
@@ -321,6 +371,10 @@ def check_args(args: argparse.Namespace) -> None:
         (args.max_length > 512, "--max-length is at most 512 (the encoder's position limit)"),
         (args.layers < 0 or args.lora < 0, "--layers and --lora must not be negative"),
         (not 0 <= args.question_noise <= 1, "--question-noise is a probability, in [0, 1]"),
+        (not 0 <= args.distill_weight <= 1, "--distill-weight is in [0, 1]"),
+        (args.temperature <= 0, "--temperature must be positive"),
+        (bool(args.teacher) and not Path(args.teacher or ".").is_file(),
+         f"--teacher {args.teacher}: no such targets file (write it with 'qa distill-targets')"),
     ]
     for bad, message in problems:
         if bad:
@@ -358,31 +412,65 @@ def vary_question(question: str, rng: random.Random, p: float) -> str:
     return question
 
 
-def build_features(args, tokenizer) -> list[TrainFeature]:
-    """Load the training file(s), sample, add negatives, vary questions and tokenize (see CLI).
-
-    Answerable questions are sampled (``--max-questions``) and get null
-    negatives from other paragraphs (``--neg-ratio``); the files' own
-    unanswerable questions are all added as they are.
+def sample_examples(files: list[str], max_questions: int, neg_ratio: float, seed: int
+                    ) -> list[SquadExample]:
+    """The training examples of a run: a seeded sample of the answerable questions, null
+    negatives from other paragraphs, and the files' own unanswerable questions.
 
     Raises ``ValueError`` when the files hold no answerable question.
     """
-    files = [args.train] if isinstance(args.train, str) else list(args.train)
     loaded = [e for f in files for e in load_squad(f)]
     examples = [e for e in loaded if e.answers and e.answer_starts[0] >= 0]
     unanswerable = [e for e in loaded if not e.answers]
     if not examples:
         raise ValueError(f"{', '.join(files)}: no answerable questions (with answers found in their "
                          "context) to train on")
-    if args.max_questions:
-        random.Random(args.seed).shuffle(examples)
-        examples = examples[: args.max_questions]
-    examples = examples + make_negatives(examples, args.neg_ratio, args.seed) + unanswerable
+    if max_questions:
+        random.Random(seed).shuffle(examples)
+        examples = examples[:max_questions]
+    return examples + make_negatives(examples, neg_ratio, seed) + unanswerable
+
+
+def _files(args) -> list[str]:
+    return [args.train] if isinstance(args.train, str) else list(args.train)
+
+
+def build_features(args, tokenizer) -> list[TrainFeature]:
+    """Sample the examples (:func:`sample_examples`), vary questions and tokenize (see CLI).
+
+    With ``--teacher``, windows get the teacher's soft targets (:mod:`qa.distill`).
+    """
+    examples = sample_examples(_files(args), args.max_questions, args.neg_ratio, args.seed)
     if args.question_noise:
         rng = random.Random(args.seed + 1)
         examples = [replace(e, question=vary_question(e.question, rng, args.question_noise))
                     for e in examples]
-    return encode_examples(tokenizer, examples, args.max_length, args.stride)
+    targets = None
+    if args.teacher:
+        from qa.distill import load_targets
+
+        targets = load_targets(args.teacher)
+    return encode_examples(tokenizer, examples, args.max_length, args.stride, targets, args.temperature)
+
+
+def distill_targets_main(argv: list[str] | None = None) -> None:
+    """Entry point of ``qa distill-targets``: the teacher's soft targets for a training run's examples."""
+    from qa.distill import compute_targets
+    from qa.reading import Reader
+
+    p = argparse.ArgumentParser(prog="qa distill-targets", description=(
+        "Write a teacher reader's answer distributions for the examples a 'qa train-reader' run with "
+        "the same files, --max-questions, --neg-ratio and --seed will use (resumable: appends)."))
+    p.add_argument("train", nargs="+", help="SQuAD-format training file(s)")
+    p.add_argument("--teacher", required=True, help="teacher reader: base, fast, or a model folder")
+    p.add_argument("--out", required=True, help="targets file (JSONL; appended to)")
+    p.add_argument("--max-questions", type=int, default=0)
+    p.add_argument("--neg-ratio", type=float, default=0.33)
+    p.add_argument("--seed", type=int, default=42)
+    args = p.parse_args(argv)
+    examples = sample_examples(args.train, args.max_questions, args.neg_ratio, args.seed)
+    added = compute_targets(Reader(args.teacher), examples, args.out, progress=True)
+    print(f"{added} examples added to {args.out} ({len(examples)} in the run)")
 
 
 def train(args: argparse.Namespace) -> Path:
@@ -468,7 +556,7 @@ def _loop(model, optim, sched, features, batches, tokenizer, args, step, total, 
     while step < total:
         batch = collate([features[i] for i in batches[step]], tokenizer.pad_token_id)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=not args.no_bf16):
-            loss = model(**batch).loss
+            loss = span_loss(model, batch, args.distill_weight, args.temperature)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optim.step()
