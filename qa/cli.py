@@ -51,6 +51,8 @@ def _parser() -> argparse.ArgumentParser:
                          "its own context")
     ev.add_argument("--out", default=None, help="write the report (metrics + predictions) here")
     ev.add_argument("--limit", type=int, default=0, help="only the first N questions (0 = all)")
+    ev.add_argument("--ray", metavar="ADDRESS",
+                    help="open mode: spread the questions over a Ray cluster (auto, local or ray://HOST:PORT)")
     ev.add_argument("--html", default=None, metavar="REPORT.html",
                     help="also write a self-contained HTML report with plots and the wrong answers")
     ev.add_argument("--no-history", action="store_true",
@@ -231,8 +233,17 @@ def cmd_eval(args) -> int:
     items = load_eval_file(args.file)
     if args.limit:
         items = items[: args.limit]
+    if args.mode == "reader" and args.ray:
+        raise CLIError("--ray spreads open-mode evaluation; reader mode runs here")
     if args.mode == "reader":
         report = evaluate_reader(items, Reader(args.reader, threshold=args.threshold), progress=True)
+    elif args.ray:
+        from qa import cluster
+
+        _open_qa(args)  # checks the settings and builds the default index when needed
+        cluster.connect(args.ray)
+        report = cluster.evaluate_open_on_ray(items, args.index, args.reader, args.threshold, args.retrieval,
+                                              args.top_k, history=not args.no_history)
     else:
         report = evaluate_open(items, _open_qa(args), args.top_k, progress=True,
                                history=not args.no_history)

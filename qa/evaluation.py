@@ -273,29 +273,39 @@ def evaluate_open(items: list[EvalItem], qa, top_k: int = 5, progress: bool = Fa
     as history (none with ``history=False``); the report then also gives
     ``first_turns`` and ``followups`` (count, EM, F1) apart.
     """
-    preds, times, hits, records = {}, [], [], []
+    preds, records = {}, []
     earlier: dict[str, list] = {}
     for item in tqdm(items, desc="evaluating", unit="q", disable=not progress):
         past = earlier.setdefault(item.conversation, []) if item.conversation and history else None
         t = time.perf_counter()
         result = qa.ask(item.question, top_k=top_k, max_answers=1, history=past)
-        times.append(time.perf_counter() - t)
+        seconds = time.perf_counter() - t
         if past is not None:
             past.append(result)
         preds[item.id] = result.answers[0].text if result.answers else ""
         best = result.answers[0] if result.answers else None
         passage = best.passage if best else (result.passages[0].passage.text if result.passages else "")
-        records.append(question_record(item, preds[item.id], best.score if best else 0.0, times[-1], passage))
+        record = question_record(item, preds[item.id], best.score if best else 0.0, seconds, passage)
         if item.answers:
-            hits.append(any(contains_answer(r.passage.text, item.answers) for r in result.passages))
+            record["retrieved"] = any(contains_answer(r.passage.text, item.answers) for r in result.passages)
+        records.append(record)
+    return open_report(items, records, top_k, qa.reader.threshold)
+
+
+def open_report(items: list[EvalItem], records: list[dict], top_k: int, threshold: float) -> dict:
+    """The open-mode report from per-question records (as :func:`evaluate_open` makes them, in
+    any number of parts: the records of shards evaluated apart give the report of the whole)."""
+    preds = {r["id"]: r["prediction"] for r in records}
+    hits = [r["retrieved"] for r in records if "retrieved" in r]
     extra = {f"recall@{top_k}": round(100 * float(np.mean(hits)), 2)} if hits else {}
     if any(i.conversation for i in items):
         for name, part in (("first_turns", [i for i in items if i.turn == 0]),
                            ("followups", [i for i in items if i.turn > 0])):
             if part:
                 extra[name] = {k: v for k, v in score(part, preds).items() if k in ("count", "em", "f1")}
+    times = [r["latency_ms"] / 1000 for r in records]
     return {"mode": "open", **score(items, preds), **extra, **latency_summary(times),
-            "threshold": qa.reader.threshold, "predictions": preds, "records": records}
+            "threshold": threshold, "predictions": preds, "records": records}
 
 
 def calibrate_threshold(items: list[EvalItem], reader, negatives: list[EvalItem]) -> dict:

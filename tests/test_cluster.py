@@ -54,3 +54,23 @@ def test_a_missing_ray_is_named(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_ray)
     with pytest.raises(ImportError, match=r"\.\[cluster\]"):
         cluster._ray()
+
+
+def test_open_evaluation_on_ray_gives_the_local_report(seed_index, local_ray, tmp_path):
+    from qa.cluster import evaluate_open_on_ray
+    from qa.evaluation import evaluate_open, load_eval_file
+    from qa.pipeline import QA
+
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(
+        '{"id": "a", "question": "How many boat strikes since August?", "answers": ["35"]}\n'
+        '{"id": "k", "turns": [{"question": "How many boat strikes since August?", "answers": ["35"]}, '
+        '{"question": "How many people died in them?", "answers": ["115"]}]}\n'
+        '{"id": "b", "question": "Who did Ignacio Ramonet interview?", "answers": ["Maduro"]}\n')
+    items = load_eval_file(questions)
+    local = evaluate_open(items, QA(seed_index), 5)
+    remote = evaluate_open_on_ray(items, str(seed_index), shards=2)
+    assert remote["predictions"] == local["predictions"]
+    for key in ("count", "em", "f1", "recall@5", "followups", "threshold"):
+        assert remote[key] == local[key], key
+    assert [r["id"] for r in remote["records"]] == ["a", "k#1", "k#2", "b"]
