@@ -16,6 +16,9 @@ class CLIError(Exception):
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="qa", description="Extractive question answering over your documents.")
+    p.add_argument("--threads", type=int, default=0,
+                   help="CPU threads for the models (default 0: torch's choice, all cores); set it when "
+                        "several processes share a machine")
     sub = p.add_subparsers(dest="command", required=True)
 
     ix = sub.add_parser("index", help="add, update or remove documents in an index")
@@ -337,6 +340,13 @@ def _run(handler, args, interrupted: str = "interrupted") -> int:
     from qa.pipeline import QuestionError
 
     try:
+        threads = getattr(args, "threads", 0)
+        if threads < 0:
+            raise CLIError("--threads must not be negative (0 = torch's default)")
+        if threads:
+            import torch
+
+            torch.set_num_threads(threads)
         return handler(args)
     except (CLIError, QuestionError, IndexLoadError, EvalFileError, FileNotFoundError, ImportError,
             ValueError, OSError) as e:

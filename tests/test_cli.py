@@ -217,3 +217,17 @@ def test_report_paths_are_checked_before_the_work(capsys, tmp_path, seed_index):
     assert "is a folder" in _err(capsys)
     assert main(["calibrate", str(qs), "--reader", "fast"]) == 1
     assert "local reader folder" in _err(capsys)
+
+
+def test_threads_option_sets_torch_threads(seed_index, capsys):
+    import torch
+
+    from qa.cli import main
+
+    before = torch.get_num_threads()
+    try:
+        assert main(["--threads", "1", "ask", "How many boat strikes since August?", "--index", str(seed_index)]) == 0
+        assert torch.get_num_threads() == 1 and "35" in capsys.readouterr().out
+        assert main(["--threads", "-2", "ask", "x?", "--index", str(seed_index)]) == 1
+    finally:
+        torch.set_num_threads(before)
