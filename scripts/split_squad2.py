@@ -3,7 +3,9 @@
 Articles at even positions of the file (0, 2, 4, ...) form the training half,
 those at odd positions the kept half, which is only ever used to measure.
 Writes ``train-half.json`` and ``kept-half.json`` (SQuAD 2.0 layout) into
-OUT_DIR and prints which titles went where. Run from the repo root:
+OUT_DIR, and ``train-half-unanswerable.json`` with only the training half's
+unanswerable questions (what a reader trains on), and prints which titles went
+where. Run from the repo root:
 
     python scripts/split_squad2.py ../shared/qa-data/squad-v2.0/dev-v2.0-part-a.json reports/squad2
 
@@ -25,10 +27,22 @@ def main(squad2_file: str, out_dir: str) -> None:
     for name, articles in halves.items():
         (out / f"{name}.json").write_text(json.dumps({"version": data.get("version", "v2.0"),
                                                       "data": articles}, ensure_ascii=False))
+        if name == "train-half":
+            (out / "train-half-unanswerable.json").write_text(json.dumps(
+                {"version": "v2.0", "data": _unanswerable_only(articles)}, ensure_ascii=False))
         questions = [q for a in articles for p in a["paragraphs"] for q in p["qas"]]
         impossible = sum(bool(q.get("is_impossible")) for q in questions)
         print(f"{name}: {len(articles)} articles, {len(questions)} questions "
               f"({impossible} unanswerable): {', '.join(a['title'] for a in articles)}")
+
+
+def _unanswerable_only(articles: list[dict]) -> list[dict]:
+    """The articles with only their unanswerable questions (paragraphs without any dropped)."""
+    out = []
+    for a in articles:
+        paragraphs = [{**p, "qas": [q for q in p["qas"] if q.get("is_impossible")]} for p in a["paragraphs"]]
+        out.append({**a, "paragraphs": [p for p in paragraphs if p["qas"]]})
+    return out
 
 
 if __name__ == "__main__":
