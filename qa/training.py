@@ -527,8 +527,9 @@ def train(args: argparse.Namespace) -> Path:
         print(f"no checkpoint in {out}: starting from the beginning", flush=True)
     print(f"{len(features)} windows, {total} steps of {args.batch_size}", flush=True)
     model.train()
+    running = _last_logged_loss(out / "train_log.jsonl") if step else 0.0
     with open(out / "train_log.jsonl", "a") as log:
-        _loop(model, optim, sched, features, batches, tokenizer, args, step, total, ckpt, log)
+        _loop(model, optim, sched, features, batches, tokenizer, args, step, total, ckpt, log, running)
     export_model(model, tokenizer, out, vars(args) | {"steps": total, "windows": len(features)})
     print(f"model written to {out}; pick its no-answer threshold with: qa calibrate DEV.json --reader {out}",
           flush=True)
@@ -546,13 +547,25 @@ def _prepare_out(out: Path, resume: bool) -> Path:
     return out
 
 
-def _loop(model, optim, sched, features, batches, tokenizer, args, step, total, ckpt, log) -> None:
-    """The optimisation steps from ``step`` to ``total``, checkpointing as configured."""
+def _last_logged_loss(log: Path) -> float:
+    """The running loss at the last checkpoint (0 when none was logged), so a resumed run's
+    displayed loss carries on instead of restarting from 0."""
+    try:
+        lines = log.read_text().splitlines()
+        return float(json.loads(lines[-1])["loss"]) if lines else 0.0
+    except (OSError, ValueError, KeyError):
+        return 0.0
+
+
+def _loop(model, optim, sched, features, batches, tokenizer, args, step, total, ckpt, log,
+          running: float = 0.0) -> None:
+    """The optimisation steps from ``step`` to ``total``, checkpointing as configured; ``running``
+    is the smoothed loss carried over from a resumed run."""
     from tqdm import tqdm
 
     t0 = time.time()
     bar = tqdm(total=total, initial=step, desc="training", unit="step")
-    running = 0.0
+    resumed = step
     while step < total:
         batch = collate([features[i] for i in batches[step]], tokenizer.pad_token_id)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=not args.no_bf16):
@@ -563,7 +576,8 @@ def _loop(model, optim, sched, features, batches, tokenizer, args, step, total, 
         sched.step()
         optim.zero_grad(set_to_none=True)
         step += 1
-        running = 0.98 * running + 0.02 * loss.item() if step > 1 else loss.item()
+        running = 0.98 * running + 0.02 * loss.item() if step > 1 and (running or step > resumed + 1) \
+            else loss.item()
         bar.update(1)
         bar.set_postfix(loss=f"{running:.3f}")
         if step % args.checkpoint_every == 0 or step == total:
