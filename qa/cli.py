@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -12,6 +13,9 @@ from qa.pipeline import DEFAULT_DOCS, DEFAULT_INDEX, cite
 
 class CLIError(Exception):
     """A user-facing error: printed as one line, exit status 1."""
+
+
+MAX_THREADS = 4 * (os.cpu_count() or 1)  # more only oversubscribes (and can exhaust thread limits)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -341,8 +345,8 @@ def _run(handler, args, interrupted: str = "interrupted") -> int:
 
     try:
         threads = getattr(args, "threads", 0)
-        if threads < 0:
-            raise CLIError("--threads must not be negative (0 = torch's default)")
+        if not 0 <= threads <= MAX_THREADS:
+            raise CLIError(f"--threads must be between 0 (torch's default) and {MAX_THREADS}")
         if threads:
             import torch
 

@@ -44,10 +44,32 @@ def connect(address: str) -> None:
     ray = _ray()
     if ray.is_initialized():
         return
+    if not address.strip():
+        raise ConnectionError("--ray needs an address: auto, local or HOST:PORT")
+    if address not in ("auto", "local"):
+        _check_reachable(address)
     try:
         ray.init(address=None if address == "local" else address, logging_level="ERROR",
                  log_to_driver=False, include_dashboard=False)
     except (ConnectionError, RuntimeError, ValueError) as e:
+        raise ConnectionError(f"cannot reach a Ray cluster at {address!r}: {e}") from e
+
+
+def _check_reachable(address: str, timeout: float = 5.0) -> None:
+    """Fail fast when nothing listens at a ``[ray://]HOST:PORT`` address (Ray itself retries for minutes).
+
+    Raises:
+        ConnectionError: the address is malformed or nothing answers there.
+    """
+    import socket
+
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise ConnectionError(f"cannot reach a Ray cluster at {address!r}: expected HOST:PORT, "
+                              "ray://HOST:PORT, auto or local")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as e:
         raise ConnectionError(f"cannot reach a Ray cluster at {address!r}: {e}") from e
 
 

@@ -60,14 +60,23 @@ def _target_line(example_id: str, d: CharDistribution) -> str:
 
 
 def load_targets(path: str | Path) -> dict[str, CharDistribution]:
-    """Read a targets file written by :func:`compute_targets`: example id -> distribution."""
+    """Read a targets file written by :func:`compute_targets`: example id -> distribution.
+
+    Raises:
+        ValueError: a line is not a target record (the message names the file and line).
+    """
     targets = {}
     with open(path, encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
+        for n, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
                 r = json.loads(line)
                 targets[r["id"]] = CharDistribution({int(c): p for c, p in r["start"]},
                                                     {int(c): p for c, p in r["end"]}, *r["null"])
+            except (ValueError, KeyError, TypeError) as e:
+                raise ValueError(f"{path}, line {n}: not a teacher target written by 'qa distill-targets' "
+                                 f"({type(e).__name__}: {e})") from e
     return targets
 
 

@@ -35,6 +35,9 @@ import json
 import mmap
 import os
 import shutil
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -497,6 +500,39 @@ def _fsync_tree(folder: Path) -> None:
         if f.is_file():
             with open(f, "rb") as fh:
                 os.fsync(fh.fileno())
+
+
+@contextmanager
+def index_lock(folder: str | Path) -> Iterator[None]:
+    """Hold the index folder's writer lock (``LOCK``, an exclusive ``flock``) for a load-change-save.
+
+    Two writers at once would each save their own view and the later would
+    drop what the earlier added; the second one waits here instead, saying
+    so on stderr. Readers need no lock (every save is atomic). Where ``fcntl``
+    does not exist (Windows) nothing is locked.
+
+    Raises:
+        NotADirectoryError: ``folder`` is a file.
+    """
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(f"{folder} is a file, not an index folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    with open(folder / "LOCK", "a") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"another process is updating the index in {folder}; waiting for it", file=sys.stderr)
+            fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def index_exists(folder: str | Path) -> bool:

@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from qa.embedding import Embedder
 from qa.followup import Turn, depends_on_history, resolve
-from qa.index import PassageIndex, index_exists
+from qa.index import PassageIndex, index_exists, index_lock
 from qa.loading import LoadError, Skipped, content_hash, iter_files, load_file
 from qa.reading import Reader
 from qa.retrieval import RetrievedPassage, Retriever
@@ -105,8 +105,25 @@ def build_index(
     index_dir = Path(index_dir)
     paths = [paths] if isinstance(paths, (str, Path)) else paths
     remove = [remove] if isinstance(remove, (str, Path)) else remove
-    files = iter_files(paths or [])
+    roots = [_source_key(Path(r)) for r in remove or []]
+    files = [f for f in iter_files(paths or [])
+             if not _under(_source_key(f), roots)  # --remove wins over a folder that holds the file
+             and not _under(_source_key(f), [_source_key(index_dir)])]  # never the index's own files
     embedder = embedder or Embedder()
+    with index_lock(index_dir):
+        return _update(index_dir, files, remove or [], embedder, splitter, index_type, progress, prune,
+                       on_file, ray)
+
+
+def _under(key: str, roots: list[str]) -> bool:
+    """Whether a source key is one of ``roots`` or inside one of them."""
+    return any(key == r or key.startswith(r.rstrip("/") + "/") for r in roots)
+
+
+def _update(index_dir: Path, files: list[Path], remove: list[str | Path], embedder: Embedder,
+            splitter: Splitter | None, index_type: str | None, progress: bool, prune: bool,
+            on_file: Callable[[int, int, str], None] | None, ray: str | None) -> IndexReport:
+    """The body of :func:`build_index`, run under the index's writer lock."""
     if index_exists(index_dir):
         index = PassageIndex.load(index_dir)
         if index.embedding_model != embedder.name:
@@ -124,9 +141,8 @@ def build_index(
     report.pruned = list(gone)
     if prune:
         report.missing = []
-    for r in remove or []:
-        root = _source_key(Path(r))
-        matched = [s for s in index.documents if s == root or s.startswith(root.rstrip("/") + "/")]
+    for r in remove:
+        matched = [s for s in index.documents if _under(s, [_source_key(Path(r))])]
         if not matched:
             report.not_indexed.append(str(r))
         gone += matched

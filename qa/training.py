@@ -329,9 +329,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--max-questions", type=int, default=0, help="use a seeded sample (0 = all)")
     p.add_argument("--teacher", metavar="TARGETS.jsonl",
                    help="distil: soft targets written by 'qa distill-targets' (same files and sampling)")
-    p.add_argument("--distill-weight", type=float, default=0.5,
-                   help="share of the teacher's KL term in the loss (with --teacher)")
-    p.add_argument("--temperature", type=float, default=2.0, help="distillation temperature")
+    p.add_argument("--distill-weight", type=float, default=None,
+                   help="share of the teacher's KL term in the loss (with --teacher; default 0.5)")
+    p.add_argument("--temperature", type=float, default=None,
+                   help="distillation temperature (with --teacher; default 2)")
     p.add_argument("--neg-ratio", type=float, default=0.33, help="null negatives per question")
     p.add_argument("--epochs", type=float, default=1.0)
     p.add_argument("--lr", type=float, default=1e-4)
@@ -371,8 +372,11 @@ def check_args(args: argparse.Namespace) -> None:
         (args.max_length > 512, "--max-length is at most 512 (the encoder's position limit)"),
         (args.layers < 0 or args.lora < 0, "--layers and --lora must not be negative"),
         (not 0 <= args.question_noise <= 1, "--question-noise is a probability, in [0, 1]"),
-        (not 0 <= args.distill_weight <= 1, "--distill-weight is in [0, 1]"),
-        (args.temperature <= 0, "--temperature must be positive"),
+        (not args.teacher and (args.distill_weight, args.temperature) != (None, None),
+         "--distill-weight and --temperature only apply with --teacher"),
+        (not 0 <= (args.distill_weight if args.distill_weight is not None else 0.5) <= 1,
+         "--distill-weight is in [0, 1]"),
+        ((args.temperature if args.temperature is not None else 2.0) <= 0, "--temperature must be positive"),
         (bool(args.teacher) and not Path(args.teacher or ".").is_file(),
          f"--teacher {args.teacher}: no such targets file (write it with 'qa distill-targets')"),
     ]
@@ -410,6 +414,10 @@ def vary_question(question: str, rng: random.Random, p: float) -> str:
     if rng.random() < p:
         question = swap_letters(question, rng)
     return question
+
+
+def _or(value, default):
+    return default if value is None else value
 
 
 def sample_examples(files: list[str], max_questions: int, neg_ratio: float, seed: int
@@ -450,7 +458,10 @@ def build_features(args, tokenizer) -> list[TrainFeature]:
         from qa.distill import load_targets
 
         targets = load_targets(args.teacher)
-    return encode_examples(tokenizer, examples, args.max_length, args.stride, targets, args.temperature)
+        if not any(e.id in targets for e in examples):
+            raise ValueError(f"--teacher {args.teacher}: no example of this run has a target there; write it "
+                             "with 'qa distill-targets' and the same files, --max-questions, --neg-ratio and --seed")
+    return encode_examples(tokenizer, examples, args.max_length, args.stride, targets, _or(args.temperature, 2.0))
 
 
 def distill_targets_main(argv: list[str] | None = None) -> None:
@@ -468,6 +479,8 @@ def distill_targets_main(argv: list[str] | None = None) -> None:
     p.add_argument("--neg-ratio", type=float, default=0.33)
     p.add_argument("--seed", type=int, default=42)
     args = p.parse_args(argv)
+    if args.max_questions < 0 or args.neg_ratio < 0:
+        raise ValueError("--max-questions and --neg-ratio must not be negative")
     examples = sample_examples(args.train, args.max_questions, args.neg_ratio, args.seed)
     added = compute_targets(Reader(args.teacher), examples, args.out, progress=True)
     print(f"{added} examples added to {args.out} ({len(examples)} in the run)")
@@ -569,7 +582,7 @@ def _loop(model, optim, sched, features, batches, tokenizer, args, step, total, 
     while step < total:
         batch = collate([features[i] for i in batches[step]], tokenizer.pad_token_id)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=not args.no_bf16):
-            loss = span_loss(model, batch, args.distill_weight, args.temperature)
+            loss = span_loss(model, batch, _or(args.distill_weight, 0.5), _or(args.temperature, 2.0))
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optim.step()

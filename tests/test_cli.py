@@ -231,3 +231,10 @@ def test_threads_option_sets_torch_threads(seed_index, capsys):
         assert main(["--threads", "-2", "ask", "x?", "--index", str(seed_index)]) == 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_threads_beyond_the_cap_is_a_one_line_error(seed_index, capsys):
+    from qa.cli import main
+
+    assert main(["--threads", "99999", "ask", "x?", "--index", str(seed_index)]) == 1
+    assert "--threads must be between 0" in capsys.readouterr().err

@@ -74,3 +74,17 @@ def test_open_evaluation_on_ray_gives_the_local_report(seed_index, local_ray, tm
     for key in ("count", "em", "f1", "recall@5", "followups", "threshold"):
         assert remote[key] == local[key], key
     assert [r["id"] for r in remote["records"]] == ["a", "k#1", "k#2", "b"]
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1:1", "ray://127.0.0.1:1", "nowhere", ""])
+def test_an_unreachable_cluster_is_a_quick_one_line_error(address):
+    import time
+
+    from qa import cluster
+
+    if ray.is_initialized():
+        ray.shutdown()
+    t = time.perf_counter()
+    with pytest.raises(ConnectionError, match="Ray cluster|--ray needs"):
+        cluster.connect(address)
+    assert time.perf_counter() - t < 10

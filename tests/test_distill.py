@@ -72,3 +72,18 @@ def test_distilled_batches_train(tokenizer, teacher_targets, tmp_path):
 def test_a_missing_targets_file_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="distill-targets"):
         main([str(tmp_path / "t.json"), "--out", str(tmp_path / "o"), "--teacher", str(tmp_path / "none.jsonl")])
+
+
+def test_bad_teacher_files_and_settings_are_clear_errors(tmp_path, teacher_targets):
+    _, out = teacher_targets
+    train = tmp_path / "train.json"
+    train.write_text(json.dumps({"data": [{"title": "T", "paragraphs": [{"context": "Owls hunt at night.", "qas": [
+        {"id": "zz", "question": "When do owls hunt?", "answers": [{"text": "at night", "answer_start": 10}]}]}]}]}))
+    not_targets = tmp_path / "q.jsonl"
+    not_targets.write_text('{"id": "a", "question": "x"}\n')
+    with pytest.raises(ValueError, match=r"q\.jsonl, line 1: not a teacher target"):
+        main([str(train), "--out", str(tmp_path / "o1"), "--teacher", str(not_targets)])
+    with pytest.raises(ValueError, match="no example of this run has a target"):
+        main([str(train), "--out", str(tmp_path / "o2"), "--teacher", str(out), "--neg-ratio", "0"])
+    with pytest.raises(ValueError, match="only apply with --teacher"):
+        main([str(train), "--out", str(tmp_path / "o3"), "--distill-weight", "0.3"])

@@ -156,3 +156,46 @@ def test_a_manifest_of_the_wrong_shape_is_a_one_line_error(tmp_path, embedder, m
     (ix / (ix / "CURRENT").read_text() / "manifest.json").write_text(manifest)
     with pytest.raises(IndexLoadError, match="corrupt"):
         PassageIndex.load(ix)
+
+
+def test_remove_wins_over_a_folder_being_added(tmp_path, embedder):
+    docs = _docs(tmp_path)
+    ix = tmp_path / "ix"
+    report = build_index(ix, [docs], remove=[docs / "river.txt"], embedder=embedder)
+    assert [s.split("/")[-1] for s in report.added] == ["seed.txt"]
+    build_index(ix, [docs], embedder=embedder)
+    report = build_index(ix, [docs], remove=[docs / "river.txt"], embedder=embedder)
+    assert [s.split("/")[-1] for s in report.removed] == ["river.txt"] and not report.added
+    assert [s.split("/")[-1] for s in PassageIndex.load(ix).documents] == ["seed.txt"]
+
+
+def test_an_index_inside_the_document_folder_is_not_indexed(tmp_path, embedder):
+    docs = _docs(tmp_path)
+    build_index(docs / "ix", [docs], embedder=embedder)
+    report = build_index(docs / "ix", [docs], embedder=embedder)
+    assert not report.skipped and len(report.unchanged) == 2
+
+
+def test_an_index_path_that_is_a_file_is_a_clear_error(tmp_path, embedder):
+    (tmp_path / "f.txt").write_text("x")
+    with pytest.raises(NotADirectoryError, match="is a file"):
+        build_index(tmp_path / "f.txt", [], embedder=embedder)
+
+
+def test_a_second_writer_waits_for_the_first(tmp_path, embedder, capfd):
+    import threading
+
+    from qa.index import index_lock
+
+    docs = _docs(tmp_path)
+    ix = tmp_path / "ix"
+    build_index(ix, [docs / "seed.txt"], embedder=embedder)
+    done = threading.Event()
+    with index_lock(ix):  # another writer holds the index
+        worker = threading.Thread(target=lambda: (build_index(ix, [docs / "river.txt"], embedder=embedder),
+                                                  done.set()))
+        worker.start()
+        assert not done.wait(3)  # it waits rather than saving over the holder's work
+    worker.join(60)
+    assert done.is_set() and "waiting" in capfd.readouterr().err
+    assert sorted(s.split("/")[-1] for s in PassageIndex.load(ix).documents) == ["river.txt", "seed.txt"]
