@@ -248,6 +248,12 @@ class PassageIndex:
         s = bisect.bisect_right(offsets, position) - 1
         return self._segments[s].passages[position - offsets[s]]
 
+    def vector(self, position: int) -> np.ndarray:
+        """The unit vector (dim,) of the passage at ``position``."""
+        offsets = self._offsets()
+        s = bisect.bisect_right(offsets, position) - 1
+        return np.asarray(self._segments[s].all_vectors()[position - offsets[s]], dtype=np.float32)
+
     @property
     def passages(self) -> list[Passage]:
         """All live passages, in position order (reads every one: for small indexes and tests)."""

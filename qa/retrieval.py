@@ -16,6 +16,9 @@ from qa.splitting import Passage
 
 MODES = ("hybrid", "dense", "bm25")
 RRF_K = 60
+# Keyword hits scoring under this share of the best one matched only words found almost everywhere;
+# their order is noise, and in fusion it would outvote a rare, exact match (a name or a code).
+KEYWORD_FLOOR = 0.1
 @dataclass
 class RetrievedPassage:
     """A retrieved passage and its scores.
@@ -62,9 +65,13 @@ class Retriever:
         n = max(top_k, self.candidates)
         dense = bm25 = []
         if self.mode in ("hybrid", "dense"):
-            dense = self.index.search(self.embedder.encode([question])[0], n)
+            query = self.embedder.encode([question])[0]
+            dense = self.index.search(query, n)
         if self.mode in ("hybrid", "bm25"):
             bm25 = self.index.keyword_search(question, n)
+        if self.mode == "hybrid":
+            bm25 = [(i, s) for i, s in bm25 if s >= KEYWORD_FLOOR * bm25[0][1]]
+            dense = self._with_dense_scores(dense, bm25, query)
         dense_score, bm25_score = dict(dense), dict(bm25)
         if self.mode == "dense":
             fused = dense
@@ -76,6 +83,16 @@ class Retriever:
             RetrievedPassage(self.index.passage(i), s, dense_score.get(i), bm25_score.get(i))
             for i, s in fused[:top_k]
         ]
+
+
+    def _with_dense_scores(self, dense: list[tuple[int, float]], bm25: list[tuple[int, float]],
+                           query) -> list[tuple[int, float]]:
+        """The dense ranking over the union of both candidate lists: keyword hits that the
+        approximate or cut-off dense search missed get their own cosine, so fusion ranks them
+        by both retrievers rather than by one alone."""
+        seen = {i for i, _ in dense}
+        extra = [(i, float(self.index.vector(i) @ query)) for i, _ in bm25 if i not in seen]
+        return sorted(dense + extra, key=lambda h: -h[1])
 
 
 def rrf(rankings: list[list[tuple[int, float]]], k: int = RRF_K) -> dict[int, float]:

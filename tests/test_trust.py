@@ -46,3 +46,32 @@ def test_a_long_quoted_title_comes_back_whole(trust_qa):
     best = trust_qa.ask("What is the title of the report the council published?").answers[0]
     assert best.text.strip('"').startswith("A Review of Flood Defences")
     assert best.text.strip('"').endswith("2015 to 2024")
+
+
+FIRST = ["Ivo", "Elwin", "Bettina", "Casimir", "Gustav", "Hedda"]
+FEST = ["music", "lanterns", "boats", "kites", "bread", "apples"]
+
+
+def _town(n: int) -> str:
+    name = f"{FIRST[n % 6]} {chr(65 + n % 26)}{n}son"
+    one = (f"The mayor of Town{n:03d} is {name}. Town{n:03d} has a population of {1000 + 37 * n} people. "
+           f"The river that flows through Town{n:03d} is called the Rill{n}. "
+           f"Every spring Town{n:03d} holds a festival of {FEST[n % 6]}. ")
+    return one * 3
+
+
+@pytest.fixture(scope="module")
+def towns_qa(tmp_path_factory, embedder, reader):
+    """Many near-identical documents that differ only in a name and numbers."""
+    base = tmp_path_factory.mktemp("towns")
+    (base / "docs").mkdir()
+    for n in range(160):
+        (base / "docs" / f"doc{n:03d}.txt").write_text(_town(n))
+    build_index(base / "index", [base / "docs"], embedder=embedder)
+    return QA(base / "index", reader, embedder)
+
+
+@pytest.mark.parametrize("n", [18, 121, 150])
+def test_near_identical_documents_answer_from_the_named_one(towns_qa, n):
+    best = towns_qa.ask(f"Who is the mayor of Town{n:03d}?").answers[0]
+    assert best.source.endswith(f"doc{n:03d}.txt") and best.text == f"{FIRST[n % 6]} {chr(65 + n % 26)}{n}son"
