@@ -542,6 +542,17 @@ def index_lock(folder: str | Path) -> Iterator[None]:
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
+def internal_paths(folder: str | Path) -> list[Path]:
+    """The files and folders of an index's own format inside ``folder`` (segments, versions,
+    ``CURRENT``, ``LOCK``): what must never be indexed as documents. Other files kept there
+    (the chat page's uploads) are not among them."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    return [p for p in folder.iterdir()
+            if p.name in ("segments", "CURRENT", "LOCK") or (p.name[:1] == "v" and p.name[1:].isdigit())]
+
+
 def index_exists(folder: str | Path) -> bool:
     """Whether ``folder`` holds an index (a ``CURRENT`` pointer or a committed version; it may
     still prove corrupt)."""

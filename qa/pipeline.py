@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from qa.embedding import Embedder
 from qa.followup import Turn, depends_on_history, resolve
-from qa.index import PassageIndex, index_exists, index_lock
+from qa.index import PassageIndex, index_exists, index_lock, internal_paths
 from qa.loading import LoadError, Skipped, content_hash, iter_files, load_file
 from qa.reading import Reader
 from qa.retrieval import RetrievedPassage, Retriever
@@ -106,9 +106,9 @@ def build_index(
     paths = [paths] if isinstance(paths, (str, Path)) else paths
     remove = [remove] if isinstance(remove, (str, Path)) else remove
     roots = [_source_key(Path(r)) for r in remove or []]
+    own = [_source_key(p) for p in internal_paths(index_dir)]  # never the index's own files
     files = [f for f in iter_files(paths or [])
-             if not _under(_source_key(f), roots)  # --remove wins over a folder that holds the file
-             and not _under(_source_key(f), [_source_key(index_dir)])]  # never the index's own files
+             if not _under(_source_key(f), roots + own)]  # --remove wins over a folder that holds the file
     embedder = embedder or Embedder()
     with index_lock(index_dir):
         return _update(index_dir, files, remove or [], embedder, splitter, index_type, progress, prune,
