@@ -90,12 +90,26 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="no-answer threshold in [0, 1] (default: the reader's calibrated one)")
 
 
+def _recorded_model(index_dir: str) -> str | None:
+    """The embedding model an existing index was built with (None: the packaged one, or no index)."""
+    from qa.embedding import Embedder
+    from qa.index import PassageIndex, index_exists
+
+    if not index_exists(index_dir):
+        return None
+    model = PassageIndex.load(index_dir).embedding_model
+    return None if model == Embedder.PACKAGED else model
+
+
 def cmd_index(args) -> int:
     from qa.embedding import Embedder
     from qa.pipeline import build_index
 
     paths = args.paths or ([] if args.remove or args.prune else [DEFAULT_DOCS])
-    report = build_index(args.index, paths, args.remove, Embedder(args.embedding_model),
+    if not args.paths and paths and not Path(DEFAULT_DOCS).is_dir():
+        raise CLIError(f"name the files or folders to index (there is no {DEFAULT_DOCS}/ folder here "
+                       "to index by default)")
+    report = build_index(args.index, paths, args.remove, Embedder(args.embedding_model or _recorded_model(args.index)),
                          index_type=args.index_type, progress=True, prune=args.prune,
                          ray=args.ray)
     for s in report.skipped:

