@@ -137,9 +137,10 @@ def embed_files(files: dict[str, Path], embedder, actors: int | None = None
     tokenizer = default_embedding_model() if model is None else model
     actors = actors or max(1, int(ray.cluster_resources().get("CPU", 1)) // 2)
     ds = ray.data.from_items([{"key": k, "path": str(p)} for k, p in files.items()])
-    ds = ds.flat_map(_SplitFile, fn_constructor_args=(tokenizer,), concurrency=actors)
+    pool = ray.data.ActorPoolStrategy(size=actors)
+    ds = ds.flat_map(_SplitFile, fn_constructor_args=(tokenizer,), compute=pool)
     ds = ds.map_batches(_Embed, fn_constructor_args=(model, getattr(embedder, "precision", "bf16")),
-                        batch_size=EMBED_BATCH, concurrency=actors)
+                        batch_size=EMBED_BATCH, compute=ray.data.ActorPoolStrategy(size=actors))
     waiting: dict[str, list[dict]] = {}
     for row in ds.iter_rows():
         if row["n"] < 0:
