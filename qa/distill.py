@@ -37,11 +37,15 @@ def compute_targets(teacher: Reader, examples: list[SquadExample], out: str | Pa
     """Append the teacher's distributions for ``examples`` not yet in ``out``; returns how many were added.
 
     One JSON line per example: ``{"id", "start": [[char, p], ...], "end": [...],
-    "null": [p_start, p_end]}``.
+    "null": [p_start, p_end]}``; the teacher's name goes to ``OUT.teacher``.
+
+    Raises:
+        ValueError: ``out`` holds another teacher's targets.
     """
     from tqdm import tqdm
 
     out = Path(out)
+    _check_same_teacher(out, teacher.name)
     seen = done_ids(out)
     todo = [e for e in examples if e.id not in seen]
     with open(out, "a", encoding="utf-8") as f:
@@ -51,6 +55,17 @@ def compute_targets(teacher: Reader, examples: list[SquadExample], out: str | Pa
             f.writelines(_target_line(e.id, d) for e, d in zip(chunk, dists))
             f.flush()
     return len(todo)
+
+
+def _check_same_teacher(out: Path, name: str) -> None:
+    """Refuse to append one teacher's targets to another's file (recorded in ``OUT.teacher``)."""
+    record = out.with_name(out.name + ".teacher")
+    if record.exists() and record.read_text().strip() != name:
+        raise ValueError(f"{out} holds targets of teacher {record.read_text().strip()!r}, not {name!r}: "
+                         "use another --out")
+    if not record.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        record.write_text(name + "\n")
 
 
 def _target_line(example_id: str, d: CharDistribution) -> str:

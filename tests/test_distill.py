@@ -87,3 +87,10 @@ def test_bad_teacher_files_and_settings_are_clear_errors(tmp_path, teacher_targe
         main([str(train), "--out", str(tmp_path / "o2"), "--teacher", str(out), "--neg-ratio", "0"])
     with pytest.raises(ValueError, match="only apply with --teacher"):
         main([str(train), "--out", str(tmp_path / "o3"), "--distill-weight", "0.3"])
+
+
+def test_targets_of_another_teacher_are_not_mixed_in(teacher_targets, reader, monkeypatch):
+    examples, out = teacher_targets
+    monkeypatch.setattr(reader, "name", "someone-else")
+    with pytest.raises(ValueError, match="holds targets of teacher"):
+        compute_targets(reader, examples, out)
