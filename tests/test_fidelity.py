@@ -149,7 +149,7 @@ def test_docx_keeps_document_order_and_nested_tables(tmp_path):
     assert load_file(f).text.split("\n") == [
         "The Harbour Street branch keeps the following hours.", "Day | Hours", "Saturday | 09:00 to 13:00",
         "The Mill Lane branch keeps these hours.", "Day | Hours", "Saturday | 11:00 to 14:00",
-        "Depot contacts are listed below.", "Depot", "Code | 4417", "Manager | Ann Lee"]
+        "Depot contacts are listed below.", "Depot", "Depot | Code | 4417", "Depot | Manager | Ann Lee"]
 
 
 # --- 5. HTML ------------------------------------------------------------------------------------
@@ -340,3 +340,26 @@ def test_html_wrapper_named_like_a_menu_keeps_its_content(tmp_path):
         '<div class="sidebar">Related: other depots</div></body>', encoding="utf-8")
     assert load_file(tmp_path / "w.html").text.split("\n") == [
         "The depot opens at 07:30 on weekdays.", "It closes at 18:00."]
+
+
+def test_docx_header_text_is_read_once(tmp_path):
+    from docx import Document as Docx
+
+    doc = Docx()
+    doc.sections[0].header.paragraphs[0].text = "Confidential memo prepared by Helga Vandermeer"
+    doc.add_paragraph("The lab moves to building C in May.")
+    doc.add_page_break()
+    doc.add_paragraph("Keys are handed out on the first day.")
+    doc.save(tmp_path / "memo.docx")
+    lines = load_file(tmp_path / "memo.docx").text.split("\n")
+    assert lines[0] == "Confidential memo prepared by Helga Vandermeer"
+    assert lines.count(lines[0]) == 1 and "The lab moves to building C in May." in lines
+
+
+def test_html_br_inside_a_sentence_is_a_wrap_not_a_line(tmp_path):
+    (tmp_path / "m.html").write_text(
+        "<html><body><p>The museum director is Eleanor<br>Whitcombe, who joined in 2015.</p>"
+        "<p>Opening hours:<br>Monday to Friday<br></p></body></html>", encoding="utf-8")
+    lines = load_file(tmp_path / "m.html").text.split("\n")
+    assert "The museum director is Eleanor Whitcombe, who joined in 2015." in lines
+    assert "Opening hours:" in lines  # after a colon it still ends the line

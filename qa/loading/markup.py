@@ -60,6 +60,13 @@ def _is_boilerplate(tag, page_chars: int) -> bool:
     return len(tag.get_text(" ", strip=True)) < page_chars / 2
 
 
+def _ends_a_line(text: str) -> bool:
+    """Whether a ``<br>`` after ``text`` ends a line: after sentence or clause punctuation, or at
+    a block's start. Mid-sentence ("director is Eleanor<br>Whitcombe") it is only a wrap."""
+    text = text.rstrip(" ")
+    return not text or text[-1] in ".!?:;\n"
+
+
 def _walk(node, out: list[str], in_cell: bool, in_pre: bool, page_chars: int) -> None:
     """Append the text of ``node`` to ``out``: "\\n" marks block ends (a space inside table cells)."""
     from bs4 import Comment, NavigableString, Tag
@@ -75,7 +82,7 @@ def _walk(node, out: list[str], in_cell: bool, in_pre: bool, page_chars: int) ->
             continue
         name = child.name
         if name == "br":
-            out.append(" " if in_cell else "\n")
+            out.append(" " if in_cell or not _ends_a_line("".join(out[-4:])) else "\n")
         elif name in _CELLS:
             if child.find_previous_sibling(list(_CELLS)):
                 out.append(CELL_SEP)

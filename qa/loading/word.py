@@ -3,7 +3,8 @@
 Paragraphs and tables come in the order they stand in the body, so a table
 follows the paragraph that introduces it. A table row is one line with its
 cells joined by `` | `` (a merged cell counted once); a table nested in a cell
-follows its row, row by row.
+follows its row, row by row, each of its rows led by the outer row's cells
+before it. Header and footer text comes first, each distinct line once.
 """
 
 from __future__ import annotations
@@ -15,14 +16,16 @@ from qa.loading.errors import LoadError
 from qa.loading.text import CELL_SEP
 
 
-def _cell_text(cell, nested: list[str]) -> str:
-    """The paragraphs of a cell on one line; its nested tables' lines go to ``nested``."""
+def _cell_text(cell, nested: list[str], row_so_far: list[str]) -> str:
+    """The paragraphs of a cell on one line. Its nested tables' lines go to ``nested``, each led
+    by the row's cells before it ("Chemistry | Room | B-214"), so a value keeps its row."""
     from docx.table import Table
 
     parts = []
     for item in cell.iter_inner_content():
         if isinstance(item, Table):
-            nested.extend(table_lines(item))
+            lead = [c for c in row_so_far if c] + ([" ".join(" ".join(parts).split())] if any(parts) else [])
+            nested.extend(CELL_SEP.join([*lead, line]) for line in table_lines(item))
         else:
             parts.append(item.text)
     return " ".join(" ".join(parts).split())
@@ -38,12 +41,29 @@ def table_lines(table) -> list[str]:
             if any(cell._tc is tc for tc in seen):  # a merged cell repeats in row.cells
                 continue
             seen.append(cell._tc)
-            cells.append(_cell_text(cell, nested))
+            cells.append(_cell_text(cell, nested, cells))
         while cells and not cells[-1]:
             cells.pop()
         if any(cells):
             lines.append(CELL_SEP.join(cells))
         lines.extend(nested)
+    return lines
+
+
+def _header_lines(doc) -> list[str]:
+    """The text of the sections' headers and footers, each distinct line once, before the body
+    (a header can hold facts: "Confidential memo prepared by Helga Vandermeer")."""
+    from docx.table import Table
+
+    lines: list[str] = []
+    for section in doc.sections:
+        for part in (section.header, section.footer):
+            if part.is_linked_to_previous and lines:
+                continue
+            for block in part.iter_inner_content():
+                for line in (table_lines(block) if isinstance(block, Table) else [block.text]):
+                    if line.strip() and line not in lines:
+                        lines.append(line)
     return lines
 
 
@@ -59,7 +79,7 @@ def read_docx(path: Path) -> str:
 
     try:
         doc = DocxDocument(str(path))
-        lines: list[str] = []
+        lines: list[str] = _header_lines(doc)
         for block in doc.iter_inner_content():
             if isinstance(block, Table):
                 lines.extend(table_lines(block))
