@@ -61,3 +61,15 @@ def seed_index(tmp_path_factory, embedder) -> Path:
     shutil.copy(SEED, docs / SEED.name)
     build_index(base / "index", [docs], embedder=embedder)
     return base / "index"
+
+
+def qa_over(tmp_path_factory, files: dict[str, str], embedder, reader):
+    """A QA over an index of small text files (name -> text), built in a fresh temporary folder."""
+    from qa.pipeline import QA, build_index
+
+    base = tmp_path_factory.mktemp("docs")
+    (base / "docs").mkdir()
+    for name, text in files.items():
+        (base / "docs" / name).write_text(text)
+    build_index(base / "index", [base / "docs"], embedder=embedder)
+    return QA(base / "index", reader, embedder)

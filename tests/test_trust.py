@@ -2,8 +2,7 @@
 a question the text cannot answer is declined, and a long quoted title comes back whole."""
 
 import pytest
-
-from qa.pipeline import QA, build_index
+from conftest import qa_over
 
 PROFILES = {
     "harlow.txt": "Harlow Bikes is a bicycle maker in Sheffield. Harlow Bikes opened its first shop in 2004.",
@@ -18,12 +17,7 @@ PROFILES = {
 
 @pytest.fixture(scope="module")
 def trust_qa(tmp_path_factory, embedder, reader):
-    base = tmp_path_factory.mktemp("trust")
-    (base / "docs").mkdir()
-    for name, text in PROFILES.items():
-        (base / "docs" / name).write_text(text)
-    build_index(base / "index", [base / "docs"], embedder=embedder)
-    return QA(base / "index", reader, embedder)
+    return qa_over(tmp_path_factory, PROFILES, embedder, reader)
 
 
 @pytest.mark.parametrize("question, answer, source", [
@@ -63,12 +57,7 @@ def _town(n: int) -> str:
 @pytest.fixture(scope="module")
 def towns_qa(tmp_path_factory, embedder, reader):
     """Many near-identical documents that differ only in a name and numbers."""
-    base = tmp_path_factory.mktemp("towns")
-    (base / "docs").mkdir()
-    for n in range(160):
-        (base / "docs" / f"doc{n:03d}.txt").write_text(_town(n))
-    build_index(base / "index", [base / "docs"], embedder=embedder)
-    return QA(base / "index", reader, embedder)
+    return qa_over(tmp_path_factory, {f"doc{n:03d}.txt": _town(n) for n in range(160)}, embedder, reader)
 
 
 @pytest.mark.parametrize("n", [18, 121, 150])

@@ -1,6 +1,7 @@
 """Questions as people type them: no capitals, no question mark."""
 
 import pytest
+from conftest import qa_over
 
 from qa.reading import as_question
 
@@ -19,14 +20,7 @@ def test_as_question():
 
 @pytest.fixture(scope="module")
 def profiles_qa(tmp_path_factory, embedder, reader):
-    from qa.pipeline import QA, build_index
-
-    base = tmp_path_factory.mktemp("profiles")
-    (base / "docs").mkdir()
-    for name, text in PROFILES.items():
-        (base / "docs" / name).write_text(text)
-    build_index(base / "index", [base / "docs"], embedder=embedder)
-    return QA(base / "index", reader, embedder)
+    return qa_over(tmp_path_factory, PROFILES, embedder, reader)
 
 
 @pytest.mark.parametrize("question", ["When was Solvia founded?", "when was solvia founded",
