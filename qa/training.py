@@ -305,7 +305,7 @@ def is_adapter_model(model) -> bool:
 
 def trainable_state(model) -> dict[str, torch.Tensor]:
     """The weights that training changes (all of them for full fine-tuning)."""
-    return {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
+    return {n: p.detach().cpu().clone() for n, p in model.named_parameters() if p.requires_grad}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -343,6 +343,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--checkpoint-every", type=int, default=100, help="steps")
     p.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (smoke runs)")
+    p.add_argument("--max-minutes", type=float, default=0,
+                   help="fit the run into about this many minutes of steps: after 40 steps the step "
+                        "count is cut to what fits at the measured speed, and the learning-rate "
+                        "schedule decays to zero at the new end (0 = no limit)")
+    p.add_argument("--device", default="auto",
+                   help="cpu, cuda, cuda:N, ... (auto = the first GPU when there is one, else cpu)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint")
     p.add_argument("--no-bf16", action="store_true", help="train in fp32")
     p.add_argument("--freeze-embeddings", action="store_true",
@@ -369,6 +375,7 @@ def check_args(args: argparse.Namespace) -> None:
         (args.max_questions < 0 or args.max_steps < 0, "--max-questions and --max-steps must not be negative"),
         (args.checkpoint_every < 1, "--checkpoint-every must be at least 1"),
         (args.threads < 0, "--threads must not be negative (0 = torch's default)"),
+        (args.max_minutes < 0, "--max-minutes must not be negative (0 = no limit)"),
         (args.max_length > 512, "--max-length is at most 512 (the encoder's position limit)"),
         (args.layers < 0 or args.lora < 0, "--layers and --lora must not be negative"),
         (not 0 <= args.question_noise <= 1, "--question-noise is a probability, in [0, 1]"),
@@ -486,6 +493,37 @@ def distill_targets_main(argv: list[str] | None = None) -> None:
     print(f"{added} examples added to {args.out} ({len(examples)} in the run)")
 
 
+def pick_device(name: str = "auto") -> torch.device:
+    """The torch device for ``name``; ``auto`` is ``cuda`` when a GPU is visible, else ``cpu``.
+
+    Raises ``ValueError`` for a name torch does not know or a GPU that is not there.
+    """
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError as err:
+        raise ValueError(f"--device {name}: {err}") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"--device {name}: torch sees no GPU here")
+    return device
+
+
+def fit_schedule(optim, args: argparse.Namespace, total: int, step: int, seconds_per_step: float,
+                 seconds_left: float):
+    """The step count that fits ``seconds_left`` (never more than ``total``) and a linear
+    warm-up/decay schedule ending there, continued at ``step``; ``(total, None)`` when all fits."""
+    from transformers import get_linear_schedule_with_warmup
+
+    fits = step + int(seconds_left / max(seconds_per_step, 1e-9))
+    if fits >= total:
+        return total, None
+    new_total = max(step + 1, fits)
+    sched = get_linear_schedule_with_warmup(optim, int(new_total * args.warmup), new_total,
+                                            last_epoch=step - 1)
+    return new_total, sched
+
+
 def train(args: argparse.Namespace) -> Path:
     """Run training as configured by the CLI arguments; returns the model folder.
 
@@ -509,7 +547,8 @@ def train(args: argparse.Namespace) -> Path:
     with loading(base, "base model"):
         tokenizer = AutoTokenizer.from_pretrained(base)
     features = build_features(args, tokenizer)
-    model = build_model(args)
+    device = pick_device(args.device)
+    model = build_model(args).to(device)
     lengths = [len(f.input_ids) for f in features]
     n_epochs = max(1, math.ceil(args.epochs))
     batches: list[list[int]] = []
@@ -529,20 +568,23 @@ def train(args: argparse.Namespace) -> Path:
     step = 0
     ckpt = out / "checkpoint.pt"
     if args.resume and ckpt.exists():
-        state = torch.load(ckpt, weights_only=False)
+        state = torch.load(ckpt, weights_only=False, map_location="cpu")
         model.load_state_dict(state["model"], strict=False)
         optim.load_state_dict(state["optim"])
+        total = state.get("total", total)  # a run cut by --max-minutes keeps its cut
+        sched = get_linear_schedule_with_warmup(optim, int(total * args.warmup), total)
         sched.load_state_dict(state["sched"])
         torch.set_rng_state(state["rng"])
         step = state["step"]
         print(f"resuming from step {step}", flush=True)
     elif args.resume:
         print(f"no checkpoint in {out}: starting from the beginning", flush=True)
-    print(f"{len(features)} windows, {total} steps of {args.batch_size}", flush=True)
+    print(f"{len(features)} windows, {total} steps of {args.batch_size} on {device}", flush=True)
     model.train()
     running = _last_logged_loss(out / "train_log.jsonl") if step else 0.0
     with open(out / "train_log.jsonl", "a") as log:
-        _loop(model, optim, sched, features, batches, tokenizer, args, step, total, ckpt, log, running)
+        total = _loop(model, optim, sched, features, batches, tokenizer, args, step, total, ckpt, log,
+                      running)
     export_model(model, tokenizer, out, vars(args) | {"steps": total, "windows": len(features)})
     print(f"model written to {out}; pick its no-answer threshold with: qa calibrate DEV.json --reader {out}",
           flush=True)
@@ -571,17 +613,20 @@ def _last_logged_loss(log: Path) -> float:
 
 
 def _loop(model, optim, sched, features, batches, tokenizer, args, step, total, ckpt, log,
-          running: float = 0.0) -> None:
+          running: float = 0.0) -> int:
     """The optimisation steps from ``step`` to ``total``, checkpointing as configured; ``running``
-    is the smoothed loss carried over from a resumed run."""
+    is the smoothed loss carried over from a resumed run. Returns the last step (``total``, or
+    less where ``--max-minutes`` cut the run)."""
     from tqdm import tqdm
 
     t0 = time.time()
     bar = tqdm(total=total, initial=step, desc="training", unit="step")
-    resumed = step
+    resumed, t10 = step, t0
+    device = next(model.parameters()).device
     while step < total:
         batch = collate([features[i] for i in batches[step]], tokenizer.pad_token_id)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=not args.no_bf16):
+        batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=not args.no_bf16):
             loss = span_loss(model, batch, _or(args.distill_weight, 0.5), _or(args.temperature, 2.0))
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -593,14 +638,24 @@ def _loop(model, optim, sched, features, batches, tokenizer, args, step, total, 
             else loss.item()
         bar.update(1)
         bar.set_postfix(loss=f"{running:.3f}")
+        if args.max_minutes and step == resumed + 10:  # the first steps are slow (warm-up)
+            t10 = time.time()
+        if args.max_minutes and step == resumed + 40:
+            now = time.time()
+            total, new_sched = fit_schedule(optim, args, total, step, (now - t10) / 30,
+                                            args.max_minutes * 60 - (now - t0))
+            if new_sched is not None:
+                sched, bar.total = new_sched, total
+                print(f"\n--max-minutes {args.max_minutes:g}: {total} steps fit", flush=True)
         if step % args.checkpoint_every == 0 or step == total:
             _save_checkpoint(ckpt, {"model": trainable_state(model), "optim": optim.state_dict(),
                                     "sched": sched.state_dict(), "rng": torch.get_rng_state(),
-                                    "step": step, "args": vars(args)})
+                                    "step": step, "total": total, "args": vars(args)})
             log.write(json.dumps({"step": step, "loss": round(running, 4),
                                   "elapsed_s": round(time.time() - t0, 1)}) + "\n")
             log.flush()
     bar.close()
+    return total
 
 
 def export_model(model, tokenizer, out: Path, hparams: dict) -> None:
@@ -643,7 +698,7 @@ def export_checkpoint(checkpoint: str | Path, dest: str | Path) -> Path:
     """
     from transformers import AutoTokenizer
 
-    state = torch.load(checkpoint, weights_only=False)
+    state = torch.load(checkpoint, weights_only=False, map_location="cpu")
     args = argparse.Namespace(**state["args"])
     model = build_model(args)
     model.load_state_dict(state["model"], strict=False)

@@ -219,3 +219,50 @@ def test_question_variants():
     assert vary_question("When was Solvia founded?", rng, 1.0).startswith("when was")
     typo = swap_letters("When was Solvia founded", random.Random(1))
     assert typo != "When was Solvia founded" and sorted(typo) == sorted("When was Solvia founded")
+
+
+def test_fit_schedule_cuts_the_run_and_decays_to_zero_at_the_new_end():
+    import argparse
+
+    from transformers import get_linear_schedule_with_warmup
+
+    from qa.training import fit_schedule
+
+    optim = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    sched = get_linear_schedule_with_warmup(optim, 6, 100)
+    for _ in range(40):
+        optim.step()
+        sched.step()
+    args = argparse.Namespace(warmup=0.06)
+    assert fit_schedule(optim, args, 100, 40, seconds_per_step=0.1, seconds_left=60) == (100, None)
+    total, sched = fit_schedule(optim, args, 100, 40, seconds_per_step=1.0, seconds_left=20)
+    assert total == 60
+    assert abs(optim.param_groups[0]["lr"] - 20 / 57) < 1e-6  # (60 - 40) / (60 - warm-up 3)
+    for _ in range(20):
+        optim.step()
+        sched.step()
+    assert optim.param_groups[0]["lr"] == 0.0
+
+
+def test_pick_device_refuses_a_missing_gpu_and_unknown_names():
+    import pytest
+
+    from qa.training import pick_device
+
+    assert pick_device("cpu").type == "cpu"
+    assert pick_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    with pytest.raises(ValueError, match="--device"):
+        pick_device("quantum")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no GPU"):
+            pick_device("cuda")
+
+
+def test_training_and_reading_modules_load_without_the_index_stack():
+    import subprocess
+    import sys
+
+    code = ("import sys, qa.training, qa.reading; "
+            "print(sorted(m for m in ('faiss', 'bm25s', 'gradio') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
