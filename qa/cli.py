@@ -83,8 +83,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--index", default=DEFAULT_INDEX, help="index folder (default: %(default)s)")
     p.add_argument("--top-k", type=int, default=5, help="passages read (default: %(default)s)")
     p.add_argument("--reader", default=None,
-                   help="fast (default: the packaged MiniLM reader), base (the packaged base-size "
-                        "reader, where shipped), or a QA model id or folder")
+                   help="base (the default where the all-mpnet-base-v2 parts are installed: "
+                        "MPNet-12 + LoRA, best answers), fast (the MiniLM-L6 reader, ~5x faster; "
+                        "the default otherwise), or a QA model id or folder")
     p.add_argument("--retrieval", choices=["hybrid", "dense", "bm25"], default="hybrid")
     p.add_argument("--threshold", type=float, default=None,
                    help="no-answer threshold in [0, 1] (default: the reader's calibrated one)")
@@ -126,9 +127,10 @@ def cmd_index(args) -> int:
 
 
 def _open_qa(args):
+    from qa.base_encoder import INSTALL_HINT
     from qa.index import index_exists
     from qa.pipeline import QA, build_index
-    from qa.reading import Reader
+    from qa.reading import Reader, default_reader
 
     if not index_exists(args.index):
         if args.index != DEFAULT_INDEX or not Path(DEFAULT_DOCS).is_dir():
@@ -137,6 +139,9 @@ def _open_qa(args):
         print(build_index(DEFAULT_INDEX, [DEFAULT_DOCS]).summary(), file=sys.stderr)
     if args.threshold is not None and not 0 <= args.threshold <= 1:
         raise CLIError("--threshold must be between 0 and 1")
+    if args.reader is None and default_reader() == "fast":
+        print("note: answering with the fast reader; for better answers install the base reader's "
+              f"encoder: {INSTALL_HINT}", file=sys.stderr)
     return QA(args.index, Reader(args.reader, threshold=args.threshold), retrieval=args.retrieval)
 
 

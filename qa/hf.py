@@ -10,6 +10,10 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
 
 ADAPTER_CONFIG = "adapter_config.json"
 
@@ -52,6 +56,24 @@ def check_model_ref(ref: str, what: str = "model") -> str:
         raise FileNotFoundError(f"{what} {ref}: no such model folder")
     return ref
 
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    """The torch device for ``name``; ``auto`` is ``cuda`` when a GPU is visible, else ``cpu``.
+
+    Raises ``ValueError`` for a name torch does not know or a GPU that is not there.
+    """
+    import torch
+
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError as err:
+        raise ValueError(f"device {name}: {err}") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {name}: torch sees no GPU here")
+    return device
 
 
 @contextmanager

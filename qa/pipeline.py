@@ -363,7 +363,7 @@ class QA:
                                    self.retriever.mode)
 
     def ask(self, question: str, top_k: int = 5, max_answers: int = 3,
-            history: list[str | Result] | None = None) -> Result:
+            history: list[str | Result] | None = None, reader: Reader | None = None) -> Result:
         """Answer ``question`` from the ``top_k`` retrieved passages.
 
         Returns a :class:`Result` with up to ``max_answers`` answers, best
@@ -375,7 +375,8 @@ class QA:
         many people died in them?") is then read in their context
         (:mod:`qa.followup`) and ``Result.understood_as`` says how; a question
         that stands alone is answered as without history. ``None`` or ``[]``:
-        the question is read on its own.
+        the question is read on its own. ``reader`` reads with another :class:`Reader`
+        than the pipeline's own (the chat page's per-conversation preset).
 
         Raises:
             QuestionError: the question is empty.
@@ -389,8 +390,8 @@ class QA:
             resolved = resolve(question, [self._turn(history)])
             read_as, query = resolved.question, resolved.query
         retrieved = self.retriever.retrieve(query, top_k)
-        spans = self.reader.read(read_as, [r.passage.text for r in retrieved],
-                                 top_n=len(retrieved))
+        spans = (reader or self.reader).read(read_as, [r.passage.text for r in retrieved],
+                                             top_n=len(retrieved))
         spans.sort(key=lambda s: -s.score * math.exp(-self.rank_decay * s.passage))
         answers: list[Answer] = []
         for s in spans:

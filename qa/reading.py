@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from qa.hf import check_model_ref, load_qa_model, loading
+from qa.hf import check_model_ref, load_qa_model, loading, pick_device
 
 CONFIG_FILE = "qa_reader.json"
 
@@ -37,32 +37,58 @@ def base_reader_dir() -> Path:
 PRESETS = {"fast": packaged_reader_dir, "base": base_reader_dir}
 
 
+def base_reader_available() -> bool:
+    """True when the base reader can load: its adapter ships in the package and the
+    all-mpnet-base-v2 parts it applies to are installed (checked from the package metadata, cheap;
+    their hashes are checked when the model is first unpacked)."""
+    from qa.base_encoder import BaseModelError, part_files
+
+    if not (base_reader_dir() / "adapter_config.json").exists():
+        return False
+    try:
+        part_files()
+    except BaseModelError:
+        return False
+    return True
+
+
+def default_reader() -> str:
+    """The reader used when none is named: ``"base"`` where :func:`base_reader_available`, else
+    ``"fast"`` (a fresh install without the MPNet parts still answers, with the small reader)."""
+    return "base" if base_reader_available() else "fast"
+
+
 def resolve_reader(model: str | None) -> tuple[str, str]:
     """(folder or hub id, display name) of a reader reference.
 
-    ``None`` and ``"fast"`` are the packaged MiniLM reader; ``"base"`` is the
-    packaged base-size reader; anything else is a folder or hub id.
+    ``None`` is :func:`default_reader`; ``"fast"`` is the packaged MiniLM reader; ``"base"``
+    is the packaged base-size reader (an adapter over all-mpnet-base-v2); anything else is a
+    folder or hub id. Display names: ``packaged-fast``, ``packaged-base``, or the reference.
 
     Raises:
         ValueError: the name is empty.
         FileNotFoundError: a packaged reader is missing, or a local folder does not exist
             (or is a file).
+        qa.base_encoder.BaseModelError: ``"base"`` without the MPNet parts installed (the
+            message gives the pip command).
     """
     if model is not None and not model.strip():
         raise ValueError("the reader name is empty: use fast, base, or a model folder or id")
-    preset = PRESETS.get(model or "fast")
+    name = model or default_reader()
+    preset = PRESETS.get(name)
     if preset is None:
-        if Path(model).expanduser().is_file():
-            raise FileNotFoundError(f"reader {model} is a file, not a model folder")
-        return check_model_ref(model, "reader"), model
+        if Path(name).expanduser().is_file():
+            raise FileNotFoundError(f"reader {name} is a file, not a model folder")
+        return check_model_ref(name, "reader"), name
     folder = preset()
-    if model == "base" and not folder.exists():
-        raise FileNotFoundError("the base reader is not shipped in this version yet (it is in "
-                                "training); use --reader fast, or a model folder")
     if not (folder / "config.json").exists():
-        raise FileNotFoundError(f"the packaged {model or 'fast'} reader is missing from {folder}: "
+        raise FileNotFoundError(f"the packaged {name} reader is missing from {folder}: "
                                 "reinstall the package")
-    return str(folder), "packaged" if model in (None, "fast") else f"packaged-{model}"
+    if name == "base":
+        from qa.base_encoder import part_files
+
+        part_files()  # BaseModelError naming the pip command when the parts are missing
+    return str(folder), f"packaged-{name}"
 
 
 @dataclass
@@ -194,32 +220,37 @@ class Reader:
     """An extractive QA model (any transformers ``AutoModelForQuestionAnswering``).
 
     Args:
-        model: ``"fast"`` (the default) or ``"base"`` for a reader shipped in the
-            package (see :func:`resolve_reader`), or a Hugging Face model id or folder.
+        model: ``"base"`` or ``"fast"`` for a reader shipped in the package, ``None`` for
+            :func:`default_reader` (see :func:`resolve_reader`), or a Hugging Face model id or
+            folder.
         max_length: tokens per window (question + passage + specials).
         stride: tokens shared by consecutive windows of a long passage.
         max_answer_tokens: longest answer in tokens.
         max_question_tokens: longer questions are cut to this many tokens.
         batch_size: windows per forward pass.
-        bf16: run under bfloat16 autocast on CPU (about twice as fast with AMX).
+        bf16: run under bfloat16 autocast (about twice as fast on CPUs with AMX).
+        device: ``"auto"`` (a GPU when torch sees one, else the CPU), ``"cpu"``, ``"cuda"``...
         threshold: answers scoring below it are dropped (no-answer); by default
             the calibrated value in the model folder's ``qa_reader.json``, else 0.
 
     Raises:
         FileNotFoundError: the packaged reader is missing.
         OSError: the model cannot be loaded.
+        ValueError: an unknown device, or a GPU that is not there.
     """
 
     def __init__(self, model: str | None = None, max_length: int = 384, stride: int = 128,
                  max_answer_tokens: int = 40, max_question_tokens: int = 64,
-                 batch_size: int = 32, bf16: bool = True, threshold: float | None = None):
+                 batch_size: int = 32, bf16: bool = True, threshold: float | None = None,
+                 device: str = "auto"):
         from transformers import AutoTokenizer
 
         path, self.name = resolve_reader(model)
         with loading(path, "reader"):
             self.tokenizer = AutoTokenizer.from_pretrained(path)
             self.model = load_qa_model(path, require_head=True)
-        self.model.eval()
+        self.device = pick_device(device)
+        self.model.to(self.device).eval()
         self.max_length, self.stride = max_length, stride
         self.max_answer_tokens, self.max_question_tokens = max_answer_tokens, max_question_tokens
         self.batch_size, self.bf16 = batch_size, bf16
@@ -247,10 +278,10 @@ class Reader:
             t = torch.full((len(rows), n), pad, dtype=torch.long)
             for i, r in enumerate(rows):
                 t[i, : len(enc[key][r])] = torch.tensor(enc[key][r])
-            batch[key] = t
-        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+            batch[key] = t.to(self.device)
+        with torch.inference_mode(), torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
             out = self.model(**batch)
-        return out.start_logits.float().numpy(), out.end_logits.float().numpy()
+        return out.start_logits.float().cpu().numpy(), out.end_logits.float().cpu().numpy()
 
     def read_pairs(self, pairs: list[tuple[str, str]], top_n: int = 1) -> list[list[Span]]:
         """Answer each (question, passage) pair on its own.

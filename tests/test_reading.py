@@ -74,3 +74,29 @@ def test_complete_quote_widens_a_span_cut_inside_a_quotation():
     assert complete_quote(text, no, no + 2) == (no, no + 2)  # already whole
     broken = "A \"title that\nnever closes\" here"
     assert complete_quote(broken, 3, 8) == (3, 8)  # a closing mark on another line is not taken
+
+
+def test_default_reader_is_base_where_its_parts_are_installed(monkeypatch):
+    import qa.base_encoder
+    from qa.reading import base_reader_available, default_reader, resolve_reader
+
+    assert default_reader() == ("base" if base_reader_available() else "fast")
+    assert resolve_reader("fast")[1] == "packaged-fast"
+
+    def missing():
+        raise qa.base_encoder.BaseModelError("the all-mpnet-base-v2 base model is not installed: pip install ...")
+
+    monkeypatch.setattr(qa.base_encoder, "part_files", missing)
+    assert not base_reader_available() and default_reader() == "fast"
+    assert resolve_reader(None)[1] == "packaged-fast"  # a fresh install without the parts still answers
+    with pytest.raises(qa.base_encoder.BaseModelError, match="pip install"):
+        resolve_reader("base")
+
+
+def test_reader_refuses_a_missing_gpu():
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    with pytest.raises(ValueError, match="no GPU"):
+        Reader("fast", device="cuda")

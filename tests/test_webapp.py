@@ -159,3 +159,14 @@ def test_look_at_a_source_shows_it_in_its_document_with_the_page(service, tmp_pa
     assert "<mark>Tilbury</mark>" in view and "plans.pdf, page 2" in view
     assert image is not None and image.size[0] > 300 and path.endswith("plans.pdf")
     assert "pick one of its sources" in service.source_view([], 0)[0]
+
+
+
+def test_reader_preset_per_conversation(service):
+    own = service.qa.reader.name.removeprefix("packaged-")
+    assert service.reader_choices()[0] == own and "fast" in service.reader_choices()
+    assert service.reader_for(own) is None and service.reader_for("no-such-reader") is None
+    if own != "fast":  # another preset is loaded once, then shared
+        assert service.reader_for("fast") is service.reader_for("fast") is not None
+    history, _, _, _ = service.ask("How many boat strikes since August?", [], 5, 1, None, "fast")
+    assert "**35" in history[1]["content"]
