@@ -71,6 +71,7 @@ def main() -> None:
     p.add_argument("calibration")
     p.add_argument("measure")
     p.add_argument("--reader", default=None)
+    p.add_argument("--rows", help="also write the measured questions' spans and scores here (JSON)")
     args = p.parse_args()
     reader = Reader(args.reader)
     t0 = time.time()
@@ -83,6 +84,9 @@ def main() -> None:
                         "measure": outcome(test, rule_scores(test, rule) >= t)}
     json.dump(report, sys.stdout, indent=1)
     print()
+    if args.rows:
+        with open(args.rows, "w") as f:
+            json.dump(test, f)
 
 
 if __name__ == "__main__":

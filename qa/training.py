@@ -554,9 +554,10 @@ def train(args: argparse.Namespace) -> Path:
     if args.resume and ckpt.exists():
         state = torch.load(ckpt, weights_only=False, map_location="cpu")
         model.load_state_dict(state["model"], strict=False)
-        optim.load_state_dict(state["optim"])
-        total = state.get("total", total)  # a run cut by --max-minutes keeps its cut
-        sched = get_linear_schedule_with_warmup(optim, int(total * args.warmup), total)
+        if state.get("total", total) != total:  # a run cut by --max-minutes keeps its cut
+            total = state["total"]
+            sched = get_linear_schedule_with_warmup(optim, int(total * args.warmup), total)
+        optim.load_state_dict(state["optim"])  # after any new schedule, which resets the lr
         sched.load_state_dict(state["sched"])
         torch.set_rng_state(state["rng"])
         step = state["step"]

@@ -57,8 +57,6 @@ def test_a_plain_encoder_is_not_taken_for_a_reader():
 
     with pytest.raises(OSError, match="not an extractive QA model"):
         Reader(default_embedding_model())
-    with pytest.raises(FileNotFoundError, match="not shipped"):
-        Reader("base")
     with pytest.raises(ValueError, match="empty"):
         Reader(" ")
 
