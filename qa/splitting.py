@@ -81,7 +81,8 @@ class Splitter:
 
     Args:
         tokenizer: a Hugging Face fast tokenizer used to count word pieces
-            (by default the packaged MiniLM's, which shares the reader's vocabulary).
+            (by default the packaged MiniLM's: the fast reader's vocabulary; the base reader's
+            MPNet word pieces split English text almost the same way).
         max_tokens: most word pieces in a passage (question + passage must fit
             the reader's window; 200 leaves room for a 50-token question in 256).
         overlap_tokens: most word pieces of trailing sentences repeated at the
