@@ -75,6 +75,8 @@ def resolve_reader(model: str | None) -> tuple[str, str]:
     if model is not None and not model.strip():
         raise ValueError("the reader name is empty: use fast, base, or a model folder or id")
     name = model or default_reader()
+    if name.strip().lower() in PRESETS and not Path(name).expanduser().exists():
+        name = name.strip().lower()  # "Base", "FAST " name the presets too
     preset = PRESETS.get(name)
     if preset is None:
         if Path(name).expanduser().is_file():

@@ -79,7 +79,7 @@ def test_default_reader_is_base_where_its_parts_are_installed(monkeypatch):
     from qa.reading import base_reader_available, default_reader, resolve_reader
 
     assert default_reader() == ("base" if base_reader_available() else "fast")
-    assert resolve_reader("fast")[1] == "packaged-fast"
+    assert resolve_reader("fast")[1] == resolve_reader("FAST ")[1] == "packaged-fast"
 
     def missing():
         raise qa.base_encoder.BaseModelError("the all-mpnet-base-v2 base model is not installed: pip install ...")
