@@ -435,15 +435,27 @@ def sample_examples(files: list[str], max_questions: int, neg_ratio: float, seed
     Raises ``ValueError`` when the files hold no answerable question.
     """
     loaded = [e for f in files for e in load_squad(f)]
-    examples = [e for e in loaded if e.answers and e.answer_starts[0] >= 0]
+    examples = answerable(loaded)
     unanswerable = [e for e in loaded if not e.answers]
     if not examples:
         raise ValueError(f"{', '.join(files)}: no answerable questions (with answers found in their "
                          "context) to train on")
     if max_questions:
-        random.Random(seed).shuffle(examples)
-        examples = examples[:max_questions]
+        examples = shuffled(examples, seed)[:max_questions]
     return examples + make_negatives(examples, neg_ratio, seed) + unanswerable
+
+
+def answerable(examples: list[SquadExample]) -> list[SquadExample]:
+    """The examples with a reference answer found in their context, in file order."""
+    return [e for e in examples if e.answers and e.answer_starts[0] >= 0]
+
+
+def shuffled(examples: list[SquadExample], seed: int) -> list[SquadExample]:
+    """A seeded shuffle, the order in which ``--max-questions N --seed SEED`` takes the first N of
+    :func:`answerable` (scripts that sample "questions a run never saw" use the same order)."""
+    out = list(examples)
+    random.Random(seed).shuffle(out)
+    return out
 
 
 def _files(args) -> list[str]:

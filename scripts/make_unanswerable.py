@@ -26,6 +26,9 @@ import random
 import re
 from pathlib import Path
 
+from qa.squad import load_squad
+from qa.training import answerable, shuffled
+
 AUX = {"is", "was", "are", "were", "did", "does", "do", "can", "could", "will", "would", "has", "have",
        "had", "should", "might", "must"}
 WH = {"what", "who", "whom", "which", "when", "where", "why", "how"}
@@ -84,24 +87,21 @@ def main() -> None:
     p.add_argument("--skip", type=int, default=0)
     p.add_argument("--seed", type=int, default=42)
     args = p.parse_args()
-    data = json.loads(Path(args.squad).read_text(encoding="utf-8"))["data"]
-    items = [(a["title"], para["context"], q) for a in data for para in a["paragraphs"] for q in para["qas"]]
-    random.Random(42).shuffle(items)
-    items = items[args.skip:]
-    pool = sorted({n for _, _, q in items for n in names_in(q["question"])})
+    items = shuffled(answerable(load_squad(args.squad)), 42)[args.skip:]
+    pool = sorted({n for e in items for n in names_in(e.question)})
     rng = random.Random(args.seed)
     made: dict[tuple[str, str], list[dict]] = {}
     count = {"swap": 0, "negation": 0}
-    for title, context, q in items:
+    for e in items:
         if sum(count.values()) >= args.n:
             break
         kind = "negation" if rng.random() < 0.3 else "swap"
-        new = negate(q["question"]) if kind == "negation" else swap_entity(q["question"], context, pool, rng)
-        if not new or new == q["question"]:
+        new = negate(e.question) if kind == "negation" else swap_entity(e.question, e.context, pool, rng)
+        if not new or new == e.question:
             continue
         count[kind] += 1
-        made.setdefault((title, context), []).append(
-            {"id": f"{q['id']}-u", "question": new, "answers": [], "is_impossible": True})
+        made.setdefault((e.title, e.context), []).append(
+            {"id": f"{e.id}-u", "question": new, "answers": [], "is_impossible": True})
     by_title: dict[str, list[dict]] = {}
     for (title, context), qas in made.items():
         by_title.setdefault(title, []).append({"context": context, "qas": qas})

@@ -10,9 +10,9 @@ saw. Run from the repo root:
 
 import argparse
 import json
-import random
 
 from qa.squad import load_squad
+from qa.training import answerable, shuffled
 
 
 def main() -> None:
@@ -23,9 +23,7 @@ def main() -> None:
     p.add_argument("--skip", type=int, default=0)
     p.add_argument("--seed", type=int, default=42)
     args = p.parse_args()
-    examples = [e for e in load_squad(args.squad) if e.answers and e.answer_starts[0] >= 0]
-    random.Random(args.seed).shuffle(examples)
-    chosen = examples[args.skip: args.skip + args.n]
+    chosen = shuffled(answerable(load_squad(args.squad)), args.seed)[args.skip: args.skip + args.n]
     paragraphs: dict[str, list[dict]] = {}
     for e in chosen:
         paragraphs.setdefault(e.context, []).append({"id": e.id, "question": e.question, "answers": [
