@@ -210,13 +210,14 @@ class ChatService:
         self.qa = qa or QA(self.index_dir, reader)
         self._lock = threading.Lock()
         self._readers: dict[str, Reader] = {}
+        names = ["base", "fast"] if base_reader_available() else ["fast"]  # looked up once, not per question
+        own = self.qa.reader.name.removeprefix("packaged-")
+        self._choices = sorted(names, key=lambda n: n != own)
 
     def reader_choices(self) -> list[str]:
         """The reader presets this install can use: ``base`` (when its model parts are installed)
         and ``fast``; the first is the pipeline's own when it is a preset."""
-        names = ["base", "fast"] if base_reader_available() else ["fast"]
-        own = self.qa.reader.name.removeprefix("packaged-")
-        return sorted(names, key=lambda n: n != own)
+        return list(self._choices)
 
     def reader_for(self, name: str | None) -> Reader | None:
         """The :class:`Reader` of preset ``name``, loaded once and shared by all sessions;
