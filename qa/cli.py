@@ -76,6 +76,9 @@ def _parser() -> argparse.ArgumentParser:
     cal.add_argument("file", help="SQuAD JSON with contexts")
     cal.add_argument("--reader", required=True, help="reader folder; qa_reader.json is written there")
     cal.add_argument("--limit", type=int, default=2000, help="questions used (default: %(default)s)")
+    cal.add_argument("--rule", choices=["best", "span", "odds"], default="best",
+                     help="what the threshold applies to: the span probability, the span's odds "
+                          "against no answer, or whichever scores the better F1 (default)")
     return p
 
 
@@ -317,7 +320,8 @@ def cmd_calibrate(args) -> int:
     reader = Reader(args.reader)
     result = calibrate_threshold(
         [EvalItem(e.id, e.question, e.answers, e.context) for e in examples], reader,
-        [EvalItem(e.id, e.question, [], e.context) for e in negatives])
+        [EvalItem(e.id, e.question, [], e.context) for e in negatives],
+        rules=Reader.RULES if args.rule == "best" else (args.rule,))
     config = Path(args.reader) / CONFIG_FILE
     old = json.loads(config.read_text()) if config.exists() else {}
     config.write_text(json.dumps(old | result | {"calibrated_on": Path(args.file).name,

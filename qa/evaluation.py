@@ -230,8 +230,8 @@ def latency_summary(seconds: list[float]) -> dict:
 def evaluate_reader(items: list[EvalItem], reader, progress: bool = False) -> dict:
     """Reader mode: each question against its own context.
 
-    The best span is predicted; it is replaced by "" (abstain) when below the
-    reader's threshold only if the file has unanswerable questions.
+    The best span is predicted; it is replaced by "" (abstain) when the reader does not
+    accept it (:meth:`qa.reading.Reader.accepts`) only if the file has unanswerable questions.
 
     Raises:
         EvalFileError: a question has no context.
@@ -248,12 +248,12 @@ def evaluate_reader(items: list[EvalItem], reader, progress: bool = False) -> di
         spans = reader.read_pairs([(item.question, item.context)])[0]
         times.append(time.perf_counter() - t)
         best = spans[0] if spans else None
-        keep = best is not None and (not abstain or best.score >= reader.threshold)
+        keep = best is not None and (not abstain or reader.accepts(best))
         preds[item.id] = best.text if keep else ""
         records.append(question_record(item, preds[item.id], best.score if best else 0.0, times[-1],
                                        item.context or ""))
     return {"mode": "reader", **score(items, preds), **latency_summary(times),
-            "threshold": reader.threshold, "predictions": preds, "records": records}
+            "threshold": reader.threshold, "rule": reader.rule, "predictions": preds, "records": records}
 
 
 def question_record(item: EvalItem, prediction: str, confidence: float, seconds: float,
@@ -308,26 +308,38 @@ def open_report(items: list[EvalItem], records: list[dict], top_k: int, threshol
             "threshold": threshold, "predictions": preds, "records": records}
 
 
-def calibrate_threshold(items: list[EvalItem], reader, negatives: list[EvalItem]) -> dict:
-    """Pick the null threshold that maximises mean F1 over answerable + negative questions.
+def calibrate_threshold(items: list[EvalItem], reader, negatives: list[EvalItem],
+                        rules: tuple[str, ...] = ("span", "odds")) -> dict:
+    """Pick the no-answer rule and threshold that maximise mean F1 over answerable + negative questions.
 
     ``negatives`` are questions paired with contexts that do not answer them
-    (answers empty). A prediction below the threshold becomes "" (abstain).
-    Returns {"null_threshold", "f1", "has_answer_f1", "no_answer_accuracy"} (percent).
+    (answers empty). Under each rule (see :class:`qa.reading.Reader`), a best span whose
+    confidence is below the threshold becomes "" (abstain); the thresholds tried are the
+    quantiles of the confidences, and the best (rule, threshold) on F1 wins.
+    Returns {"rule", "null_threshold", "em", "f1", "has_answer_f1", "no_answer_accuracy", ...}
+    (percent) and ``by_rule``: each rule's best threshold and F1.
     """
     pool = items + negatives
-    best = [
-        (spans[0].score, spans[0].text) if spans else (0.0, "")
-        for spans in reader.read_pairs([(i.question, i.context) for i in pool])
-    ]
-    scores = np.array([s for s, _ in best])
-    candidates = sorted({0.0} | set(np.round(np.quantile(scores, np.linspace(0, 1, 201)), 4)))
-    chosen, top = 0.0, -1.0
-    for t in candidates:
-        preds = {i.id: (txt if s >= t else "") for i, (s, txt) in zip(pool, best)}
-        f1 = score(pool, preds)["f1"]
-        if f1 > top:
-            chosen, top = t, f1
-    preds = {i.id: (txt if s >= chosen else "") for i, (s, txt) in zip(pool, best)}
-    return {"null_threshold": chosen, **{k: v for k, v in score(pool, preds).items()
-                                          if k != "count"}}
+    best = [spans[0] if spans else None
+            for spans in reader.read_pairs([(i.question, i.context) for i in pool])]
+    results = {}
+    for rule in rules:
+        conf = np.array([0.0 if s is None else (s.odds if rule == "odds" else s.score) for s in best])
+        results[rule] = _best_threshold(pool, best, conf)
+    rule = max(results, key=lambda r: results[r][1])
+    chosen = results[rule][0]
+    conf = [0.0 if s is None else (s.odds if rule == "odds" else s.score) for s in best]
+    preds = {i.id: (s.text if s is not None and c >= chosen else "") for i, s, c in zip(pool, best, conf)}
+    return {"rule": rule, "null_threshold": chosen,
+            **{k: v for k, v in score(pool, preds).items() if k != "count"},
+            "by_rule": {r: {"null_threshold": t, "f1": f} for r, (t, f) in results.items()}}
+
+
+def _best_threshold(pool: list[EvalItem], best: list, conf: np.ndarray) -> tuple[float, float]:
+    """(threshold, F1 in percent) of the best threshold on ``conf`` among its quantiles (and 0)."""
+    answered = np.array([0.0 if s is None else f1_score(s.text, i.answers) for i, s in zip(pool, best)])
+    abstained = np.array([f1_score("", i.answers) for i in pool])
+    candidates = sorted({0.0} | {float(q) for q in np.quantile(conf, np.linspace(0, 1, 401))})
+    f1s = [100 * float(np.mean(np.where(conf >= t, answered, abstained))) for t in candidates]
+    k = int(np.argmax(f1s))
+    return candidates[k], round(f1s[k], 2)

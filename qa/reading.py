@@ -109,6 +109,17 @@ class Span:
     end: int
     null_score: float
 
+    @property
+    def odds(self) -> float:
+        """How much likelier this span is than no answer: ``score / (score + null_score)``, in [0, 1].
+
+        The span probability alone mixes "which span" with "any span at all"; set against the
+        no-answer probability of its own passage it measures only the latter (the span-vs-null
+        comparison of SQuAD 2.0 readers, Devlin et al., 2019, as a bounded ratio).
+        """
+        total = self.score + self.null_score
+        return self.score / total if total > 0 else 0.0
+
 
 @dataclass
 class CharDistribution:
@@ -232,19 +243,24 @@ class Reader:
         batch_size: windows per forward pass.
         bf16: run under bfloat16 autocast (about twice as fast on CPUs with AMX).
         device: ``"auto"`` (a GPU when torch sees one, else the CPU), ``"cpu"``, ``"cuda"``...
-        threshold: answers scoring below it are dropped (no-answer); by default
-            the calibrated value in the model folder's ``qa_reader.json``, else 0.
+        threshold: answers below it are dropped (no-answer); by default the calibrated
+            value in the model folder's ``qa_reader.json``, else 0.
+        rule: what the threshold applies to: ``"span"`` (the span probability,
+            :attr:`Span.score`) or ``"odds"`` (:attr:`Span.odds`); by default the calibrated
+            rule in ``qa_reader.json``, else ``"span"``.
 
     Raises:
         FileNotFoundError: the packaged reader is missing.
         OSError: the model cannot be loaded.
-        ValueError: an unknown device, or a GPU that is not there.
+        ValueError: an unknown device or rule, or a GPU that is not there.
     """
+
+    RULES = ("span", "odds")
 
     def __init__(self, model: str | None = None, max_length: int = 384, stride: int = 128,
                  max_answer_tokens: int = 40, max_question_tokens: int = 64,
                  batch_size: int = 32, bf16: bool = True, threshold: float | None = None,
-                 device: str = "auto"):
+                 device: str = "auto", rule: str | None = None):
         from transformers import AutoTokenizer
 
         path, self.name = resolve_reader(model)
@@ -257,8 +273,19 @@ class Reader:
         self.max_answer_tokens, self.max_question_tokens = max_answer_tokens, max_question_tokens
         self.batch_size, self.bf16 = batch_size, bf16
         config = Path(path) / CONFIG_FILE
-        calibrated = json.loads(config.read_text()).get("null_threshold", 0.0) if config.exists() else 0.0
-        self.threshold = calibrated if threshold is None else threshold
+        calibrated = json.loads(config.read_text()) if config.exists() else {}
+        self.threshold = calibrated.get("null_threshold", 0.0) if threshold is None else threshold
+        self.rule = rule or calibrated.get("rule", "span")
+        if self.rule not in self.RULES:
+            raise ValueError(f"unknown no-answer rule {self.rule!r}: use one of {', '.join(self.RULES)}")
+
+    def confidence(self, span: Span) -> float:
+        """The value of ``span`` that the threshold applies to, under this reader's :attr:`rule`."""
+        return span.odds if self.rule == "odds" else span.score
+
+    def accepts(self, span: Span) -> bool:
+        """True when ``span`` is an answer rather than a no-answer (its confidence reaches the threshold)."""
+        return self.confidence(span) >= self.threshold
 
     def _cut_question(self, question: str) -> str:
         """The question as the model was trained to see it: typed as a question, at most
@@ -376,10 +403,10 @@ class Reader:
         """The best spans for one question over several passages, best first.
 
         All passages are read in one batch; at most one span per passage is
-        kept, and only spans scoring at least the threshold.
+        kept, and only those the reader :meth:`accepts`; they are ranked by span probability.
         """
         per_passage = self.read_pairs([(question, p) for p in passages], top_n=1)
-        spans = [s for group in per_passage for s in group if s.score >= self.threshold]
+        spans = [s for group in per_passage for s in group if self.accepts(s)]
         spans.sort(key=lambda s: -s.score)
         return spans[:top_n]
 

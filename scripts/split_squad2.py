@@ -4,14 +4,21 @@ Articles at even positions of the file (0, 2, 4, ...) form the training half,
 those at odd positions the kept half, which is only ever used to measure.
 Writes ``train-half.json`` and ``kept-half.json`` (SQuAD 2.0 layout) into
 OUT_DIR, and ``train-half-unanswerable.json`` with only the training half's
-unanswerable questions (what a reader trains on), and prints which titles went
-where. Run from the repo root:
+unanswerable questions, and prints which titles went where.
 
-    python scripts/split_squad2.py ../shared/qa-data/squad-v2.0/dev-v2.0-part-a.json reports/squad2
+The training half is split again by article, so that the no-answer threshold
+is calibrated on questions the reader never trained on: ``abstain-train.json``
+(its articles at even positions: answerable and unanswerable questions, so that
+a reader learns which *question* has no answer in a paragraph, not which
+paragraph) and ``abstain-calibration.json`` (odd positions). Run from the repo root:
 
-The articles are also in SQuAD 1.1 dev part A. Train only on the training
-half's *unanswerable* questions, so that no dev 1.1 answer is seen in
-training; its answerable questions serve for calibration.
+    python scripts/split_squad2.py ../shared/qa-data/squad-v2.0/dev-v2.0-part-a.json reports/squad2 \
+        ../shared/qa-data/squad-v1.1/dev-v1.1-part-a.json
+
+The articles are also in SQuAD 1.1 dev part A, whose answerable questions are
+those of SQuAD 2.0: given that file, ``dev-a-unseen.json`` is written too, dev
+part A without the articles of ``abstain-train.json``, where a reader trained on
+it is measured.
 """
 
 import json
@@ -19,7 +26,7 @@ import sys
 from pathlib import Path
 
 
-def main(squad2_file: str, out_dir: str) -> None:
+def main(squad2_file: str, out_dir: str, squad11_dev: str | None = None) -> None:
     data = json.loads(Path(squad2_file).read_text(encoding="utf-8"))
     halves = {"train-half": data["data"][0::2], "kept-half": data["data"][1::2]}
     out = Path(out_dir)
@@ -34,6 +41,21 @@ def main(squad2_file: str, out_dir: str) -> None:
         impossible = sum(bool(q.get("is_impossible")) for q in questions)
         print(f"{name}: {len(articles)} articles, {len(questions)} questions "
               f"({impossible} unanswerable): {', '.join(a['title'] for a in articles)}")
+    train_half = halves["train-half"]
+    for name, articles in (("abstain-train", train_half[0::2]), ("abstain-calibration", train_half[1::2])):
+        _write(out / f"{name}.json", data.get("version", "v2.0"), articles)
+        print(f"{name}: {', '.join(a['title'] for a in articles)}")
+    if squad11_dev:
+        seen = {a["title"] for a in train_half[0::2]}
+        dev = json.loads(Path(squad11_dev).read_text(encoding="utf-8"))
+        unseen = [a for a in dev["data"] if a["title"] not in seen]
+        _write(out / "dev-a-unseen.json", dev.get("version", "1.1"), unseen)
+        print(f"dev-a-unseen: {len(unseen)} of {len(dev['data'])} articles, "
+              f"{sum(len(p['qas']) for a in unseen for p in a['paragraphs'])} questions")
+
+
+def _write(path: Path, version: str, articles: list[dict]) -> None:
+    path.write_text(json.dumps({"version": version, "data": articles}, ensure_ascii=False))
 
 
 def _unanswerable_only(articles: list[dict]) -> list[dict]:
@@ -46,4 +68,4 @@ def _unanswerable_only(articles: list[dict]) -> list[dict]:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:3])
+    main(*sys.argv[1:4])

@@ -119,3 +119,46 @@ def test_conversations_need_open_mode(tmp_path):
     f.write_text('{"id": "c", "turns": [{"question": "Q?", "answers": ["a"], "context": "a b"}]}\n')
     with pytest.raises(EvalFileError, match="open mode"):
         evaluate_reader(load_eval_file(f), reader=None)
+
+
+class _ScriptedReader:
+    """A reader whose best span per context is scripted: (text, span probability, null probability)."""
+
+    def __init__(self, spans: dict[str, tuple[str, float, float]]):
+        self.spans = spans
+
+    def read_pairs(self, pairs):
+        from qa.reading import Span
+
+        return [[Span(t, p, k, 0, len(t), n)] for k, (_, ctx) in enumerate(pairs)
+                for t, p, n in [self.spans[ctx]]]
+
+
+def test_calibration_picks_the_odds_rule_when_only_it_separates_no_answers():
+    from qa.evaluation import EvalItem, calibrate_threshold
+
+    # answerable questions with a flat span distribution (low span probability, null lower still)
+    # and unanswerable ones whose best span is peaked but whose null is higher: the span
+    # probability ranks them the wrong way round, their odds against null the right way
+    spans = {f"a{k}": ("yes", 0.2, 0.05) for k in range(6)} | {f"n{k}": ("no", 0.5, 0.9) for k in range(6)}
+    items = [EvalItem(f"qa{k}", "q", ["yes"], f"a{k}") for k in range(6)]
+    negatives = [EvalItem(f"qn{k}", "q", [], f"n{k}") for k in range(6)]
+    result = calibrate_threshold(items, _ScriptedReader(spans), negatives)
+    assert result["rule"] == "odds" and result["f1"] == 100.0
+    assert 0.5 / 1.4 < result["null_threshold"] <= 0.2 / 0.25  # between the two kinds of odds
+    assert result["by_rule"]["span"]["f1"] < 100.0
+    span_only = calibrate_threshold(items, _ScriptedReader(spans), negatives, rules=("span",))
+    assert span_only["rule"] == "span" and span_only["f1"] == result["by_rule"]["span"]["f1"]
+
+
+def test_reader_applies_its_rule_to_the_threshold():
+    from qa.reading import Reader, Span
+
+    reader = Reader.__new__(Reader)  # the rule logic alone, no model
+    reader.threshold, reader.rule = 0.5, "odds"
+    peaked_but_null = Span("x", 0.6, 0, 0, 1, 0.9)   # odds 0.4
+    flat_but_sure = Span("y", 0.2, 0, 0, 1, 0.05)     # odds 0.8
+    assert not reader.accepts(peaked_but_null) and reader.accepts(flat_but_sure)
+    reader.rule = "span"
+    assert reader.accepts(peaked_but_null) and not reader.accepts(flat_but_sure)
+    assert Span("z", 0.0, 0, 0, 1, 0.0).odds == 0.0
