@@ -1,8 +1,9 @@
 """Synthetic table questions in SQuAD format, for teaching readers to read table rows.
 
-Loaders turn tables into one line per row with cells joined by " | " (see
-``qa/loading``). Readers trained on SQuAD prose pick cells of the wrong row or
-column there. This writes contexts made like that: an introducing sentence
+Loaders turn tables into one line per row with cells joined by " | ", a row of a
+table with a header naming each column ("Item: Rain barrel | Price: 89.00 EUR",
+``qa.loading.text.label_table_rows``). Readers trained on SQuAD prose pick cells
+of the wrong row or column there. This writes contexts made like that: an introducing sentence
 and a table (price lists, stock lists, opening hours of several branches,
 contact and code lists), often two or three tables in one context, with
 questions whose answer is one cell, found by its row and column. Seeded, so
@@ -14,6 +15,8 @@ the same command gives the same file. Run from the repo root:
 import json
 import random
 import sys
+
+from qa.loading.text import CELL_SEP, label_table_rows
 
 ITEMS = ["garden hose", "watering can", "rain barrel", "compost bin", "pruning saw", "leaf rake",
          "hedge trimmer", "seed tray", "plant pot", "wheelbarrow", "garden fork", "spade", "hose reel",
@@ -94,20 +97,37 @@ def contacts(rng: random.Random) -> tuple[list[str], list[tuple[str, str, int]]]
 MAKERS = (price_list, opening_hours, contacts)
 
 
+def _as_loaded(lines: list[str], qa: list[tuple[str, str, int]]) -> tuple[list[str], list[tuple[str, str, int]]]:
+    """A block's lines as the loaders write them (header rows turned into labels), its line numbers
+    moved to match."""
+    moved = [len(label_table_rows(lines[: n + 1])) - 1 for n in range(len(lines))]
+    return label_table_rows(lines), [(q, a, moved[n]) for q, a, n in qa]
+
+
+def _cell_offset(row: str, answer: str) -> int:
+    """Where ``answer`` starts in ``row``: in its own cell (after a "Name: " label), not a
+    lookalike elsewhere."""
+    offset = 0
+    for cell in row.split(CELL_SEP):
+        value = cell.split(": ", 1)[1] if ": " in cell and not cell.startswith(answer) else cell
+        if value == answer:
+            return offset + len(cell) - len(value)
+        offset += len(cell) + len(CELL_SEP)
+    raise ValueError(f"{answer!r} is not a cell of {row!r}")
+
+
 def make(n_questions: int, seed: int = 0) -> dict:
     """A SQuAD-format object with about ``n_questions`` table questions."""
     rng = random.Random(seed)
     paragraphs, count = [], 0
     while count < n_questions:
-        blocks = [rng.choice(MAKERS)(rng) for _ in range(rng.choice([1, 1, 2]))]
+        blocks = [_as_loaded(*rng.choice(MAKERS)(rng)) for _ in range(rng.choice([1, 1, 2]))]
         lines = [line for block, _ in blocks for line in block]
         starts = [sum(len(x) + 1 for x in lines[:i]) for i in range(len(lines))]
         context, qas, first = "\n".join(lines), [], 0
         for block, triples in blocks:
             for question, answer, n in rng.sample(triples, min(len(triples), 4)):
-                row = lines[first + n]
-                cell = row.split(" | ").index(answer)  # the answer's own cell, not a lookalike elsewhere
-                start = starts[first + n] + sum(len(c) + 3 for c in row.split(" | ")[:cell])
+                start = starts[first + n] + _cell_offset(lines[first + n], answer)
                 qas.append({"id": f"table-{count}", "question": question,
                             "answers": [{"text": answer, "answer_start": start}]})
                 count += 1

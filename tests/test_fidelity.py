@@ -133,9 +133,35 @@ def test_bare_page_numbers_go(tmp_path):
 def test_pdf_table_rows_read_as_rows(tmp_path, grid):
     f = pdf_table(tmp_path / "prices.pdf", "Our price list for the spring season.", PRICES, grid)
     lines = load_file(f).text.split("\n")
-    assert "Watering can | 10 l | 12.90 EUR | 45" in lines
-    assert "Rain barrel | 200 l | 89.00 EUR | 8" in lines
-    assert lines.index("Item | Size | Price | Stock") == 1
+    assert lines == ["Our price list for the spring season.",
+                     "Item: Garden hose | Size: 25 m | Price: 34.50 EUR | Stock: 120",
+                     "Item: Watering can | Size: 10 l | Price: 12.90 EUR | Stock: 45",
+                     "Item: Rain barrel | Size: 200 l | Price: 89.00 EUR | Stock: 8"]
+
+
+def test_rows_of_wide_tables_name_their_columns_in_every_format(tmp_path):
+    staff = [["Name", "Role", "Office"], ["Ann Lee", "Manager", "B-214"], ["Tom Berg", "Driver", ""]]
+    expected = ["Staff of the depot.", "Name: Ann Lee | Role: Manager | Office: B-214",
+                "Name: Tom Berg | Role: Driver"]  # an empty cell is left out
+    docx = docx_file(tmp_path / "staff.docx", ["Staff of the depot.", staff])
+    cells = "".join(f"<tr>{''.join(f'<td>{c}</td>' for c in row)}</tr>" for row in staff)
+    (tmp_path / "staff.html").write_text(f"<p>Staff of the depot.</p><table>{cells}</table>")
+    for f in (docx, tmp_path / "staff.html"):
+        assert load_file(f).text.split("\n") == expected, f.name
+
+
+def test_tables_without_a_header_row_and_narrow_tables_stay_plain_rows():
+    from qa.loading.text import label_table_rows
+
+    years = ["Region | 2024 | 2025", "North | 4.1 | 4.6"]  # numbers are values, not column names
+    no_header = ["Ann Lee | Manager | B-214", "Tom Berg | Driver | C-101"]
+    pairs = ["Day | Hours", "Saturday | 09:00 to 13:00"]  # two columns: mostly name | value
+    sentence = ["The table lists staff. | Role | Office", "Ann Lee | Manager | B-214"]
+    for lines in (years, no_header, pairs, sentence, ["Item | Size | Price"]):
+        assert label_table_rows(lines) == lines
+    mixed = ["Intro.", "Item | Size | Price", "Hose | 25 m | 34.50 EUR", "Outro | with | more | cells"]
+    assert label_table_rows(mixed) == ["Intro.", "Item: Hose | Size: 25 m | Price: 34.50 EUR",
+                                       "Outro | with | more | cells"]
 
 
 def test_docx_keeps_document_order_and_nested_tables(tmp_path):

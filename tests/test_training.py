@@ -266,3 +266,22 @@ def test_training_and_reading_modules_load_without_the_index_stack():
             "print(sorted(m for m in ('faiss', 'bm25s', 'gradio') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_synthetic_table_questions_read_like_loaded_tables():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parent.parent / "scripts" / "make_table_questions.py"
+    spec = importlib.util.spec_from_file_location("make_table_questions", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    data = module.make(300, seed=1)
+    paragraphs = data["data"][0]["paragraphs"]
+    contexts = "\n".join(p["context"] for p in paragraphs)
+    assert "Item: " in contexts and "| Price: " in contexts  # wide tables come labelled, as loaders write them
+    assert "Item | Size | Price | Stock" not in contexts
+    for p in paragraphs:
+        for q in p["qas"]:
+            a = q["answers"][0]
+            assert p["context"][a["answer_start"]:a["answer_start"] + len(a["text"])] == a["text"]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.loading.errors import LoadError
-from qa.loading.text import decode, normalize
+from qa.loading.text import decode, label_table_rows, normalize
 
 __all__ = ["SUPPORTED", "Document", "LoadError", "Skipped", "iter_files", "load_documents", "load_file"]
 
@@ -83,9 +83,9 @@ def load_file(path: str | Path) -> Document:
         text, pages = read_pdf(path)  # normalised line by line
     else:
         if ext == ".docx":
-            text = read_docx(path)
+            text = "\n".join(label_table_rows(read_docx(path).split("\n")))
         elif ext in (".html", ".htm"):
-            text = html_to_text(decode(data))
+            text = "\n".join(label_table_rows(html_to_text(decode(data)).split("\n")))
         else:
             text = decode(data)
         text = normalize(text)

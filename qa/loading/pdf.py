@@ -24,7 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from qa.loading.errors import LoadError
-from qa.loading.text import CELL_SEP, normalize
+from qa.loading.text import CELL_SEP, label_table_rows, normalize
 
 _EDGE_LINES = 3  # lines at the top and at the bottom of a page that may be a header or footer
 _SENTENCE_END = re.compile(r"[.!?:;\"'”’)\]]$")
@@ -239,7 +239,7 @@ def read_pdf(path: Path) -> tuple[str, list[tuple[int | None, int, int]]]:
     pages = drop_running_lines(pages) if len(pages) > 1 else pages
     words = {w.lower() for lines in pages for ln in lines for w in re.findall(r"\w+(?:-\w+)*", ln.text)}
     words |= {part for w in list(words) for part in w.split("-")}
-    return join_pages([paragraphs(lines, words) for lines in pages], words)
+    return join_pages([label_table_rows(paragraphs(lines, words)) for lines in pages], words)
 
 
 def join_pages(pages: list[list[str]], document_words: set[str]

@@ -160,3 +160,52 @@ def normalize(text: str) -> str:
     """
     text = _NEWLINES.sub("\n", text)
     return unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+
+
+MAX_HEADER_CHARS = 40
+
+
+def is_header_row(cells: list[str]) -> bool:
+    """Whether a table's first row reads as column names: every cell short words, no digits
+    (a row of values or of years is not taken for names), no two alike, no sentence."""
+    names = [c.strip() for c in cells]
+    return (all(0 < len(c) <= MAX_HEADER_CHARS and len(c.split()) <= 5 and not any(ch.isdigit() for ch in c)
+                and not c.endswith((".", "!", "?")) for c in names)
+            and len({c.lower() for c in names}) == len(names))
+
+
+def _cells(line: str) -> list[str]:
+    """A row's cells (a trailing empty cell can leave a bare "|" at the line's end)."""
+    return [c.strip() for c in line.removesuffix("|").split(CELL_SEP)]
+
+
+def _labelled(header: list[str], cells: list[str]) -> str:
+    return CELL_SEP.join(f"{h}: {v}" for h, v in zip(header, cells) if v)
+
+
+def label_table_rows(lines: list[str], min_columns: int = 3) -> list[str]:
+    """Table rows that name their columns: ``Item: Rain barrel | Size: 200 l | Price: 89.00 EUR``.
+
+    ``lines`` are a document's lines as the loaders write them, a table row being its cells
+    joined by :data:`CELL_SEP`. A row of at least ``min_columns`` cells that :func:`is_header_row`,
+    followed by rows of two cells up to as many (loaders drop trailing empty cells), is dropped,
+    and each following row puts each column's name before its value (empty cells left out). A reader then
+    sees which value is the price and which the stock, and a header cell is never an answer;
+    the method is the key-value linearisation used for tables in text QA (e.g. Chen et al.,
+    2020, "HybridQA"). Narrower tables (two columns are mostly "name | value") and tables without
+    a header row are left as they are.
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        cells = _cells(lines[i])
+        j = i + 1
+        if len(cells) >= min_columns:
+            while j < len(lines) and 2 <= len(_cells(lines[j])) <= len(cells):
+                j += 1
+        if j - i >= 2 and is_header_row(cells):
+            out.extend(_labelled(cells, _cells(lines[k])) for k in range(i + 1, j))
+        else:
+            out.extend(lines[i:j])
+        i = j
+    return out
