@@ -91,7 +91,9 @@ def _common(p: argparse.ArgumentParser) -> None:
                         "the default otherwise), or a QA model id or folder")
     p.add_argument("--retrieval", choices=["hybrid", "dense", "bm25"], default="hybrid")
     p.add_argument("--threshold", type=float, default=None,
-                   help="no-answer threshold in [0, 1] (default: the reader's calibrated one)")
+                   help="no-answer threshold in [0, 1] (default: the reader's calibrated one); it applies "
+                        "to what the reader was calibrated on: the span probability or the span's odds "
+                        "against no answer (qa_reader.json 'rule')")
 
 
 def _recorded_model(index_dir: str) -> str | None:
