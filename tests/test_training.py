@@ -268,15 +268,18 @@ def test_training_and_reading_modules_load_without_the_index_stack():
     assert out.stdout.strip() == "[]"
 
 
-def test_synthetic_table_questions_read_like_loaded_tables():
+def _script(name: str):
     import importlib.util
     from pathlib import Path
 
-    path = Path(__file__).parent.parent / "scripts" / "make_table_questions.py"
-    spec = importlib.util.spec_from_file_location("make_table_questions", path)
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).parent.parent / "scripts" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    data = module.make(300, seed=1)
+    return module
+
+
+def test_synthetic_table_questions_read_like_loaded_tables():
+    data = _script("make_table_questions").make(300, seed=1)
     paragraphs = data["data"][0]["paragraphs"]
     contexts = "\n".join(p["context"] for p in paragraphs)
     assert "Item: " in contexts and "| Price: " in contexts  # wide tables come labelled, as loaders write them
@@ -285,3 +288,24 @@ def test_synthetic_table_questions_read_like_loaded_tables():
         for q in p["qas"]:
             a = q["answers"][0]
             assert p["context"][a["answer_start"]:a["answer_start"] + len(a["text"])] == a["text"]
+
+
+def test_squad2_split_keeps_calibration_and_measurement_articles_out_of_training(tmp_path):
+    def article(title: str) -> dict:
+        qas = [{"id": f"{title}-a", "question": "q?", "answers": [{"text": "x", "answer_start": 0}]},
+               {"id": f"{title}-u", "question": "q?", "answers": [], "is_impossible": True}]
+        return {"title": title, "paragraphs": [{"context": "x y", "qas": qas}]}
+
+    titles = [f"T{k}" for k in range(8)]
+    (tmp_path / "v2.json").write_text(json.dumps({"version": "v2.0", "data": [article(t) for t in titles]}))
+    (tmp_path / "v1.json").write_text(json.dumps({"version": "1.1", "data": [article(t) for t in titles + ["X"]]}))
+    _script("split_squad2").main(str(tmp_path / "v2.json"), str(tmp_path / "out"), str(tmp_path / "v1.json"))
+
+    def read(name: str) -> list[str]:
+        return [a["title"] for a in json.loads((tmp_path / "out" / f"{name}.json").read_text())["data"]]
+
+    assert read("kept-half") == ["T1", "T3", "T5", "T7"]
+    assert read("abstain-train") == ["T0", "T4"] and read("abstain-calibration") == ["T2", "T6"]
+    assert read("dev-a-unseen") == ["T1", "T2", "T3", "T5", "T6", "T7", "X"]
+    trained = json.loads((tmp_path / "out" / "abstain-train.json").read_text())["data"][0]["paragraphs"][0]["qas"]
+    assert {q["id"] for q in trained} == {"T0-a", "T0-u"}  # answerable and unanswerable questions both
