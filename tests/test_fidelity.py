@@ -153,15 +153,77 @@ def test_rows_of_wide_tables_name_their_columns_in_every_format(tmp_path):
 def test_tables_without_a_header_row_and_narrow_tables_stay_plain_rows():
     from qa.loading.text import label_table_rows
 
-    years = ["Region | 2024 | 2025", "North | 4.1 | 4.6"]  # numbers are values, not column names
+    names = ["Anna Huber | Vienna | Cycling", "Ben Keller | Linz | Chess"]  # first row is data like the rest
     no_header = ["Ann Lee | Manager | B-214", "Tom Berg | Driver | C-101"]
     pairs = ["Day | Hours", "Saturday | 09:00 to 13:00"]  # two columns: mostly name | value
     sentence = ["The table lists staff. | Role | Office", "Ann Lee | Manager | B-214"]
-    for lines in (years, no_header, pairs, sentence, ["Item | Size | Price"]):
+    for lines in (names, no_header, pairs, sentence, ["Item | Size | Price"]):
         assert label_table_rows(lines) == lines
     mixed = ["Intro.", "Item | Size | Price", "Hose | 25 m | 34.50 EUR", "Outro | with | more | cells"]
     assert label_table_rows(mixed) == ["Intro.", "Item: Hose | Size: 25 m | Price: 34.50 EUR",
                                        "Outro | with | more | cells"]
+
+
+def test_year_headers_name_their_columns():
+    from qa.loading.text import label_table_rows
+
+    assert label_table_rows(["Figure | 2023 | 2024", "Revenue | 14.2 million EUR | 17.8 million EUR"]) == [
+        "Figure: Revenue | 2023: 14.2 million EUR | 2024: 17.8 million EUR"]
+    assert label_table_rows(["Service | Fee 2024 | Fee 2025", "Repair | 40 EUR | 45 EUR"]) == [
+        "Service: Repair | Fee 2024: 40 EUR | Fee 2025: 45 EUR"]
+    founded = ["Name | Founded | City", "Acme | 1998 | Leeds"]  # years under a name are values
+    assert label_table_rows(founded) == ["Name: Acme | Founded: 1998 | City: Leeds"]
+
+
+def test_tables_one_after_another_stay_apart(tmp_path):
+    from qa.loading.text import label_table_rows
+
+    tools = [["Tool", "Brand", "Price"], ["Saw", "Bosch", "12 EUR"]]
+    suppliers = [["Supplier", "City", "Contact"], ["Holzwerk", "Wels", "Eva Maier"]]
+    docx = docx_file(tmp_path / "two.docx", [tools, suppliers])
+    assert load_file(docx).text.split("\n") == [
+        "Tool: Saw | Brand: Bosch | Price: 12 EUR", "Supplier | City | Contact", "Holzwerk | Wels | Eva Maier"]
+    html = "".join("<table>" + "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in t)
+                   + "</table>" for t in (tools, suppliers))
+    (tmp_path / "two.html").write_text(html)
+    assert load_file(tmp_path / "two.html").text.split("\n") == load_file(docx).text.split("\n")
+    lines = [" | ".join(r) for r in [["Tool", "Brand", "Price", "Stock"], ["Saw", "Bosch", "12 EUR", "4"]]
+             + suppliers]  # rows of a PDF without rules: a header of another width starts a table
+    assert label_table_rows(lines)[1:] == ["Supplier | City | Contact", "Holzwerk | Wels | Eva Maier"]
+
+
+def test_html_table_markup_decides_the_header_and_spans(tmp_path):
+    page = (
+        "<table><tr><th>Name</th><th>Role</th><th>Ward</th></tr>"  # <th> row: a header, digits or not
+        "<tr><td>Nora Fischer</td><td>Nurse</td><td>East</td></tr></table>"
+        "<table><tr><th>Name</th><td>Dr. Vera Lind</td><td>Dr. Omar Said</td></tr>"  # names down the side
+        "<tr><th>Specialty</th><td>Cardiology</td><td>Surgery</td></tr></table>"
+        "<table><tr><th>Event</th><th>Guests</th><th>Cost</th></tr>"
+        "<tr><td rowspan='2'>Office</td><td>10</td><td>80 EUR</td></tr><tr><td>30</td><td>210 EUR</td></tr>"
+        "<tr><td>Gala</td><td colspan='2'>on request</td></tr></table>")
+    (tmp_path / "t.html").write_text(page)
+    assert load_file(tmp_path / "t.html").text.split("\n") == [
+        "Name: Nora Fischer | Role: Nurse | Ward: East",
+        "Name | Dr. Vera Lind | Dr. Omar Said", "Specialty | Cardiology | Surgery",
+        "Event: Office | Guests: 10 | Cost: 80 EUR", "Event: Office | Guests: 30 | Cost: 210 EUR",
+        "Event: Gala | Guests, Cost: on request"]
+
+
+def test_docx_bold_header_and_merged_cells(tmp_path):
+    import docx
+
+    d = docx.Document()
+    table = d.add_table(rows=3, cols=4)
+    for c, name in enumerate(["Room", "Monday", "Tuesday", "Wednesday"]):
+        table.cell(0, c).paragraphs[0].add_run(name).bold = True
+    for r, row in enumerate([["Alpha", "Board meeting", "", "Training"], ["Beta", "Yoga", "Chess", "Choir"]], 1):
+        for c, value in enumerate(row):
+            table.cell(r, c).text = value
+    table.cell(1, 1).merge(table.cell(1, 2))
+    d.save(str(tmp_path / "rooms.docx"))
+    assert load_file(tmp_path / "rooms.docx").text.split("\n") == [
+        "Room: Alpha | Monday, Tuesday: Board meeting | Wednesday: Training",
+        "Room: Beta | Monday: Yoga | Tuesday: Chess | Wednesday: Choir"]
 
 
 def test_docx_keeps_document_order_and_nested_tables(tmp_path):
@@ -392,3 +454,30 @@ def test_html_br_inside_a_sentence_is_a_wrap_not_a_line(tmp_path):
     lines = load_file(tmp_path / "m.html").text.split("\n")
     assert "The museum director is Eleanor Whitcombe, who joined in 2015." in lines
     assert "Opening hours:" in lines  # after a colon it still ends the line
+
+
+@pytest.mark.parametrize("repeat", [1, 0], ids=["header-repeated", "header-once"])
+def test_pdf_table_running_over_pages_keeps_its_column_names(tmp_path, repeat):
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.platypus import SimpleDocTemplate, Table, TableStyle
+
+    rows = [["Part", "Colour", "Price"]] + [[f"Bolt X{i}", ["red", "green", "blue"][i % 3], f"{10 + i}.50 EUR"]
+                                             for i in range(70)]
+    table = Table(rows, repeatRows=repeat)
+    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.black)]))
+    SimpleDocTemplate(str(tmp_path / "parts.pdf"), pagesize=A4).build([table])
+    doc = load_file(tmp_path / "parts.pdf")
+    assert len(doc.pages) >= 2
+    lines = doc.text.split("\n")
+    assert lines == [f"Part: Bolt X{i} | Colour: {['red', 'green', 'blue'][i % 3]} | Price: {10 + i}.50 EUR"
+                     for i in range(70)]
+
+
+def test_markdown_pipe_tables_read_like_other_tables(tmp_path):
+    (tmp_path / "food.md").write_text("# Shop\n\nOur prices:\n\n| Food | Pack | Price |\n|---|:---:|---:|\n"
+                                      "| Oats | 1 kg | 2.40 EUR |\n| Rice | 500 g | 1.90 EUR |\n\n"
+                                      "| Day | Hours |\n| --- | --- |\n| Monday | 9 to 5 |\n\nA | line | of prose.\n")
+    assert load_file(tmp_path / "food.md").text.split("\n") == [
+        "# Shop", "", "Our prices:", "", "Food: Oats | Pack: 1 kg | Price: 2.40 EUR",
+        "Food: Rice | Pack: 500 g | Price: 1.90 EUR", "", "Day | Hours", "Monday | 9 to 5", "", "A | line | of prose."]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.loading.errors import LoadError
-from qa.loading.text import decode, label_table_rows, normalize
+from qa.loading.text import decode, markdown_tables, normalize
 
 __all__ = ["SUPPORTED", "Document", "LoadError", "Skipped", "iter_files", "load_documents", "load_file"]
 
@@ -83,9 +83,11 @@ def load_file(path: str | Path) -> Document:
         text, pages = read_pdf(path)  # normalised line by line
     else:
         if ext == ".docx":
-            text = "\n".join(label_table_rows(read_docx(path).split("\n")))
+            text = read_docx(path)
         elif ext in (".html", ".htm"):
-            text = "\n".join(label_table_rows(html_to_text(decode(data)).split("\n")))
+            text = html_to_text(decode(data))
+        elif ext in (".md", ".markdown"):
+            text = markdown_tables(decode(data))
         else:
             text = decode(data)
         text = normalize(text)

@@ -3,7 +3,10 @@
 Inline elements (``<b>``, ``<sub>``, ``<a>``, ...) flow into the text around
 them: "un<b>treated</b>" reads "untreated", "CO<sub>2</sub>" reads "CO2".
 Block elements (paragraphs, headings, list items, table rows, ``<br>``) end
-a line. A table row is one line with its cells joined by `` | ``.
+a line. A table row is one line with its cells joined by `` | ``; a cell spanning rows is
+repeated in each, one spanning columns written once; a table whose first row is all ``<th>``
+(or in ``<thead>``) names the column in each cell (:func:`qa.loading.text.row_texts`; without
+such markup its text decides, and a table headed by ``<th>`` in its first column stays plain).
 
 Boilerplate is left out by rules: navigation, asides, forms and buttons;
 page headers and footers (kept inside an ``<article>`` or ``<main>``);
@@ -17,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-from qa.loading.text import CELL_SEP
+from qa.loading.text import CELL_SEP, row_texts
 
 _DROP = {"script", "style", "noscript", "template", "svg", "iframe", "nav", "aside", "form",
          "button", "select", "textarea", "head", "object", "canvas"}
@@ -83,6 +86,8 @@ def _walk(node, out: list[str], in_cell: bool, in_pre: bool, page_chars: int) ->
         name = child.name
         if name == "br":
             out.append(" " if in_cell or not _ends_a_line("".join(out[-4:])) else "\n")
+        elif name == "table" and child.find("table") is None:
+            out.append("\n" + "\n".join(_table_lines(child, page_chars)) + "\n")
         elif name in _CELLS:
             if child.find_previous_sibling(list(_CELLS)):
                 out.append(CELL_SEP)
@@ -94,6 +99,72 @@ def _walk(node, out: list[str], in_cell: bool, in_pre: bool, page_chars: int) ->
             out.append(brk)
         else:
             _walk(child, out, in_cell, in_pre, page_chars)
+
+
+MAX_SPAN = 100
+
+
+def _span(cell, attr: str) -> int:
+    try:
+        return min(max(int(str(cell.get(attr, 1)).strip() or 1), 1), MAX_SPAN)
+    except ValueError:
+        return 1
+
+
+def _cell_text(cell, page_chars: int) -> str:
+    buf: list[str] = []
+    _walk(cell, buf, True, False, page_chars)
+    return " ".join("".join(buf).split())
+
+
+def _table_grid(table, page_chars: int) -> tuple[list[list[str | None]], list[list[bool]]]:
+    """The table's rows as a grid (a cell spanning rows repeated below, one spanning columns
+    followed by None), and which grid cells are ``<th>``."""
+    grid, heads = [], []
+    below: dict[int, tuple[int, str | None, bool]] = {}  # column -> (rows left, text, th) of rowspans
+    for tr in table.find_all("tr"):
+        if _is_boilerplate(tr, page_chars):
+            continue
+        row: list[str | None] = []
+        th: list[bool] = []
+        for cell in tr.find_all(list(_CELLS), recursive=False):
+            if _is_boilerplate(cell, page_chars):
+                continue
+            _fill_from_above(row, th, below)
+            text, across, down = _cell_text(cell, page_chars), _span(cell, "colspan"), _span(cell, "rowspan")
+            for k in range(across):
+                if down > 1:
+                    below[len(row)] = (down - 1, text if k == 0 else None, cell.name == "th")
+                row.append(text if k == 0 else None)
+                th.append(cell.name == "th")
+        _fill_from_above(row, th, below)
+        grid.append(row)
+        heads.append(th)
+    return grid, heads
+
+
+def _fill_from_above(row: list, th: list, below: dict) -> None:
+    """Append to ``row`` the cells that rowspans from rows above put at its next columns."""
+    while len(row) in below:
+        left, text, is_th = below.pop(len(row))
+        if left > 1:
+            below[len(row)] = (left - 1, text, is_th)
+        row.append(text)
+        th.append(is_th)
+
+
+def _table_lines(table, page_chars: int) -> list[str]:
+    """A table (with no table inside) as lines: its caption, then its rows (see module docstring)."""
+    grid, heads = _table_grid(table, page_chars)
+    header: bool | None = None
+    first_tr = table.find("tr")
+    if heads and heads[0] and (all(heads[0]) or (first_tr is not None and first_tr.find_parent("thead"))):
+        header = True
+    elif len(heads) > 1 and all(h and h[0] for h in heads):
+        header = False  # names down the first column: each row is "name | values"
+    caption = table.find("caption")
+    lines = [_cell_text(caption, page_chars)] if caption is not None else []
+    return [line for line in lines + [t for t in row_texts(grid, header) if t] if line]
 
 
 def html_to_text(markup: str) -> str:

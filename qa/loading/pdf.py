@@ -24,7 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from qa.loading.errors import LoadError
-from qa.loading.text import CELL_SEP, label_table_rows, normalize
+from qa.loading.text import CELL_SEP, continued_rows, header_names, label_table_rows, normalize, table_lines
 
 _EDGE_LINES = 3  # lines at the top and at the bottom of a page that may be a header or footer
 _SENTENCE_END = re.compile(r"[.!?:;\"'”’)\]]$")
@@ -101,17 +101,41 @@ def _cells_by_gaps(chars: list[dict]) -> str:
     return re.sub(r"\s+", " ", "".join(out)).strip()
 
 
-def _table_lines(page) -> tuple[list[Line], list[tuple]]:
-    """Ruled tables of a page as row lines, and their bounding boxes."""
-    lines, boxes = [], []
-    for table in page.find_tables():
+def _table_lines(page, carried: list[str] | None = None) -> tuple[list[Line], list[tuple], list[str] | None]:
+    """Ruled tables of a page as row lines, their bounding boxes, and the column names of a
+    labelled table that reaches the page's foot (it may run on: see :func:`page_lines`)."""
+    lines, boxes, names = [], [], None
+    for k, table in enumerate(page.find_tables()):
         boxes.append(table.bbox)
-        x0, top, x1, _bottom = table.bbox
-        for r, row in enumerate(table.extract()):
-            cells = [" ".join(normalize(c or "").split()) for c in row]
-            if any(cells):
-                lines.append(Line(CELL_SEP.join(cells), top + r * 1e-3, top + r * 1e-3, x0, x1, True))
-    return lines, boxes
+        x0, top, x1, bottom = table.bbox
+        rows = [[" ".join(normalize(c or "").split()) for c in row] for row in table.extract()]
+        names = header_names(rows)
+        runs_on = (k == 0 and carried is not None and names is None and top < 0.25 * page.height
+                   and rows and len(rows[0]) == len(carried))
+        texts = continued_rows(carried, rows) if runs_on else table_lines(rows)
+        names = carried if runs_on else names
+        for r, text in enumerate(texts):
+            lines.append(Line(text, top + r * 1e-3, top + r * 1e-3, x0, x1, True))
+        names = names if bottom > 0.75 * page.height else None
+    return lines, boxes, names
+
+
+def _label_unruled(lines: list[Line]) -> list[Line]:
+    """Runs of text lines split into cells by gaps (a table without rules) as
+    :func:`qa.loading.text.label_table_rows` writes them; a dropped header line goes."""
+    out: list[Line] = []
+    run: list[Line] = []
+    for line in [*lines, None]:
+        if line is not None and line.is_row:
+            run.append(line)
+            continue
+        texts = label_table_rows([ln.text for ln in run])
+        dropped = len(run) - len(texts)  # header lines gone: the rows keep their order and places
+        out.extend(Line(t, ln.top, ln.bottom, ln.x0, ln.x1, True) for t, ln in zip(texts, run[dropped:]))
+        run = []
+        if line is not None:
+            out.append(line)
+    return out
 
 
 def _outside(boxes: list[tuple]):
@@ -122,17 +146,20 @@ def _outside(boxes: list[tuple]):
     return keep
 
 
-def page_lines(page) -> list[Line]:
-    """The lines of one pdfplumber page, tables included, top to bottom."""
+def page_lines(page, carried: list[str] | None = None) -> tuple[list[Line], list[str] | None]:
+    """The lines of one pdfplumber page, tables included, top to bottom, and the column names of
+    a labelled table at its foot. ``carried``: those of the page before; a table at the top of
+    this page with as many columns and no header of its own runs on from there, and its rows
+    are labelled with them."""
     page = page.dedupe_chars()  # glyphs drawn twice (fake bold, some font subsets) count once
-    rows, boxes = _table_lines(page)
+    rows, boxes, names = _table_lines(page, carried)
     text_page = page.filter(_outside(boxes)) if boxes else page
     lines = []
     for ln in text_page.extract_text_lines(return_chars=True):
         text = normalize(_cells_by_gaps(ln["chars"]))
         if text:
             lines.append(Line(text, ln["top"], ln["bottom"], ln["x0"], ln["x1"], CELL_SEP in text))
-    return sorted(lines + rows, key=lambda ln: ln.top)
+    return sorted(_label_unruled(lines) + rows, key=lambda ln: ln.top), names
 
 
 def _edge_key(text: str) -> str:
@@ -233,13 +260,16 @@ def read_pdf(path: Path) -> tuple[str, list[tuple[int | None, int, int]]]:
     logging.getLogger("pdfminer").setLevel(logging.ERROR)  # repairable damage: not the user's concern
     try:
         with pdfplumber.open(path) as pdf:
-            pages = [page_lines(page) for page in pdf.pages]
+            pages, names = [], None
+            for page in pdf.pages:
+                lines, names = page_lines(page, names)
+                pages.append(lines)
     except Exception as e:  # pdfminer raises many types for damaged files
         raise LoadError(_pdf_error(e)) from e
     pages = drop_running_lines(pages) if len(pages) > 1 else pages
     words = {w.lower() for lines in pages for ln in lines for w in re.findall(r"\w+(?:-\w+)*", ln.text)}
     words |= {part for w in list(words) for part in w.split("-")}
-    return join_pages([label_table_rows(paragraphs(lines, words)) for lines in pages], words)
+    return join_pages([paragraphs(lines, words) for lines in pages], words)
 
 
 def join_pages(pages: list[list[str]], document_words: set[str]

@@ -4,7 +4,9 @@ Paragraphs and tables come in the order they stand in the body, so a table
 follows the paragraph that introduces it. A table row is one line with its
 cells joined by `` | `` (a merged cell counted once); a table nested in a cell
 follows its row, row by row, each of its rows led by the outer row's cells
-before it. Header and footer text comes first, each distinct line once.
+before it. A table under a header row (marked to repeat on each page, or all bold, or judged
+by :func:`qa.loading.text.looks_like_header`) names the column in each cell
+(:func:`qa.loading.text.row_texts`). Header and footer text comes first, each distinct line once.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import zipfile
 from pathlib import Path
 
 from qa.loading.errors import LoadError
-from qa.loading.text import CELL_SEP
+from qa.loading.text import CELL_SEP, row_texts
 
 
 def _cell_text(cell, nested: list[str], row_so_far: list[str]) -> str:
@@ -33,21 +35,38 @@ def _cell_text(cell, nested: list[str], row_so_far: list[str]) -> str:
 
 def table_lines(table) -> list[str]:
     """The rows of a python-docx table as lines, nested tables after their row."""
-    lines: list[str] = []
+    rows, nested_of = [], []
     for row in table.rows:
         seen: list = []
-        cells, nested = [], []
+        cells: list[str | None] = []
+        nested: list[str] = []
         for cell in row.cells:
             if any(cell._tc is tc for tc in seen):  # a merged cell repeats in row.cells
+                cells.append(None)
                 continue
             seen.append(cell._tc)
-            cells.append(_cell_text(cell, nested, cells))
-        while cells and not cells[-1]:
-            cells.pop()
-        if any(cells):
-            lines.append(CELL_SEP.join(cells))
+            cells.append(_cell_text(cell, nested, [c for c in cells if c]))
+        rows.append(cells)
+        nested_of.append(nested)
+    lines: list[str] = []
+    for text, nested in zip(row_texts(rows, _marked_header(table)), nested_of, strict=True):
+        lines.extend([text] if text else [])
         lines.extend(nested)
     return lines
+
+
+def _marked_header(table) -> bool | None:
+    """True when the first row is marked as a header: set to repeat on every page, or all its
+    text bold; None (let the text decide) otherwise."""
+    from docx.oxml.ns import qn
+
+    if not table.rows:
+        return None
+    tr = table.rows[0]._tr
+    if tr.trPr is not None and tr.trPr.find(qn("w:tblHeader")) is not None:
+        return True
+    runs = [r for c in table.rows[0].cells for para in c.paragraphs for r in para.runs if r.text.strip()]
+    return True if runs and all(r.bold for r in runs) else None
 
 
 def _header_lines(doc) -> list[str]:
