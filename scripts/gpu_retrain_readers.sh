@@ -16,6 +16,14 @@
 # fast reader's folder (weights may be bf16). Results go to $OUT as they are ready:
 # base.tar.xz (adapter + reports), fast.tar.xz.N (15 MB pieces), summary.txt.
 #   W=/tmp/w DATA=.dev/p4/data FAST=.dev/p4/fast OUT=$OUT scripts/gpu_retrain_readers.sh
+# Getting the inputs there (a call's working tree is at most 64 MiB, and the machine keeps /tmp
+# only while warm, 30 s between calls): move qa/models/reader/model.safetensors and
+# qa/models/reader-base/adapter_model.safetensors out of the tree; call 1 carries .dev/p1 and runs
+# `mkdir -p /tmp/w && cp .dev/p1/* /tmp/w/`, call 2 the same with .dev/p2, call 3 with .dev/p3
+# (the last MPNet piece, config, tokenizer, sha256); put the fast reader's weights back (FAST is
+# its folder) and call 4 carries .dev/p4 (data/, about 13 MB) and runs
+# `W=/tmp/w DATA=.dev/p4/data FAST=qa/models/reader OUT=$OUT PHASE=base scripts/gpu_retrain_readers.sh`,
+# call 5 at once the same with PHASE=fast. Then put the base adapter back.
 # PHASE=base or PHASE=fast runs one part (fast needs base's files in $WORK: the same machine).
 # SMOKE=1 DEVICE=cpu runs every step on a few examples (a check of the script, here).
 set -euo pipefail
