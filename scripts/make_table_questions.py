@@ -6,8 +6,11 @@ table with a header naming each column ("Item: Rain barrel | Price: 89.00 EUR",
 of the wrong row or column there. This writes contexts made like that: an introducing sentence
 and a table (price lists, stock lists, opening hours of several branches,
 contact and code lists), often two or three tables in one context, with
-questions whose answer is one cell, found by its row and column. Seeded, so
-the same command gives the same file. Run from the repo root:
+questions whose answer is one cell, found by its row and column, and (one in
+six) unanswerable questions that ask for a column the table does not have ("What
+does the garden hose weigh?" over a list of sizes, prices and stock), marked
+``is_impossible`` as in SQuAD 2.0. Seeded, so the same command gives the same
+file. Run from the repo root:
 
     python scripts/make_table_questions.py 3000 reports/table-questions.json
 """
@@ -96,12 +99,33 @@ def contacts(rng: random.Random) -> tuple[list[str], list[tuple[str, str, int]]]
 
 MAKERS = (price_list, opening_hours, contacts)
 
+# Questions about a thing a table lists, asking for what no column gives: (template, makers it suits)
+MISSING = [("What does the {thing} weigh?", price_list), ("What colour is the {thing}?", price_list),
+           ("Who supplies the {thing}?", price_list), ("When was the {thing} last delivered?", price_list),
+           ("What is the email address of the {thing}?", contacts),
+           ("How many people work at the {thing}?", contacts), ("When did the {thing} open?", contacts),
+           ("What is the phone number of the {thing}?", opening_hours),
+           ("Who manages the {thing}?", opening_hours)]
+UNANSWERABLE_SHARE = 1 / 6
+
 
 def _as_loaded(lines: list[str], qa: list[tuple[str, str, int]]) -> tuple[list[str], list[tuple[str, str, int]]]:
     """A block's lines as the loaders write them (header rows turned into labels), its line numbers
     moved to match."""
     moved = [len(label_table_rows(lines[: n + 1])) - 1 for n in range(len(lines))]
     return label_table_rows(lines), [(q, a, moved[n]) for q, a, n in qa]
+
+
+def _missing(rng: random.Random, maker, block: list[str], row: str) -> str:
+    """An unanswerable question about what a row is about: an item, a site or a branch."""
+    value = row.split(CELL_SEP)[0].split(": ", 1)[-1]
+    if maker is price_list:
+        thing = value.lower()
+    elif maker is contacts:
+        thing = f"{value} {block[0].split()[1]}"  # "Each depot has ..." -> "Harbour Street depot"
+    else:
+        thing = next(f"{b} branch" for b in BRANCHES if f"{b} branch" in block[0])
+    return rng.choice([t for t, m in MISSING if m is maker]).format(thing=thing)
 
 
 def _cell_offset(row: str, answer: str) -> int:
@@ -121,15 +145,20 @@ def make(n_questions: int, seed: int = 0) -> dict:
     rng = random.Random(seed)
     paragraphs, count = [], 0
     while count < n_questions:
-        blocks = [_as_loaded(*rng.choice(MAKERS)(rng)) for _ in range(rng.choice([1, 1, 2]))]
+        makers = [rng.choice(MAKERS) for _ in range(rng.choice([1, 1, 2]))]
+        blocks = [_as_loaded(*maker(rng)) for maker in makers]
         lines = [line for block, _ in blocks for line in block]
         starts = [sum(len(x) + 1 for x in lines[:i]) for i in range(len(lines))]
         context, qas, first = "\n".join(lines), [], 0
-        for block, triples in blocks:
+        for (block, triples), maker in zip(blocks, makers, strict=True):
             for question, answer, n in rng.sample(triples, min(len(triples), 4)):
-                start = starts[first + n] + _cell_offset(lines[first + n], answer)
-                qas.append({"id": f"table-{count}", "question": question,
-                            "answers": [{"text": answer, "answer_start": start}]})
+                if rng.random() < UNANSWERABLE_SHARE:
+                    qas.append({"id": f"table-{count}", "question": _missing(rng, maker, block, lines[first + n]),
+                                "answers": [], "is_impossible": True})
+                else:
+                    start = starts[first + n] + _cell_offset(lines[first + n], answer)
+                    qas.append({"id": f"table-{count}", "question": question,
+                                "answers": [{"text": answer, "answer_start": start}]})
                 count += 1
             first += len(block)
         paragraphs.append({"context": context, "qas": qas})

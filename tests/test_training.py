@@ -284,10 +284,14 @@ def test_synthetic_table_questions_read_like_loaded_tables():
     contexts = "\n".join(p["context"] for p in paragraphs)
     assert "Item: " in contexts and "| Price: " in contexts  # wide tables come labelled, as loaders write them
     assert "Item | Size | Price | Stock" not in contexts
+    questions = [q for p in paragraphs for q in p["qas"]]
+    unanswerable = [q for q in questions if q.get("is_impossible")]
+    assert 0.1 < len(unanswerable) / len(questions) < 0.25 and all(not q["answers"] for q in unanswerable)
+    assert any(q["question"].startswith("What does the ") and q["question"].endswith(" weigh?") for q in unanswerable)
     for p in paragraphs:
         for q in p["qas"]:
-            a = q["answers"][0]
-            assert p["context"][a["answer_start"]:a["answer_start"] + len(a["text"])] == a["text"]
+            for a in q["answers"]:
+                assert p["context"][a["answer_start"]:a["answer_start"] + len(a["text"])] == a["text"]
 
 
 def test_squad2_split_keeps_calibration_and_measurement_articles_out_of_training(tmp_path):
