@@ -50,6 +50,18 @@ train() { $PY -c "from qa.training import main; main()" "$@"; }
 distill() { $PY -c "from qa.training import distill_targets_main; distill_targets_main()" "$@"; }
 log() { echo "== $(date +%T) $*" | tee -a "$OUT/summary.txt"; }
 limit() { [ "$LIMIT" = 0 ] && echo "--limit $1" || echo "--limit $LIMIT"; }
+# the end of a reader's training log; its no-answer rule and threshold picked on the calibration
+# articles; the kept half and dev part A without the abstain-train articles measured
+calibrate_and_measure() {
+  tr '\r' '\n' < "$OUT/$1-train.log" | grep -v '^ *$' | tail -n 3
+  log "$1: calibrate"
+  qa calibrate "$DATA/abstain-calibration.json" --reader "$WORK/$1" $(limit 5000) | tee -a "$OUT/summary.txt"
+  log "$1: measure"
+  qa eval "$DATA/kept-half.json" --mode reader --reader "$WORK/$1" $(limit 5000) --out "$WORK/$1-kept.json" \
+    | grep -v evaluating | tee -a "$OUT/summary.txt"
+  qa eval "$DATA/dev-a-unseen.json" --mode reader --reader "$WORK/$1" $(limit 1500) --out "$WORK/$1-dev.json" \
+    | grep -v evaluating | tee -a "$OUT/summary.txt"
+}
 
 mkdir -p "$MPNET" "$OUT" "$WORK"
 log unpack
@@ -71,12 +83,7 @@ train "$TRAIN_FILE" "$DATA/abstain-train.json" "$DATA/abstain-train.json" "$DATA
   "$DATA/synthetic-unanswerable-3k.json" "$DATA/table-1500.json" --out "$WORK/base" --base "$MPNET" \
   --lora 32 --neg-ratio 0.2 --lr 5e-4 --question-noise 0.1 --epochs 2 --batch-size 64 \
   --max-minutes "$BASE_MINUTES" --checkpoint-every 1000 --device "$DEVICE" $STEPS > "$OUT/base-train.log" 2>&1
-tr '\r' '\n' < "$OUT/base-train.log" | grep -v '^ *$' | tail -n 3
-log base: calibrate
-qa calibrate "$DATA/abstain-calibration.json" --reader "$WORK/base" $(limit 5000) | tee -a "$OUT/summary.txt"
-log base: measure
-qa eval "$DATA/kept-half.json" --mode reader --reader "$WORK/base" $(limit 5000) --out "$WORK/base-kept.json" | grep -v evaluating | tee -a "$OUT/summary.txt"
-qa eval "$DATA/dev-a-unseen.json" --mode reader --reader "$WORK/base" $(limit 1500) --out "$WORK/base-dev.json" | grep -v evaluating | tee -a "$OUT/summary.txt"
+calibrate_and_measure base
 # the adapter applies to all-mpnet-base-v2 wherever it is installed: record the alias, not /tmp
 $PY - "$WORK/base" <<'EOF'
 import json, pathlib, sys
@@ -108,12 +115,7 @@ train "$TRAIN_FILE" "$DATA/abstain-train.json" "$DATA/table-1500.json" --out "$W
   --teacher "$WORK/targets.jsonl" --max-questions "$QUESTIONS" --neg-ratio 0.2 --seed 11 --lr 5e-5 \
   --question-noise 0.1 --epochs 2 --batch-size 64 --max-minutes "$FAST_MINUTES" --checkpoint-every 1000 \
   --device "$DEVICE" $STEPS > "$OUT/fast-train.log" 2>&1
-tr '\r' '\n' < "$OUT/fast-train.log" | grep -v '^ *$' | tail -n 3
-log fast: calibrate
-qa calibrate "$DATA/abstain-calibration.json" --reader "$WORK/fast" $(limit 5000) | tee -a "$OUT/summary.txt"
-log fast: measure
-qa eval "$DATA/kept-half.json" --mode reader --reader "$WORK/fast" $(limit 5000) --out "$WORK/fast-kept.json" | grep -v evaluating | tee -a "$OUT/summary.txt"
-qa eval "$DATA/dev-a-unseen.json" --mode reader --reader "$WORK/fast" $(limit 2000) --out "$WORK/fast-dev.json" | grep -v evaluating | tee -a "$OUT/summary.txt"
+calibrate_and_measure fast
 cp "$WORK"/fast-kept.json "$WORK"/fast-dev.json "$OUT/fast-train.log" "$WORK/fast/"
 rm -rf "$WORK/fast/checkpoint"
 tar cJf - -C "$WORK" fast | split -b 15000000 -d -a 1 - "$OUT/fast.tar.xz."
