@@ -151,7 +151,7 @@ def test_rows_of_wide_tables_name_their_columns_in_every_format(tmp_path):
 
 
 def test_tables_without_a_header_row_and_narrow_tables_stay_plain_rows():
-    from qa.loading.text import label_table_rows
+    from qa.loading.tables import label_table_rows
 
     names = ["Anna Huber | Vienna | Cycling", "Ben Keller | Linz | Chess"]  # first row is data like the rest
     no_header = ["Ann Lee | Manager | B-214", "Tom Berg | Driver | C-101"]
@@ -165,7 +165,7 @@ def test_tables_without_a_header_row_and_narrow_tables_stay_plain_rows():
 
 
 def test_year_headers_name_their_columns():
-    from qa.loading.text import label_table_rows
+    from qa.loading.tables import label_table_rows
 
     assert label_table_rows(["Figure | 2023 | 2024", "Revenue | 14.2 million EUR | 17.8 million EUR"]) == [
         "Figure: Revenue | 2023: 14.2 million EUR | 2024: 17.8 million EUR"]
@@ -176,7 +176,7 @@ def test_year_headers_name_their_columns():
 
 
 def test_tables_one_after_another_stay_apart(tmp_path):
-    from qa.loading.text import label_table_rows
+    from qa.loading.tables import label_table_rows
 
     tools = [["Tool", "Brand", "Price"], ["Saw", "Bosch", "12 EUR"]]
     suppliers = [["Supplier", "City", "Contact"], ["Holzwerk", "Wels", "Eva Maier"]]

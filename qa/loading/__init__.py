@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.loading.errors import LoadError
-from qa.loading.text import decode, markdown_tables, normalize
+from qa.loading.tables import markdown_tables
+from qa.loading.text import decode, normalize
 
 __all__ = ["SUPPORTED", "Document", "LoadError", "Skipped", "iter_files", "load_documents", "load_file"]
 

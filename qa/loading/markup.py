@@ -5,7 +5,7 @@ them: "un<b>treated</b>" reads "untreated", "CO<sub>2</sub>" reads "CO2".
 Block elements (paragraphs, headings, list items, table rows, ``<br>``) end
 a line. A table row is one line with its cells joined by `` | ``; a cell spanning rows is
 repeated in each, one spanning columns written once; a table whose first row is all ``<th>``
-(or in ``<thead>``) names the column in each cell (:func:`qa.loading.text.row_texts`; without
+(or in ``<thead>``) names the column in each cell (:func:`qa.loading.tables.row_texts`; without
 such markup its text decides, and a table headed by ``<th>`` in its first column stays plain).
 
 Boilerplate is left out by rules: navigation, asides, forms and buttons;
@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import re
 
-from qa.loading.text import CELL_SEP, row_texts
+from qa.loading.tables import row_texts
+from qa.loading.text import CELL_SEP
 
 _DROP = {"script", "style", "noscript", "template", "svg", "iframe", "nav", "aside", "form",
          "button", "select", "textarea", "head", "object", "canvas"}

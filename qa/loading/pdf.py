@@ -24,7 +24,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from qa.loading.errors import LoadError
-from qa.loading.text import CELL_SEP, continued_rows, header_names, label_table_rows, normalize, table_lines
+from qa.loading.tables import continued_rows, header_names, label_table_rows, table_lines
+from qa.loading.text import CELL_SEP, normalize
 
 _EDGE_LINES = 3  # lines at the top and at the bottom of a page that may be a header or footer
 _SENTENCE_END = re.compile(r"[.!?:;\"'”’)\]]$")
@@ -122,7 +123,7 @@ def _table_lines(page, carried: list[str] | None = None) -> tuple[list[Line], li
 
 def _label_unruled(lines: list[Line]) -> list[Line]:
     """Runs of text lines split into cells by gaps (a table without rules) as
-    :func:`qa.loading.text.label_table_rows` writes them; a dropped header line goes."""
+    :func:`qa.loading.tables.label_table_rows` writes them; a dropped header line goes."""
     out: list[Line] = []
     run: list[Line] = []
     for line in [*lines, None]:

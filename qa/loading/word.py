@@ -5,8 +5,8 @@ follows the paragraph that introduces it. A table row is one line with its
 cells joined by `` | `` (a merged cell counted once); a table nested in a cell
 follows its row, row by row, each of its rows led by the outer row's cells
 before it. A table under a header row (marked to repeat on each page, or all bold, or judged
-by :func:`qa.loading.text.looks_like_header`) names the column in each cell
-(:func:`qa.loading.text.row_texts`). Header and footer text comes first, each distinct line once.
+by :func:`qa.loading.tables.looks_like_header`) names the column in each cell
+(:func:`qa.loading.tables.row_texts`). Header and footer text comes first, each distinct line once.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ import zipfile
 from pathlib import Path
 
 from qa.loading.errors import LoadError
-from qa.loading.text import CELL_SEP, row_texts
+from qa.loading.tables import row_texts
+from qa.loading.text import CELL_SEP
 
 
 def _cell_text(cell, nested: list[str], row_so_far: list[str]) -> str:
