@@ -200,13 +200,16 @@ def test_html_table_markup_decides_the_header_and_spans(tmp_path):
         "<tr><th>Specialty</th><td>Cardiology</td><td>Surgery</td></tr></table>"
         "<table><tr><th>Event</th><th>Guests</th><th>Cost</th></tr>"
         "<tr><td rowspan='2'>Office</td><td>10</td><td>80 EUR</td></tr><tr><td>30</td><td>210 EUR</td></tr>"
-        "<tr><td>Gala</td><td colspan='2'>on request</td></tr></table>")
+        "<tr><td>Gala</td><td colspan='2'>on request</td></tr></table>"
+        "<table><tr><th>Branch</th><td>Monday</td><td>Saturday</td></tr>"  # row names and a header row
+        "<tr><th>Main Street</th><td>6:00-18:00</td><td>7:00-13:00</td></tr></table>")
     (tmp_path / "t.html").write_text(page)
     assert load_file(tmp_path / "t.html").text.split("\n") == [
         "Name: Nora Fischer | Role: Nurse | Ward: East",
         "Name | Dr. Vera Lind | Dr. Omar Said", "Specialty | Cardiology | Surgery",
         "Event: Office | Guests: 10 | Cost: 80 EUR", "Event: Office | Guests: 30 | Cost: 210 EUR",
-        "Event: Gala | Guests, Cost: on request"]
+        "Event: Gala | Guests, Cost: on request",
+        "Branch: Main Street | Monday: 6:00-18:00 | Saturday: 7:00-13:00"]
 
 
 def test_docx_bold_header_and_merged_cells(tmp_path):

@@ -6,7 +6,7 @@ Block elements (paragraphs, headings, list items, table rows, ``<br>``) end
 a line. A table row is one line with its cells joined by `` | ``; a cell spanning rows is
 repeated in each, one spanning columns written once; a table whose first row is all ``<th>``
 (or in ``<thead>``) names the column in each cell (:func:`qa.loading.tables.row_texts`; without
-such markup its text decides, and a table headed by ``<th>`` in its first column stays plain).
+such markup its text decides).
 
 Boilerplate is left out by rules: navigation, asides, forms and buttons;
 page headers and footers (kept inside an ``<article>`` or ``<main>``);
@@ -160,9 +160,7 @@ def _table_lines(table, page_chars: int) -> list[str]:
     header: bool | None = None
     first_tr = table.find("tr")
     if heads and heads[0] and (all(heads[0]) or (first_tr is not None and first_tr.find_parent("thead"))):
-        header = True
-    elif len(heads) > 1 and all(h and h[0] for h in heads):
-        header = False  # names down the first column: each row is "name | values"
+        header = True  # else the text decides: <th> down the first column names rows, not columns
     caption = table.find("caption")
     lines = [_cell_text(caption, page_chars)] if caption is not None else []
     return [line for line in lines + [t for t in row_texts(grid, header) if t] if line]
