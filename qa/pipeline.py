@@ -19,7 +19,7 @@ from tqdm import tqdm
 from qa.embedding import Embedder
 from qa.followup import Turn, depends_on_history, resolve
 from qa.index import PassageIndex, index_exists, index_lock, internal_paths
-from qa.loading import LoadError, Skipped, content_hash, iter_files, load_file
+from qa.loading import EXTRACTION_VERSION, LoadError, Skipped, content_hash, iter_files, load_file
 from qa.reading import Reader
 from qa.retrieval import RetrievedPassage, Retriever
 from qa.splitting import Passage, Splitter
@@ -181,16 +181,23 @@ def _index_locally(index: PassageIndex, embedder: Embedder, splitter: Splitter, 
             report.skipped.append(Skipped(str(f), str(e)))
             continue
         entry = index.documents.get(key)
-        if entry and entry.sha256 == doc.sha256:
+        if entry and entry.sha256 == fingerprint(doc.sha256):
             report.unchanged.append(key)
             continue
         doc.source = key
-        pending.append((key, doc.sha256, splitter.split(doc), entry is not None))
+        pending.append((key, fingerprint(doc.sha256), splitter.split(doc), entry is not None))
         if sum(len(p) for _, _, p, _ in pending) >= EMBED_BATCH:
             embedded += _embed_and_add(index, embedder, pending, report)
             rate = embedded / (time.perf_counter() - started)
             bar.set_postfix_str(f"{embedded} passages, {rate:.0f} passages/s")
     _embed_and_add(index, embedder, pending, report)
+
+
+def fingerprint(sha256: str) -> str:
+    """What the index keeps of a document to tell it unchanged: the SHA-256 of its bytes and the
+    loaders' :data:`qa.loading.EXTRACTION_VERSION`, so that a file whose text would now be read
+    differently is indexed again (as "updated") by the next `qa index`."""
+    return f"{sha256}.x{EXTRACTION_VERSION}"
 
 
 def _index_on_ray(index: PassageIndex, embedder: Embedder, files: list[Path], address: str,
@@ -205,7 +212,7 @@ def _index_on_ray(index: PassageIndex, embedder: Embedder, files: list[Path], ad
         key = _source_key(f)
         entry = index.documents.get(key)
         try:
-            unchanged = entry is not None and entry.sha256 == content_hash(f.read_bytes())
+            unchanged = entry is not None and entry.sha256 == fingerprint(content_hash(f.read_bytes()))
         except OSError as e:
             report.skipped.append(Skipped(str(f), f"cannot read ({e.strerror})"))
             continue
@@ -220,7 +227,7 @@ def _index_on_ray(index: PassageIndex, embedder: Embedder, files: list[Path], ad
             report.skipped.append(Skipped(str(f), item[1]))
             continue
         known = key in index.documents
-        index.add_document(*item)
+        index.add_document(item[0], fingerprint(item[1]), *item[2:])
         (report.updated if known else report.added).append(key)
 
 

@@ -199,3 +199,14 @@ def test_a_second_writer_waits_for_the_first(tmp_path, embedder, capfd):
     worker.join(60)
     assert done.is_set() and "waiting" in capfd.readouterr().err
     assert sorted(s.split("/")[-1] for s in PassageIndex.load(ix).documents) == ["river.txt", "seed.txt"]
+
+
+def test_files_are_read_again_when_the_loaders_change(tmp_path, embedder, monkeypatch):
+    import qa.pipeline
+
+    docs = _docs(tmp_path)
+    build_index(tmp_path / "ix", [docs], embedder=embedder)
+    monkeypatch.setattr(qa.pipeline, "EXTRACTION_VERSION", qa.pipeline.EXTRACTION_VERSION + 1)
+    again = build_index(tmp_path / "ix", [docs], embedder=embedder)
+    assert len(again.updated) == 2 and not again.unchanged  # old text is not kept after an upgrade
+    assert len(build_index(tmp_path / "ix", [docs], embedder=embedder).unchanged) == 2

@@ -18,7 +18,7 @@ from qa.loading.errors import LoadError
 from qa.loading.tables import markdown_tables
 from qa.loading.text import decode, normalize
 
-__all__ = ["SUPPORTED", "Document", "LoadError", "Skipped", "iter_files", "load_documents", "load_file"]
+__all__ = ["EXTRACTION_VERSION", "SUPPORTED", "Document", "LoadError", "Skipped", "iter_files", "load_documents", "load_file"]
 
 SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
 
@@ -51,6 +51,11 @@ def _strip(text: str, pages: list[tuple[int | None, int, int]]
     lead = len(text) - len(text.lstrip())
     text = text.strip()
     return text, [(p, max(0, s - lead), min(len(text), e - lead)) for p, s, e in pages]
+
+
+# Raised whenever the loaders read files differently (2: tables as labelled rows), so that
+# `qa index` reads already indexed files again instead of keeping their old text.
+EXTRACTION_VERSION = 2
 
 
 def content_hash(data: bytes) -> str:
