@@ -322,23 +322,21 @@ def calibrate_threshold(items: list[EvalItem], reader, negatives: list[EvalItem]
     pool = items + negatives
     best = [spans[0] if spans else None
             for spans in reader.read_pairs([(i.question, i.context) for i in pool])]
-    results = {}
-    for rule in rules:
-        conf = np.array([0.0 if s is None else (s.odds if rule == "odds" else s.score) for s in best])
-        results[rule] = _best_threshold(pool, best, conf)
+    answered = np.array([0.0 if s is None else f1_score(s.text, i.answers) for i, s in zip(pool, best)])
+    abstained = np.array([f1_score("", i.answers) for i in pool])
+    conf = {rule: np.array([0.0 if s is None else s.confidence(rule) for s in best]) for rule in rules}
+    results = {rule: _best_threshold(conf[rule], answered, abstained) for rule in rules}
     rule = max(results, key=lambda r: results[r][1])
     chosen = results[rule][0]
-    conf = [0.0 if s is None else (s.odds if rule == "odds" else s.score) for s in best]
-    preds = {i.id: (s.text if s is not None and c >= chosen else "") for i, s, c in zip(pool, best, conf)}
+    preds = {i.id: (s.text if s is not None and c >= chosen else "") for i, s, c in zip(pool, best, conf[rule])}
     return {"rule": rule, "null_threshold": chosen,
             **{k: v for k, v in score(pool, preds).items() if k != "count"},
             "by_rule": {r: {"null_threshold": t, "f1": f} for r, (t, f) in results.items()}}
 
 
-def _best_threshold(pool: list[EvalItem], best: list, conf: np.ndarray) -> tuple[float, float]:
-    """(threshold, F1 in percent) of the best threshold on ``conf`` among its quantiles (and 0)."""
-    answered = np.array([0.0 if s is None else f1_score(s.text, i.answers) for i, s in zip(pool, best)])
-    abstained = np.array([f1_score("", i.answers) for i in pool])
+def _best_threshold(conf: np.ndarray, answered: np.ndarray, abstained: np.ndarray) -> tuple[float, float]:
+    """(threshold, F1 in percent) of the best threshold on ``conf`` among its quantiles (and 0),
+    where each question scores ``answered`` at or above it and ``abstained`` below."""
     candidates = sorted({0.0} | {float(q) for q in np.quantile(conf, np.linspace(0, 1, 401))})
     f1s = [100 * float(np.mean(np.where(conf >= t, answered, abstained))) for t in candidates]
     k = int(np.argmax(f1s))

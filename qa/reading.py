@@ -120,6 +120,11 @@ class Span:
         total = self.score + self.null_score
         return self.score / total if total > 0 else 0.0
 
+    def confidence(self, rule: str) -> float:
+        """The value a no-answer threshold applies to under ``rule``: ``"odds"`` (:attr:`odds`)
+        or ``"span"`` (:attr:`score`)."""
+        return self.odds if rule == "odds" else self.score
+
 
 @dataclass
 class CharDistribution:
@@ -281,7 +286,7 @@ class Reader:
 
     def confidence(self, span: Span) -> float:
         """The value of ``span`` that the threshold applies to, under this reader's :attr:`rule`."""
-        return span.odds if self.rule == "odds" else span.score
+        return span.confidence(self.rule)
 
     def accepts(self, span: Span) -> bool:
         """True when ``span`` is an answer rather than a no-answer (its confidence reaches the threshold)."""

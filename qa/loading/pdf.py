@@ -24,7 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from qa.loading.errors import LoadError
-from qa.loading.tables import continued_rows, header_names, label_table_rows, table_lines
+from qa.loading.tables import header_names, label_table_rows, labelled_rows, table_lines
 from qa.loading.text import CELL_SEP, normalize
 
 _EDGE_LINES = 3  # lines at the top and at the bottom of a page that may be a header or footer
@@ -111,10 +111,12 @@ def _table_lines(page, carried: list[str] | None = None) -> tuple[list[Line], li
         x0, top, x1, bottom = table.bbox
         rows = [[" ".join(normalize(c or "").split()) for c in row] for row in table.extract()]
         names = header_names(rows)
-        runs_on = (k == 0 and carried is not None and names is None and top < 0.25 * page.height
-                   and rows and len(rows[0]) == len(carried))
-        texts = continued_rows(carried, rows) if runs_on else table_lines(rows)
-        names = carried if runs_on else names
+        if names is not None:
+            texts = labelled_rows(names, rows[1:])
+        elif k == 0 and carried is not None and top < 0.25 * page.height and rows and len(rows[0]) == len(carried):
+            names, texts = carried, labelled_rows(carried, rows)  # runs on from the page before
+        else:
+            texts = table_lines(rows, header=False)
         for r, text in enumerate(texts):
             lines.append(Line(text, top + r * 1e-3, top + r * 1e-3, x0, x1, True))
         names = names if bottom > 0.75 * page.height else None

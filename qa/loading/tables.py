@@ -86,9 +86,9 @@ def header_names(rows: list[Row], header: bool | None = None, min_columns: int =
     return _column_names(rows[0], width)
 
 
-def continued_rows(names: list[str], rows: list[Row]) -> list[str]:
-    """Rows of a table whose header came before (a table running on from the previous page),
-    labelled with that header's column ``names``."""
+def labelled_rows(names: list[str], rows: list[Row]) -> list[str]:
+    """``rows`` labelled with the column ``names`` (from :func:`header_names`: the header row of
+    this table, or of the one it runs on from, e.g. on the previous page); empty rows dropped."""
     return [line for r in rows if (line := _labelled(names, r))]
 
 
