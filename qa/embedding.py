@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from qa.hf import check_model_ref, loading
+from qa.hf import check_model_ref, linear_weights_to_bf16, loading
 
 PRECISIONS = ("bf16", "fp32")
 
@@ -25,7 +25,8 @@ class Embedder:
         batch_size: texts per forward pass.
         precision: "bf16" (default: bfloat16 autocast on CPU, about 2-3x faster where the
             CPU has AMX or AVX-512 BF16, cosines within ~0.01 of fp32; see
-            bench/indexing.py for its recall) or "fp32".
+            bench/indexing.py for its recall; the linear weights are then kept in bf16, which
+            changes no result) or "fp32".
 
     Attributes:
         name: the model as recorded in an index's manifest ("packaged:all-MiniLM-L6-v2"
@@ -47,6 +48,8 @@ class Embedder:
             self.model = SentenceTransformer(path, device="cpu")
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
+        if precision == "bf16":
+            linear_weights_to_bf16(self.model)
         self.batch_size, self.precision = batch_size, precision
         get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dim = int(get_dim())

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from qa.hf import check_model_ref, load_qa_model, loading, pick_device
+from qa.hf import check_model_ref, linear_weights_to_bf16, load_qa_model, loading, pick_device
 
 CONFIG_FILE = "qa_reader.json"
 
@@ -246,7 +246,8 @@ class Reader:
         max_answer_tokens: longest answer in tokens.
         max_question_tokens: longer questions are cut to this many tokens.
         batch_size: windows per forward pass.
-        bf16: run under bfloat16 autocast (about twice as fast on CPUs with AMX).
+        bf16: run under bfloat16 autocast (about twice as fast on CPUs with AMX); the linear
+            weights are then kept in bf16, which changes no result (:func:`qa.hf.linear_weights_to_bf16`).
         device: ``"auto"`` (a GPU when torch sees one, else the CPU), ``"cpu"``, ``"cuda"``...
         threshold: answers below it are dropped (no-answer); by default the calibrated
             value in the model folder's ``qa_reader.json``, else 0.
@@ -274,15 +275,23 @@ class Reader:
             self.model = load_qa_model(path, require_head=True)
         self.device = pick_device(device)
         self.model.to(self.device).eval()
+        if bf16:
+            linear_weights_to_bf16(self.model)
         self.max_length, self.stride = max_length, stride
         self.max_answer_tokens, self.max_question_tokens = max_answer_tokens, max_question_tokens
-        self.batch_size, self.bf16 = batch_size, bf16
+        self.batch_size, self._bf16 = batch_size, bf16
         config = Path(path) / CONFIG_FILE
         calibrated = json.loads(config.read_text()) if config.exists() else {}
         self.threshold = calibrated.get("null_threshold", 0.0) if threshold is None else threshold
         self.rule = rule or calibrated.get("rule", "span")
         if self.rule not in self.RULES:
             raise ValueError(f"unknown no-answer rule {self.rule!r}: use one of {', '.join(self.RULES)}")
+
+    @property
+    def bf16(self) -> bool:
+        """Whether the reader runs under bfloat16 autocast (fixed at construction: its linear
+        weights are then stored in bf16, :func:`qa.hf.linear_weights_to_bf16`)."""
+        return self._bf16
 
     def confidence(self, span: Span) -> float:
         """The value of ``span`` that the threshold applies to, under this reader's :attr:`rule`."""
@@ -313,7 +322,7 @@ class Reader:
             for i, r in enumerate(rows):
                 t[i, : len(enc[key][r])] = torch.tensor(enc[key][r])
             batch[key] = t.to(self.device)
-        with torch.inference_mode(), torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
+        with torch.inference_mode(), torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self._bf16):
             out = self.model(**batch)
         return out.start_logits.float().cpu().numpy(), out.end_logits.float().cpu().numpy()
 

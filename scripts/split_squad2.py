@@ -19,6 +19,13 @@ The articles are also in SQuAD 1.1 dev part A, whose answerable questions are
 those of SQuAD 2.0: given that file, ``dev-a-unseen.json`` is written too, dev
 part A without the articles of ``abstain-train.json``, where a reader trained on
 it is measured.
+
+A reader trained on the *whole* training half (the shipped base reader) can be
+calibrated on neither part of it: it has learnt those paragraphs. For it the kept
+half is split the same way, ``kept-calibration.json`` (its articles at even
+positions) to pick the no-answer threshold and ``kept-measure.json`` (odd
+positions) to measure it; ``dev-a-unseen-half.json`` is dev part A without any
+training-half article, where such a reader is measured.
 """
 
 import json
@@ -45,13 +52,18 @@ def main(squad2_file: str, out_dir: str, squad11_dev: str | None = None) -> None
     for name, articles in (("abstain-train", train_half[0::2]), ("abstain-calibration", train_half[1::2])):
         _write(out / f"{name}.json", data.get("version", "v2.0"), articles)
         print(f"{name}: {', '.join(a['title'] for a in articles)}")
+    kept_half = halves["kept-half"]
+    for name, articles in (("kept-calibration", kept_half[0::2]), ("kept-measure", kept_half[1::2])):
+        _write(out / f"{name}.json", data.get("version", "v2.0"), articles)
+        print(f"{name}: {', '.join(a['title'] for a in articles)}")
     if squad11_dev:
-        seen = {a["title"] for a in train_half[0::2]}
         dev = json.loads(Path(squad11_dev).read_text(encoding="utf-8"))
-        unseen = [a for a in dev["data"] if a["title"] not in seen]
-        _write(out / "dev-a-unseen.json", dev.get("version", "1.1"), unseen)
-        print(f"dev-a-unseen: {len(unseen)} of {len(dev['data'])} articles, "
-              f"{sum(len(p['qas']) for a in unseen for p in a['paragraphs'])} questions")
+        for name, seen in (("dev-a-unseen", train_half[0::2]), ("dev-a-unseen-half", train_half)):
+            titles = {a["title"] for a in seen}
+            unseen = [a for a in dev["data"] if a["title"] not in titles]
+            _write(out / f"{name}.json", dev.get("version", "1.1"), unseen)
+            print(f"{name}: {len(unseen)} of {len(dev['data'])} articles, "
+                  f"{sum(len(p['qas']) for a in unseen for p in a['paragraphs'])} questions")
 
 
 def _write(path: Path, version: str, articles: list[dict]) -> None:

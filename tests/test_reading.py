@@ -98,3 +98,22 @@ def test_reader_refuses_a_missing_gpu():
         pytest.skip("this machine has a GPU")
     with pytest.raises(ValueError, match="no GPU"):
         Reader("fast", device="cuda")
+
+
+def test_bf16_weights_give_the_autocast_results_bit_for_bit():
+    import torch
+
+    from qa.hf import load_qa_model
+    from qa.reading import packaged_reader_dir
+
+    reader = Reader("fast")
+    assert reader.bf16 and all(m.weight.dtype == torch.bfloat16 for m in reader.model.modules()
+                               if isinstance(m, torch.nn.Linear))
+    enc = reader.tokenizer("How many boat strikes since August?",
+                           "The Trump administration has conducted 35 known boat strikes since August.",
+                           return_tensors="pt")
+    fp32 = load_qa_model(str(packaged_reader_dir())).eval()
+    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
+        want = fp32(**enc).start_logits
+        got = reader.model(**enc).start_logits
+    assert torch.equal(want, got)

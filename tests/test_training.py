@@ -311,5 +311,7 @@ def test_squad2_split_keeps_calibration_and_measurement_articles_out_of_training
     assert read("kept-half") == ["T1", "T3", "T5", "T7"]
     assert read("abstain-train") == ["T0", "T4"] and read("abstain-calibration") == ["T2", "T6"]
     assert read("dev-a-unseen") == ["T1", "T2", "T3", "T5", "T6", "T7", "X"]
+    assert read("kept-calibration") == ["T1", "T5"] and read("kept-measure") == ["T3", "T7"]
+    assert read("dev-a-unseen-half") == ["T1", "T3", "T5", "T7", "X"]
     trained = json.loads((tmp_path / "out" / "abstain-train.json").read_text())["data"][0]["paragraphs"][0]["qas"]
     assert {q["id"] for q in trained} == {"T0-a", "T0-u"}  # answerable and unanswerable questions both
