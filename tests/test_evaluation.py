@@ -151,6 +151,24 @@ def test_calibration_picks_the_odds_rule_when_only_it_separates_no_answers():
     assert span_only["rule"] == "span" and span_only["f1"] == result["by_rule"]["span"]["f1"]
 
 
+def test_calibration_takes_the_readiest_threshold_within_a_standard_error_of_the_best():
+    import numpy as np
+
+    from qa.evaluation import _pick_threshold
+
+    # 50 answerable questions at confidence 0.6; 45 unanswerable at 0.2, one at 0.3, five at 0.7
+    conf = np.array([0.6] * 50 + [0.2] * 45 + [0.3] + [0.7] * 5)
+    answered = np.array([1.0] * 50 + [0.0] * 51)
+    abstained = 1.0 - answered
+    pick = _pick_threshold(conf, answered, abstained)
+    assert 0.3 < pick["best_threshold"] <= 0.6 and pick["best_f1"] == round(100 * 96 / 101, 2)
+    # declining the one at 0.3 as well gains one question in 101, less than a standard error
+    assert 0.2 < pick["threshold"] <= 0.3 and 0 < pick["standard_error"] < 5
+    # where the best is clearly better (no spread), it is taken
+    sharp = _pick_threshold(np.array([0.6] * 50 + [0.2] * 50), answered[:100], abstained[:100])
+    assert sharp["threshold"] == sharp["best_threshold"] and sharp["best_f1"] == 100.0
+
+
 def test_reader_applies_its_rule_to_the_threshold():
     from qa.reading import Reader, Span
 

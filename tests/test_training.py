@@ -315,3 +315,24 @@ def test_squad2_split_keeps_calibration_and_measurement_articles_out_of_training
     assert read("dev-a-unseen-half") == ["T1", "T3", "T5", "T7", "X"]
     trained = json.loads((tmp_path / "out" / "abstain-train.json").read_text())["data"][0]["paragraphs"][0]["qas"]
     assert {q["id"] for q in trained} == {"T0-a", "T0-u"}  # answerable and unanswerable questions both
+
+
+def test_sentence_contexts_keep_the_answer_and_give_unanswerable_questions_their_likeliest_sentence(tmp_path):
+    context = ("The ferry left Dover at noon. It carried 41,000 passengers in 2023. "
+               "The lighthouse on the pier was painted red.")
+    qas = [{"id": "a", "question": "How many passengers did the ferry carry?",
+            "answers": [{"text": "41,000", "answer_start": context.index("41,000")}]},
+           {"id": "u", "question": "What colour was the ferry painted?", "answers": [], "is_impossible": True}]
+    (tmp_path / "in.json").write_text(json.dumps({"version": "v2.0", "data": [
+        {"title": "T", "paragraphs": [{"context": context, "qas": qas}]}]}))
+    _script("add_sentence_contexts").main(str(tmp_path / "in.json"), str(tmp_path / "out.json"))
+    paragraphs = json.loads((tmp_path / "out.json").read_text())["data"][0]["paragraphs"]
+    assert paragraphs[0]["context"] == context and len(paragraphs) == 3  # the original stays
+    short = {p["qas"][0]["id"]: p for p in paragraphs[1:]}
+    answerable = short["a-sentence"]
+    assert answerable["context"] == "It carried 41,000 passengers in 2023."
+    a = answerable["qas"][0]["answers"][0]
+    assert answerable["context"][a["answer_start"]:a["answer_start"] + len(a["text"])] == "41,000"
+    unanswerable = short["u-sentence"]
+    assert unanswerable["context"] == "The lighthouse on the pier was painted red."  # shares "painted"
+    assert unanswerable["qas"][0]["answers"] == [] and unanswerable["qas"][0]["is_impossible"]

@@ -37,6 +37,17 @@ def test_an_unanswerable_question_about_a_mentioned_thing_is_declined(trust_qa):
     assert result.abstained, [(a.text, a.score) for a in result.answers]
 
 
+@pytest.mark.parametrize("question, sentence, answer", [
+    ("How many passengers did the ferry carry?", "The 2023 report says the ferry carried 41,000 passengers.", "41,000"),
+    ("What colour was the lighthouse painted?", "The lighthouse was painted red in 2023.", "red"),
+    ("How long is the pier?", "The pier is 300 metres long.", "300 metres"),
+])
+def test_a_one_sentence_document_still_answers(reader, question, sentence, answer):
+    # the no-answer score grows as the passage shrinks: the threshold must not decline these
+    spans = reader.read(question, [sentence])
+    assert spans and spans[0].text == answer, reader.read_pairs([(question, sentence)])
+
+
 def test_a_long_quoted_title_comes_back_whole(trust_qa):
     best = trust_qa.ask("What is the title of the report the council published?").answers[0]
     assert best.text.strip('"').startswith("A Review of Flood Defences")
