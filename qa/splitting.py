@@ -65,6 +65,12 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
         spans.append((pos, m.end()))
         pos = m.end()
     spans.append((pos, end))
+    return trim_spans(text, spans)
+
+
+def trim_spans(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Character ranges of ``text`` without their leading and trailing whitespace; ranges
+    holding only whitespace are dropped."""
     out = []
     for s, e in spans:
         while s < e and text[s].isspace():

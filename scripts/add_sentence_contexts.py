@@ -16,27 +16,23 @@ import re
 import sys
 from pathlib import Path
 
+from qa.splitting import trim_spans
+
 SENTENCE_END = re.compile(r"[.!?][\"')\]]?(?:\s+|$)")
 WORD = re.compile(r"\w+")
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
-    """(start, end) character spans of the sentences of ``text``, stripped."""
+    """(start, end) character spans of the sentences of ``text``, stripped. Cut at every sentence
+    mark, unlike :func:`qa.splitting.sentence_spans`, which keeps abbreviations whole: the shipped
+    calibration file was made with these cuts."""
     spans, start = [], 0
     for m in SENTENCE_END.finditer(text):
         spans.append((start, m.end()))
         start = m.end()
     if start < len(text):
         spans.append((start, len(text)))
-    out = []
-    for s, e in spans:
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        if e > s:
-            out.append((s, e))
-    return out
+    return trim_spans(text, spans)
 
 
 def sentence_question(q: dict, context: str) -> dict | None:
