@@ -11,7 +11,7 @@ import math
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tqdm import tqdm
@@ -20,7 +20,7 @@ from qa.embedding import Embedder
 from qa.followup import Turn, depends_on_history, resolve
 from qa.index import PassageIndex, index_exists, index_lock, internal_paths
 from qa.loading import EXTRACTION_VERSION, LoadError, Skipped, content_hash, iter_files, load_file
-from qa.reading import Reader
+from qa.reading import Reader, Span
 from qa.retrieval import RetrievedPassage, Retriever
 from qa.splitting import Passage, Splitter
 
@@ -377,6 +377,10 @@ class QA:
         first (see ``rank_decay``), distinct in text and position; none when no span reaches the reader's
         threshold (the retrieved passages are returned all the same).
 
+        Passages are read one at a time in retrieval order, and reading stops as soon as the unread
+        ones can no longer change the first ``max_answers`` answers (so a confident answer in the
+        best passage costs one passage's reading, and the answers are those of reading all).
+
         ``history`` holds the conversation's earlier questions, oldest first, as
         strings or as the :class:`Result` they got. A follow-up question ("How
         many people died in them?") is then read in their context
@@ -397,18 +401,42 @@ class QA:
             resolved = resolve(question, [self._turn(history)])
             read_as, query = resolved.question, resolved.query
         retrieved = self.retriever.retrieve(query, top_k)
-        spans = (reader or self.reader).read(read_as, [r.passage.text for r in retrieved],
-                                             top_n=len(retrieved))
-        spans.sort(key=lambda s: -s.score * math.exp(-self.rank_decay * s.passage))
-        answers: list[Answer] = []
-        for s in spans:
+        ranked = self._read_in_rank_order(reader or self.reader, read_as, retrieved, max_answers)
+        return Result(question, [a for a, _ in ranked][:max_answers], retrieved, notice,
+                      read_as if read_as != question else None)
+
+    def _read_in_rank_order(self, reader: Reader, question: str, retrieved: list[RetrievedPassage],
+                            max_answers: int) -> list[tuple[Answer, float]]:
+        """Distinct answers with their ranking keys, best first, reading the passages one by one in
+        retrieval order and stopping once the unread ones cannot change the first ``max_answers``.
+
+        A span's key is ``score * exp(-rank_decay * rank)`` with ``score <= 1``, so no passage at
+        rank ``r`` or below can reach ``exp(-rank_decay * r)``: when ``max_answers`` distinct
+        answers already reach that bound, the answers returned are those of reading every passage
+        (a bound on the best possible score, as in WAND top-k retrieval, Broder et al., 2003).
+        """
+        spans: list[Span] = []
+        ranked: list[tuple[Answer, float]] = []
+        for rank, r in enumerate(retrieved):
+            spans += [replace(s, passage=rank) for s in reader.read(question, [r.passage.text], top_n=1)]
+            ranked = self._distinct_answers(spans, retrieved)
+            bound = math.exp(-self.rank_decay * (rank + 1))
+            if sum(key >= bound for _, key in ranked[:max_answers]) >= max_answers:
+                break
+        return ranked
+
+    def _distinct_answers(self, spans: list[Span], retrieved: list[RetrievedPassage]) -> list[tuple[Answer, float]]:
+        """``spans`` as answers in their documents, ranked by key, repeats of a better one dropped."""
+        keyed = sorted(((s, s.score * math.exp(-self.rank_decay * s.passage)) for s in spans),
+                       key=lambda sk: -sk[1])
+        answers: list[tuple[Answer, float]] = []
+        for s, key in keyed:
             p = retrieved[s.passage].passage
             a = Answer(s.text, s.score, p.source, p.page_at(p.start + s.start), p.start + s.start,
                        p.start + s.end, p.text, p.start)
-            if not any(_same_answer(a, k) for k in answers):
-                answers.append(a)
-        return Result(question, answers[:max_answers], retrieved, notice,
-                      read_as if read_as != question else None)
+            if not any(_same_answer(a, k) for k, _ in answers):
+                answers.append((a, key))
+        return answers
 
     def _turn(self, history: list[str | Result]) -> Turn:
         """The last earlier turn as understood, with its answer (asked again when given as text)."""

@@ -9,11 +9,15 @@ the sentence sharing the most words with the question (the likeliest distractor)
 questions' ids end in ``-sentence``. Run from the repo root:
 
     python scripts/add_sentence_contexts.py reports/squad2/kept-calibration.json reports/squad2/kept-calibration-mixed.json
+
+With ``--distractors`` (for training data) every answerable question also gets an unanswerable
+copy (id ending in ``-distractor``) against the sentence of its paragraph that shares the most
+words with it but holds none of its answers: a plausible wrong passage, as in SQuAD 2.0.
 """
 
+import argparse
 import json
 import re
-import sys
 from pathlib import Path
 
 from qa.splitting import trim_spans
@@ -49,21 +53,43 @@ def sentence_question(q: dict, context: str) -> dict | None:
         answers += [{"text": b["text"], "answer_start": b["answer_start"] - s} for b in q["answers"][1:]
                     if s <= b["answer_start"] and b["answer_start"] + len(b["text"]) <= e]
         return {"context": context[s:e], "qa": {**q, "id": f"{q['id']}-sentence", "answers": answers}}
-    words = {w.lower() for w in WORD.findall(q["question"])}
-    s, e = max(spans, key=lambda se: len(words & {w.lower() for w in WORD.findall(context[se[0]:se[1]])}))
+    s, e = max(spans, key=lambda se: _shared_words(q["question"], context[se[0]:se[1]]))
     return {"context": context[s:e], "qa": {**q, "id": f"{q['id']}-sentence"}}
 
 
-def main(src: str, out: str) -> None:
+def _shared_words(question: str, sentence: str) -> int:
+    words = {w.lower() for w in WORD.findall(question)}
+    return len(words & {w.lower() for w in WORD.findall(sentence)})
+
+
+def distractor_question(q: dict, context: str) -> dict | None:
+    """An unanswerable copy of answerable question ``q`` against the sentence of ``context`` that
+    shares the most words with it and holds none of its answers (None when ``q`` is unanswerable
+    or no sentence qualifies)."""
+    answers = [a["text"].lower() for a in q.get("answers", [])]
+    if not answers or q.get("is_impossible"):
+        return None
+    spans = [(s, e) for s, e in sentences(context)
+             if not any(a in context[s:e].lower() for a in answers)]
+    if not spans:
+        return None
+    s, e = max(spans, key=lambda se: _shared_words(q["question"], context[se[0]:se[1]]))
+    return {"context": context[s:e],
+            "qa": {**q, "id": f"{q['id']}-distractor", "answers": [], "is_impossible": True}}
+
+
+def main(src: str, out: str, distractors: bool = False) -> None:
     data = json.loads(Path(src).read_text(encoding="utf-8"))
     added = 0
+    makers = (sentence_question, distractor_question) if distractors else (sentence_question,)
     for article in data["data"]:
         extra = []
         for p in article["paragraphs"]:
             for q in p["qas"]:
-                short = sentence_question(q, p["context"])
-                if short:
-                    extra.append({"context": short["context"], "qas": [short["qa"]]})
+                for make in makers:
+                    short = make(q, p["context"])
+                    if short:
+                        extra.append({"context": short["context"], "qas": [short["qa"]]})
         article["paragraphs"] += extra
         added += len(extra)
     Path(out).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
@@ -71,4 +97,10 @@ def main(src: str, out: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:3])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("src")
+    parser.add_argument("out")
+    parser.add_argument("--distractors", action="store_true",
+                        help="also an unanswerable copy of each answerable question against a distractor sentence")
+    args = parser.parse_args()
+    main(args.src, args.out, args.distractors)

@@ -39,6 +39,22 @@ def test_answers_are_distinct_and_ranked(qa):
             assert not (a.source == b.source and a.start < b.end and b.start < a.end)
 
 
+def test_reading_stops_once_unread_passages_cannot_change_the_answer(qa, monkeypatch):
+    question = "How many boat strikes since August?"
+    read, original = [], qa.reader.read
+    monkeypatch.setattr(qa.reader, "read", lambda q, ps, top_n=5: read.extend(ps) or original(q, ps, top_n))
+    result = qa.ask(question, top_k=3, max_answers=1)
+    assert 1 <= len(read) < 3                    # a confident answer at rank 0 leaves the rest unread
+    passages = [r.passage.text for r in result.passages]
+    everything = original(question, passages, top_n=3)   # all passages at once, ranked as ask ranks
+    best = max(everything, key=lambda s: s.score * math.exp(-qa.rank_decay * s.passage))
+    assert result.answers[0].text == best.text
+    assert result.answers[0].score == pytest.approx(best.score, abs=0.01)   # bf16: batch padding moves digits
+    read.clear()
+    qa.ask(question, top_k=3, max_answers=3)     # three answers need every passage here
+    assert len(read) == 3
+
+
 def test_abstains_but_returns_passages(qa, monkeypatch):
     monkeypatch.setattr(qa.reader, "threshold", 1.01)
     result = qa.ask("How many boat strikes since August?")
