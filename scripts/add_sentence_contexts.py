@@ -12,7 +12,10 @@ questions' ids end in ``-sentence``. Run from the repo root:
 
 With ``--distractors`` (for training data) every answerable question also gets an unanswerable
 copy (id ending in ``-distractor``) against the sentence of its paragraph that shares the most
-words with it but holds none of its answers: a plausible wrong passage, as in SQuAD 2.0.
+words with it but holds none of its answers: a plausible wrong passage, as in SQuAD 2.0. With
+``--without-answer`` it also gets one (id ending in ``-removed``) against its own paragraph with
+the answer's sentence taken out: a passage of paragraph length on the same topic, unanswerable
+when no answer text is left in it.
 """
 
 import argparse
@@ -78,10 +81,29 @@ def distractor_question(q: dict, context: str) -> dict | None:
             "qa": {**q, "id": f"{q['id']}-distractor", "answers": [], "is_impossible": True}}
 
 
-def main(src: str, out: str, distractors: bool = False) -> None:
+def without_answer_question(q: dict, context: str) -> dict | None:
+    """An unanswerable copy of answerable question ``q`` against ``context`` without the sentence
+    that holds its first answer (None when ``q`` is unanswerable, the answer is not inside one
+    sentence, nothing is left, or an answer text is still in what is left)."""
+    answers = q.get("answers", [])
+    if not answers or q.get("is_impossible"):
+        return None
+    start = answers[0]["answer_start"]
+    end = start + len(answers[0]["text"])
+    holding = [(s, e) for s, e in sentences(context) if s <= start and end <= e]
+    if not holding:
+        return None
+    s, e = holding[0]
+    rest = f"{context[:s].rstrip()} {context[e:].lstrip()}".strip()
+    if not rest or any(a["text"].lower() in rest.lower() for a in answers):
+        return None
+    return {"context": rest, "qa": {**q, "id": f"{q['id']}-removed", "answers": [], "is_impossible": True}}
+
+
+def main(src: str, out: str, distractors: bool = False, without_answer: bool = False) -> None:
     data = json.loads(Path(src).read_text(encoding="utf-8"))
     added = 0
-    makers = (sentence_question, distractor_question) if distractors else (sentence_question,)
+    makers = [sentence_question] + [distractor_question] * distractors + [without_answer_question] * without_answer
     for article in data["data"]:
         extra = []
         for p in article["paragraphs"]:
@@ -93,7 +115,7 @@ def main(src: str, out: str, distractors: bool = False) -> None:
         article["paragraphs"] += extra
         added += len(extra)
     Path(out).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    print(f"{out}: {added} one-sentence questions added")
+    print(f"{out}: {added} questions added")
 
 
 if __name__ == "__main__":
@@ -102,5 +124,8 @@ if __name__ == "__main__":
     parser.add_argument("out")
     parser.add_argument("--distractors", action="store_true",
                         help="also an unanswerable copy of each answerable question against a distractor sentence")
+    parser.add_argument("--without-answer", action="store_true",
+                        help="also an unanswerable copy of each answerable question against its paragraph "
+                             "without the answer's sentence")
     args = parser.parse_args()
-    main(args.src, args.out, args.distractors)
+    main(args.src, args.out, args.distractors, args.without_answer)

@@ -12,12 +12,12 @@ does the garden hose weigh?" over a list of sizes, prices and stock), marked
 ``is_impossible`` as in SQuAD 2.0. Seeded, so the same command gives the same
 file. Run from the repo root:
 
-    python scripts/make_table_questions.py 3000 reports/table-questions.json
+    python scripts/make_table_questions.py 3000 reports/table-questions.json [--seed N]
 """
 
+import argparse
 import json
 import random
-import sys
 
 from qa.loading.tables import label_table_rows
 from qa.loading.text import CELL_SEP
@@ -166,8 +166,17 @@ def make(n_questions: int, seed: int = 0) -> dict:
     return {"version": "1.1", "data": [{"title": "Synthetic tables", "paragraphs": paragraphs}]}
 
 
-if __name__ == "__main__":
-    out = make(int(sys.argv[1]))
-    with open(sys.argv[2], "w", encoding="utf-8") as f:
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("n", type=int, help="about this many questions")
+    parser.add_argument("out")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    out = make(args.n, args.seed)
+    with open(args.out, "w", encoding="utf-8") as f:
         json.dump(out, f)
-    print(f"{sum(len(p['qas']) for p in out['data'][0]['paragraphs'])} questions written to {sys.argv[2]}")
+    print(f"{sum(len(p['qas']) for p in out['data'][0]['paragraphs'])} questions written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -338,17 +338,21 @@ def test_sentence_contexts_keep_the_answer_and_give_unanswerable_questions_their
     assert unanswerable["qas"][0]["answers"] == [] and unanswerable["qas"][0]["is_impossible"]
 
 
-def test_distractor_sentences_never_hold_the_answer(tmp_path):
+def test_distractor_sentences_and_paragraphs_without_the_answer_never_hold_it(tmp_path):
     context = ("The ferry left Dover at noon. It carried 41,000 passengers in 2023. "
                "The ferry passengers were counted at Dover by the port.")
     qas = [{"id": "a", "question": "How many passengers did the ferry carry from Dover?",
             "answers": [{"text": "41,000", "answer_start": context.index("41,000")}]}]
     (tmp_path / "in.json").write_text(json.dumps({"version": "v2.0", "data": [
         {"title": "T", "paragraphs": [{"context": context, "qas": qas}]}]}))
-    _script("add_sentence_contexts").main(str(tmp_path / "in.json"), str(tmp_path / "out.json"), distractors=True)
+    _script("add_sentence_contexts").main(str(tmp_path / "in.json"), str(tmp_path / "out.json"),
+                                          distractors=True, without_answer=True)
     paragraphs = json.loads((tmp_path / "out.json").read_text())["data"][0]["paragraphs"]
     short = {p["qas"][0]["id"]: p for p in paragraphs[1:]}
-    assert set(short) == {"a-sentence", "a-distractor"}
+    assert set(short) == {"a-sentence", "a-distractor", "a-removed"}
+    removed = short["a-removed"]
+    assert removed["context"] == "The ferry left Dover at noon. The ferry passengers were counted at Dover by the port."
+    assert removed["qas"][0]["answers"] == [] and removed["qas"][0]["is_impossible"]
     distractor = short["a-distractor"]
     assert distractor["context"] == "The ferry passengers were counted at Dover by the port."  # most shared words
     assert distractor["qas"][0]["answers"] == [] and distractor["qas"][0]["is_impossible"]
