@@ -85,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--index", default=DEFAULT_INDEX, help="index folder (default: %(default)s)")
-    p.add_argument("--top-k", type=int, default=5, help="passages read (default: %(default)s)")
+    p.add_argument("--top-k", type=int, default=5, help="passages retrieved, read until the rest cannot change the answer (default: %(default)s)")
     p.add_argument("--reader", default=None,
                    help="base (the default where the all-mpnet-base-v2 parts are installed: "
                         "MPNet-12 + LoRA, best answers), fast (the MiniLM-L6 reader, ~5x faster; "

@@ -377,9 +377,10 @@ class QA:
         first (see ``rank_decay``), distinct in text and position; none when no span reaches the reader's
         threshold (the retrieved passages are returned all the same).
 
-        Passages are read one at a time in retrieval order, and reading stops as soon as the unread
-        ones can no longer change the first ``max_answers`` answers (so a confident answer in the
-        best passage costs one passage's reading, and the answers are those of reading all).
+        Passages are read in retrieval order, in small batches, and reading stops as soon as the
+        unread ones can no longer change the first ``max_answers`` answers, which are those of
+        reading all ``top_k`` (with ``max_answers=1``, a confident answer in the best passage costs
+        one passage's reading; at least ``max_answers`` passages are always read).
 
         ``history`` holds the conversation's earlier questions, oldest first, as
         strings or as the :class:`Result` they got. A follow-up question ("How
@@ -407,22 +408,29 @@ class QA:
 
     def _read_in_rank_order(self, reader: Reader, question: str, retrieved: list[RetrievedPassage],
                             max_answers: int) -> list[tuple[Answer, float]]:
-        """Distinct answers with their ranking keys, best first, reading the passages one by one in
-        retrieval order and stopping once the unread ones cannot change the first ``max_answers``.
+        """Distinct answers with their ranking keys, best first, reading the passages in retrieval
+        order and stopping once the unread ones cannot change the first ``max_answers`` (only those
+        are final).
 
-        A span's key is ``score * exp(-rank_decay * rank)`` with ``score <= 1``, so no passage at
-        rank ``r`` or below can reach ``exp(-rank_decay * r)``: when ``max_answers`` distinct
-        answers already reach that bound, the answers returned are those of reading every passage
-        (a bound on the best possible score, as in WAND top-k retrieval, Broder et al., 2003).
+        A span's key is ``score * exp(-rank_decay * rank)`` with ``score <= 1``, so with
+        ``rank_decay >= 0`` no passage at rank ``r`` or below can exceed ``exp(-rank_decay * r)``:
+        once ``max_answers`` distinct answers reach that bound, reading on changes none of them (an
+        upper-bound stop, as in WAND top-k retrieval, Broder et al., 2003; a tie goes to the passage
+        read first, as a stable sort of all spans would have it). Batches of 1, 1, 2, 4, ...
+        passages keep the forward passes few when every passage must be read.
         """
         spans: list[Span] = []
         ranked: list[tuple[Answer, float]] = []
-        for rank, r in enumerate(retrieved):
-            spans += [replace(s, passage=rank) for s in reader.read(question, [r.passage.text], top_n=1)]
+        lo = 0
+        for size in _batch_sizes(len(retrieved)):
+            texts = [r.passage.text for r in retrieved[lo:lo + size]]
+            spans += [replace(s, passage=lo + s.passage) for s in reader.read(question, texts, top_n=size)]
+            lo += size
             ranked = self._distinct_answers(spans, retrieved)
-            bound = math.exp(-self.rank_decay * (rank + 1))
-            if sum(key >= bound for _, key in ranked[:max_answers]) >= max_answers:
-                break
+            if self.rank_decay >= 0 and lo < len(retrieved):
+                bound = math.exp(-self.rank_decay * lo)
+                if sum(key >= bound for _, key in ranked[:max_answers]) >= max_answers:
+                    break
         return ranked
 
     def _distinct_answers(self, spans: list[Span], retrieved: list[RetrievedPassage]) -> list[tuple[Answer, float]]:
@@ -442,8 +450,16 @@ class QA:
         """The last earlier turn as understood, with its answer (asked again when given as text)."""
         last = history[-1]
         if not isinstance(last, Result):
-            last = self.ask(last, history=history[:-1])
+            last = self.ask(last, max_answers=1, history=history[:-1])
         return Turn(last.understood_as or last.question, last.answers[0].text if last.answers else None)
+
+
+def _batch_sizes(n: int) -> list[int]:
+    """How many passages each step of :meth:`QA._read_in_rank_order` reads: 1, 1, 2, 4, ... up to ``n`` in all."""
+    sizes: list[int] = []
+    while sum(sizes) < n:
+        sizes.append(min(max(1, sum(sizes)), n - sum(sizes)))
+    return sizes
 
 
 def _same_answer(a: Answer, b: Answer) -> bool:

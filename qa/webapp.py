@@ -292,7 +292,7 @@ class ChatService:
         Args:
             question: the question.
             history: the conversation's earlier questions, oldest first.
-            top_k: passages read (1 to 20).
+            top_k: passages retrieved and read at most (1 to 20).
             answers: answers returned (1 to 5).
 
         Returns:

@@ -1,4 +1,7 @@
-"""Add a one-sentence version of every question to a SQuAD file: short passages for calibration.
+"""Add short and unanswerable copies of a SQuAD file's questions, for calibration and training.
+
+Every question gets a one-sentence version; optionally, answerable questions also get
+unanswerable copies against a distractor sentence or their paragraph without the answer.
 
 People's documents are often short (a note, a one-line profile), while SQuAD paragraphs run to
 about 120 words, and a reader's no-answer scores depend on passage length: a threshold picked on
@@ -23,6 +26,7 @@ import json
 import re
 from pathlib import Path
 
+from qa.evaluation import contains_answer
 from qa.splitting import trim_spans
 
 SENTENCE_END = re.compile(r"[.!?][\"')\]]?(?:\s+|$)")
@@ -60,6 +64,11 @@ def sentence_question(q: dict, context: str) -> dict | None:
     return {"context": context[s:e], "qa": {**q, "id": f"{q['id']}-sentence"}}
 
 
+def _holds(text: str, answers: list[str]) -> bool:
+    """Whether ``text`` holds one of ``answers``, as written or after SQuAD normalisation."""
+    return any(a.lower() in text.lower() for a in answers) or contains_answer(text, answers)
+
+
 def _shared_words(question: str, sentence: str) -> int:
     words = {w.lower() for w in WORD.findall(question)}
     return len(words & {w.lower() for w in WORD.findall(sentence)})
@@ -69,11 +78,13 @@ def distractor_question(q: dict, context: str) -> dict | None:
     """An unanswerable copy of answerable question ``q`` against the sentence of ``context`` that
     shares the most words with it and holds none of its answers (None when ``q`` is unanswerable
     or no sentence qualifies)."""
-    answers = [a["text"].lower() for a in q.get("answers", [])]
+    answers = q.get("answers", [])
     if not answers or q.get("is_impossible"):
         return None
+    texts = [a["text"] for a in answers]
     spans = [(s, e) for s, e in sentences(context)
-             if not any(a in context[s:e].lower() for a in answers)]
+             if not any(s < a["answer_start"] + len(a["text"]) and a["answer_start"] < e for a in answers)
+             and not _holds(context[s:e], texts)]
     if not spans:
         return None
     s, e = max(spans, key=lambda se: _shared_words(q["question"], context[se[0]:se[1]]))
@@ -95,7 +106,7 @@ def without_answer_question(q: dict, context: str) -> dict | None:
         return None
     s, e = holding[0]
     rest = f"{context[:s].rstrip()} {context[e:].lstrip()}".strip()
-    if not rest or any(a["text"].lower() in rest.lower() for a in answers):
+    if not rest or _holds(rest, [a["text"] for a in answers]):
         return None
     return {"context": rest, "qa": {**q, "id": f"{q['id']}-removed", "answers": [], "is_impossible": True}}
 

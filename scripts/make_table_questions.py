@@ -144,6 +144,7 @@ def _cell_offset(row: str, answer: str) -> int:
 def make(n_questions: int, seed: int = 0) -> dict:
     """A SQuAD-format object with about ``n_questions`` table questions."""
     rng = random.Random(seed)
+    prefix = f"s{seed}-" if seed else ""  # files of different seeds can be combined; seed 0 keeps its old ids
     paragraphs, count = [], 0
     while count < n_questions:
         makers = [rng.choice(MAKERS) for _ in range(rng.choice([1, 1, 2]))]
@@ -154,11 +155,11 @@ def make(n_questions: int, seed: int = 0) -> dict:
         for (block, triples), maker in zip(blocks, makers, strict=True):
             for question, answer, n in rng.sample(triples, min(len(triples), 4)):
                 if rng.random() < UNANSWERABLE_SHARE:
-                    qas.append({"id": f"table-{count}", "question": _missing(rng, maker, block, lines[first + n]),
+                    qas.append({"id": f"table-{prefix}{count}", "question": _missing(rng, maker, block, lines[first + n]),
                                 "answers": [], "is_impossible": True})
                 else:
                     start = starts[first + n] + _cell_offset(lines[first + n], answer)
-                    qas.append({"id": f"table-{count}", "question": question,
+                    qas.append({"id": f"table-{prefix}{count}", "question": question,
                                 "answers": [{"text": answer, "answer_start": start}]})
                 count += 1
             first += len(block)

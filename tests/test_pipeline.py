@@ -1,11 +1,16 @@
 import json
 import math
+import random
+from types import SimpleNamespace
 
 import pytest
 from conftest import SEED
 
 from qa.evaluation import exact_match
 from qa.pipeline import MAX_QUESTION_CHARS, QA, QuestionError
+from qa.reading import Span
+from qa.retrieval import RetrievedPassage
+from qa.splitting import Passage
 
 
 @pytest.fixture(scope="module")
@@ -50,9 +55,56 @@ def test_reading_stops_once_unread_passages_cannot_change_the_answer(qa, monkeyp
     best = max(everything, key=lambda s: s.score * math.exp(-qa.rank_decay * s.passage))
     assert result.answers[0].text == best.text
     assert result.answers[0].score == pytest.approx(best.score, abs=0.01)   # bf16: batch padding moves digits
-    read.clear()
-    qa.ask(question, top_k=3, max_answers=3)     # three answers need every passage here
-    assert len(read) == 3
+
+
+class _ScriptedSpans:
+    """A reader whose spans are given per passage text: (answer text, score, start) or None."""
+
+    threshold = 0.0
+
+    def __init__(self, spans: dict[str, tuple[str, float, int] | None]):
+        self.spans, self.read_texts = spans, []
+
+    def read(self, question, passages, top_n=5):
+        self.read_texts += passages
+        found = [Span(t, p, k, s, s + len(t), 0.0) for k, text in enumerate(passages)
+                 if (hit := self.spans[text]) for t, p, s in [hit]]
+        return sorted(found, key=lambda x: -x.score)[:top_n]
+
+
+def _rank_everything(spans, passages, decay, n):
+    """Answers as (text, source, start) from reading every passage: stable sort by key, repeats dropped."""
+    keyed = sorted(((hit, k) for k, hit in enumerate(spans) if hit), key=lambda hk: -hk[0][1] * math.exp(-decay * hk[1]))
+    out = []
+    for (text, _, start), k in keyed:
+        p = passages[k]
+        a = (text, p.source, p.start + start, p.start + start + len(text))
+        if not any(a[0].lower() == b[0].lower() or (a[1] == b[1] and a[2] < b[3] and b[2] < a[3]) for b in out):
+            out.append(a)
+    return [a[:3] for a in out[:n]]
+
+
+def test_stopping_early_returns_the_answers_of_reading_everything():
+    rng = random.Random(5)
+    stopped_early = 0
+    for trial in range(400):
+        n = rng.randint(1, 7)
+        passages = [Passage(f"passage {k} text", rng.choice(["a.txt", "b.txt"]), None, 10 * k, 10 * k + 14)
+                    for k in range(n)]
+        spans = [None if rng.random() < 0.2 else
+                 (rng.choice(["1991", "1992", "Derby", "the mill"]), rng.choice([1.0, rng.random()]), rng.randint(0, 9))
+                 for _ in range(n)]
+        reader = _ScriptedSpans({p.text: hit for p, hit in zip(passages, spans)})
+        qa = QA.__new__(QA)
+        qa.rank_decay = rng.choice([0.0, 0.5, 1.0, -0.5])
+        qa.reader = reader
+        qa.retriever = SimpleNamespace(retrieve=lambda q, k, ps=passages: [RetrievedPassage(p, 1.0) for p in ps[:k]])
+        want = rng.randint(1, 3)
+        result = qa.ask("When?", top_k=n, max_answers=want)
+        got = [(a.text, a.source, a.start) for a in result.answers]
+        assert got == _rank_everything(spans, passages, qa.rank_decay, want), trial
+        stopped_early += len(reader.read_texts) < n
+    assert stopped_early > 50
 
 
 def test_abstains_but_returns_passages(qa, monkeypatch):
