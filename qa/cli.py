@@ -73,13 +73,16 @@ def _parser() -> argparse.ArgumentParser:
     dt.add_argument("args", nargs=argparse.REMAINDER)
 
     cal = sub.add_parser("calibrate", help="pick a reader's no-answer rule and threshold on SQuAD dev data "
-                         "(the readiest to answer within a standard error of the best F1)")
+                         "(the one of the best F1)")
     cal.add_argument("file", help="SQuAD JSON with contexts")
     cal.add_argument("--reader", required=True, help="reader folder; qa_reader.json is written there")
     cal.add_argument("--limit", type=int, default=2000, help="questions used (default: %(default)s)")
     cal.add_argument("--rule", choices=["best", "span", "odds"], default="best",
                      help="what the threshold applies to: the span probability, the span's odds "
                           "against no answer, or whichever scores the better F1 (default)")
+    cal.add_argument("--pick", choices=["best", "one-se"], default="best",
+                     help="the threshold of the best F1 (default), or the lowest within one standard "
+                          "error of it (readier to answer)")
     return p
 
 
@@ -324,7 +327,7 @@ def cmd_calibrate(args) -> int:
     result = calibrate_threshold(
         [EvalItem(e.id, e.question, e.answers, e.context) for e in examples], reader,
         [EvalItem(e.id, e.question, [], e.context) for e in negatives],
-        rules=Reader.RULES if args.rule == "best" else (args.rule,))
+        rules=Reader.RULES if args.rule == "best" else (args.rule,), pick=args.pick)
     config = Path(args.reader) / CONFIG_FILE
     old = json.loads(config.read_text()) if config.exists() else {}
     config.write_text(json.dumps(old | result | {"calibrated_on": Path(args.file).name,

@@ -309,16 +309,17 @@ def open_report(items: list[EvalItem], records: list[dict], top_k: int, threshol
 
 
 def calibrate_threshold(items: list[EvalItem], reader, negatives: list[EvalItem],
-                        rules: tuple[str, ...] = ("span", "odds")) -> dict:
+                        rules: tuple[str, ...] = ("span", "odds"), pick: str = "best") -> dict:
     """Pick the no-answer rule and threshold from mean F1 over answerable + negative questions.
 
     ``negatives`` are questions paired with contexts that do not answer them
     (answers empty). Under each rule (see :class:`qa.reading.Reader`), a best span whose
     confidence is below the threshold becomes "" (abstain); the thresholds tried are the
-    quantiles of the confidences. The rule with the best F1 wins, and its threshold is the
-    lowest (the readiest to answer) whose F1 is within one standard error of that best: the
-    one-standard-error rule (Breiman et al., 1984, *Classification and Regression Trees*, 3.4.3),
-    since near its top the F1 curve is flat and the best point within it is chance.
+    quantiles of the confidences. The rule with the best F1 wins. Its threshold is, with
+    ``pick="best"``, the one of that best F1 (as the SQuAD 2.0 evaluation script's
+    ``best_f1_thresh``); with ``pick="one-se"``, the lowest (the readiest to answer) whose F1 is
+    within one standard error of the best: the one-standard-error rule (Breiman et al., 1984,
+    *Classification and Regression Trees*, 3.4.3).
     Returns {"rule", "null_threshold", "em", "f1", "has_answer_f1", "no_answer_accuracy", ...}
     (percent, at the chosen threshold), ``best_threshold``, ``best_f1`` and ``standard_error``
     (the winning rule's best point and the F1 standard error there), and ``by_rule``: each
@@ -330,7 +331,9 @@ def calibrate_threshold(items: list[EvalItem], reader, negatives: list[EvalItem]
     answered = np.array([0.0 if s is None else f1_score(s.text, i.answers) for i, s in zip(pool, best)])
     abstained = np.array([f1_score("", i.answers) for i in pool])
     conf = {rule: np.array([0.0 if s is None else s.confidence(rule) for s in best]) for rule in rules}
-    results = {rule: _pick_threshold(conf[rule], answered, abstained) for rule in rules}
+    if pick not in ("best", "one-se"):
+        raise ValueError(f"pick must be 'best' or 'one-se', not {pick!r}")
+    results = {rule: _pick_threshold(conf[rule], answered, abstained, pick) for rule in rules}
     rule = max(results, key=lambda r: results[r]["best_f1"])
     chosen = results[rule]["threshold"]
     preds = {i.id: (s.text if s is not None and c >= chosen else "") for i, s, c in zip(pool, best, conf[rule])}
@@ -341,16 +344,17 @@ def calibrate_threshold(items: list[EvalItem], reader, negatives: list[EvalItem]
             "by_rule": {r: {"null_threshold": v["threshold"], "f1": v["best_f1"]} for r, v in results.items()}}
 
 
-def _pick_threshold(conf: np.ndarray, answered: np.ndarray, abstained: np.ndarray) -> dict:
+def _pick_threshold(conf: np.ndarray, answered: np.ndarray, abstained: np.ndarray, pick: str = "one-se") -> dict:
     """The best threshold on ``conf`` among its quantiles (and 0), where each question scores
     ``answered`` at or above it and ``abstained`` below, and the lowest one within a standard
-    error of it: {"threshold", "best_threshold", "best_f1", "standard_error"} (F1s in percent)."""
+    error of it: {"threshold", "best_threshold", "best_f1", "standard_error"} (F1s in percent);
+    ``threshold`` is the best one itself with ``pick="best"``, else the lowest within one error."""
     candidates = sorted({0.0} | {float(q) for q in np.quantile(conf, np.linspace(0, 1, 401))})
     per_question = [np.where(conf >= t, answered, abstained) for t in candidates]
     f1s = [100 * float(np.mean(f)) for f in per_question]
     k = int(np.argmax(f1s))
     n = len(conf)
     se = 100 * float(np.std(per_question[k], ddof=1)) / np.sqrt(n) if n > 1 else 0.0
-    chosen = min(t for t, f in zip(candidates, f1s) if f >= f1s[k] - se)
+    chosen = candidates[k] if pick == "best" else min(t for t, f in zip(candidates, f1s) if f >= f1s[k] - se)
     return {"threshold": chosen, "best_threshold": candidates[k], "best_f1": round(f1s[k], 2),
             "standard_error": round(se, 2)}
