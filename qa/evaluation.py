@@ -325,14 +325,14 @@ def calibrate_threshold(items: list[EvalItem], reader, negatives: list[EvalItem]
     (the winning rule's best point and the F1 standard error there), and ``by_rule``: each
     rule's chosen threshold and best F1.
     """
+    if pick not in ("best", "one-se"):
+        raise ValueError(f"pick must be 'best' or 'one-se', not {pick!r}")
     pool = items + negatives
     best = [spans[0] if spans else None
             for spans in reader.read_pairs([(i.question, i.context) for i in pool])]
     answered = np.array([0.0 if s is None else f1_score(s.text, i.answers) for i, s in zip(pool, best)])
     abstained = np.array([f1_score("", i.answers) for i in pool])
     conf = {rule: np.array([0.0 if s is None else s.confidence(rule) for s in best]) for rule in rules}
-    if pick not in ("best", "one-se"):
-        raise ValueError(f"pick must be 'best' or 'one-se', not {pick!r}")
     results = {rule: _pick_threshold(conf[rule], answered, abstained, pick) for rule in rules}
     rule = max(results, key=lambda r: results[r]["best_f1"])
     chosen = results[rule]["threshold"]
@@ -344,7 +344,7 @@ def calibrate_threshold(items: list[EvalItem], reader, negatives: list[EvalItem]
             "by_rule": {r: {"null_threshold": v["threshold"], "f1": v["best_f1"]} for r, v in results.items()}}
 
 
-def _pick_threshold(conf: np.ndarray, answered: np.ndarray, abstained: np.ndarray, pick: str = "one-se") -> dict:
+def _pick_threshold(conf: np.ndarray, answered: np.ndarray, abstained: np.ndarray, pick: str) -> dict:
     """The best threshold on ``conf`` among its quantiles (and 0), where each question scores
     ``answered`` at or above it and ``abstained`` below, and the lowest one within a standard
     error of it: {"threshold", "best_threshold", "best_f1", "standard_error"} (F1s in percent);

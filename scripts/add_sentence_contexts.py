@@ -46,21 +46,32 @@ def sentences(text: str) -> list[tuple[int, int]]:
     return trim_spans(text, spans)
 
 
+def _answer_sentence(q: dict, context: str) -> tuple[int, int] | None:
+    """The (start, end) of the sentence of ``context`` that holds answerable ``q``'s first answer
+    whole (None when the answer crosses a sentence cut)."""
+    a = q["answers"][0]
+    start, end = a["answer_start"], a["answer_start"] + len(a["text"])
+    return next(((s, e) for s, e in sentences(context) if s <= start and end <= e), None)
+
+
+def _likeliest_sentence(question: str, context: str, spans: list[tuple[int, int]]) -> tuple[int, int]:
+    """The span of ``spans`` whose text shares the most words with ``question`` (the first on ties)."""
+    return max(spans, key=lambda se: _shared_words(question, context[se[0]:se[1]]))
+
+
 def sentence_question(q: dict, context: str) -> dict | None:
     """The one-sentence version of question ``q`` of ``context`` (None when none fits)."""
-    spans = sentences(context)
     if q.get("answers"):
-        a = q["answers"][0]
-        start, end = a["answer_start"], a["answer_start"] + len(a["text"])
-        holding = [(s, e) for s, e in spans if s <= start and end <= e]
-        if not holding:
+        holding = _answer_sentence(q, context)
+        if holding is None:
             return None
-        s, e = holding[0]
-        answers = [{"text": a["text"], "answer_start": start - s}]
+        s, e = holding
+        a = q["answers"][0]
+        answers = [{"text": a["text"], "answer_start": a["answer_start"] - s}]
         answers += [{"text": b["text"], "answer_start": b["answer_start"] - s} for b in q["answers"][1:]
                     if s <= b["answer_start"] and b["answer_start"] + len(b["text"]) <= e]
         return {"context": context[s:e], "qa": {**q, "id": f"{q['id']}-sentence", "answers": answers}}
-    s, e = max(spans, key=lambda se: _shared_words(q["question"], context[se[0]:se[1]]))
+    s, e = _likeliest_sentence(q["question"], context, sentences(context))
     return {"context": context[s:e], "qa": {**q, "id": f"{q['id']}-sentence"}}
 
 
@@ -87,7 +98,7 @@ def distractor_question(q: dict, context: str) -> dict | None:
              and not _holds(context[s:e], texts)]
     if not spans:
         return None
-    s, e = max(spans, key=lambda se: _shared_words(q["question"], context[se[0]:se[1]]))
+    s, e = _likeliest_sentence(q["question"], context, spans)
     return {"context": context[s:e],
             "qa": {**q, "id": f"{q['id']}-distractor", "answers": [], "is_impossible": True}}
 
@@ -99,12 +110,10 @@ def without_answer_question(q: dict, context: str) -> dict | None:
     answers = q.get("answers", [])
     if not answers or q.get("is_impossible"):
         return None
-    start = answers[0]["answer_start"]
-    end = start + len(answers[0]["text"])
-    holding = [(s, e) for s, e in sentences(context) if s <= start and end <= e]
-    if not holding:
+    holding = _answer_sentence(q, context)
+    if holding is None:
         return None
-    s, e = holding[0]
+    s, e = holding
     rest = f"{context[:s].rstrip()} {context[e:].lstrip()}".strip()
     if not rest or _holds(rest, [a["text"] for a in answers]):
         return None

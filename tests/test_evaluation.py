@@ -160,13 +160,13 @@ def test_calibration_takes_the_readiest_threshold_within_a_standard_error_of_the
     conf = np.array([0.6] * 50 + [0.2] * 45 + [0.3] + [0.7] * 5)
     answered = np.array([1.0] * 50 + [0.0] * 51)
     abstained = 1.0 - answered
-    pick = _pick_threshold(conf, answered, abstained)
+    pick = _pick_threshold(conf, answered, abstained, "one-se")
     assert 0.3 < pick["best_threshold"] <= 0.6 and pick["best_f1"] == round(100 * 96 / 101, 2)
     # declining the one at 0.3 as well gains one question in 101, less than a standard error
     assert 0.2 < pick["threshold"] <= 0.3 and 0 < pick["standard_error"] < 5
     assert _pick_threshold(conf, answered, abstained, "best")["threshold"] == pick["best_threshold"]
     # where the best is clearly better (no spread), it is taken
-    sharp = _pick_threshold(np.array([0.6] * 50 + [0.2] * 50), answered[:100], abstained[:100])
+    sharp = _pick_threshold(np.array([0.6] * 50 + [0.2] * 50), answered[:100], abstained[:100], "one-se")
     assert sharp["threshold"] == sharp["best_threshold"] and sharp["best_f1"] == 100.0
 
 
