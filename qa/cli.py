@@ -168,7 +168,6 @@ def result_json(result) -> dict:
              "page": r.passage.page, "start": r.passage.start, "end": r.passage.end}
             for r in result.passages
         ],
-        **({"notice": result.notice} if result.notice else {}),
     }
 
 
@@ -183,8 +182,6 @@ def cmd_ask(args) -> int:
     if args.json:
         print(json.dumps(result_json(result), ensure_ascii=False, indent=2))
         return 0
-    if result.notice:
-        print(f"note: {result.notice}", file=sys.stderr)
     print_result(result, len(qa), args.retrieval)
     return 0
 
@@ -248,8 +245,6 @@ def cmd_chat(args) -> int:
             continue
         if not interactive:
             print(f"> {result.question}")
-        if result.notice:
-            print(f"note: {result.notice}", file=sys.stderr)
         if result.understood_as:
             print(f"Answered as: {result.understood_as}")
         print_result(result, len(qa), args.retrieval)

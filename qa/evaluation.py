@@ -122,6 +122,7 @@ def load_eval_file(path: str | Path) -> list[EvalItem]:
     if not items:
         raise EvalFileError(f"{path} holds no questions")
     _check_unique_ids(items, path)
+    _check_question_lengths(items, path)
     return items
 
 
@@ -148,6 +149,16 @@ def _jsonl_records(raw: str, path: Path) -> list[tuple[int, dict]]:
             raise EvalFileError(f"{path} is not SQuAD JSON, JSONL or CSV: line {n} is not valid JSON "
                                 f"({e.msg}, column {e.colno})") from e
     return records
+
+
+def _check_question_lengths(items: list[EvalItem], path: Path) -> None:
+    """``qa ask`` refuses a question over :data:`qa.pipeline.MAX_QUESTION_CHARS`; so does the file."""
+    from qa.pipeline import MAX_QUESTION_CHARS
+
+    for item in items:
+        if (n := len(" ".join(item.question.split()))) > MAX_QUESTION_CHARS:
+            raise EvalFileError(f"{path}: question {item.id!r} is {n:,} characters long; "
+                                f"questions are at most {MAX_QUESTION_CHARS}")
 
 
 def _check_unique_ids(items: list[EvalItem], path: Path) -> None:

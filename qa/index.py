@@ -73,14 +73,21 @@ class _PassageFile:
     def __init__(self, path: Path, offsets: np.ndarray):
         with open(path, "rb") as f:
             self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        if self._map.size() != int(offsets[-1]):
+            raise ValueError(f"{path.name} of {path.parent.name} has {self._map.size()} bytes, its offsets "
+                             f"say {int(offsets[-1])}")
         self._offsets = offsets
+        self._path = path
 
     def __len__(self) -> int:
         return len(self._offsets) - 1
 
     def __getitem__(self, i: int) -> Passage:
         line = self._map[int(self._offsets[i]): int(self._offsets[i + 1])]
-        return Passage(**json.loads(line))
+        try:
+            return Passage(**json.loads(line))
+        except (ValueError, TypeError) as e:
+            raise IndexLoadError(f"index file {self._path} is corrupt (passage {i}: {e}){REBUILD_HINT}") from e
 
 
 @dataclass

@@ -276,7 +276,6 @@ class Result:
     question: str
     answers: list[Answer]
     passages: list[RetrievedPassage]
-    notice: str | None = None
     understood_as: str | None = None
 
     @property
@@ -302,11 +301,14 @@ def cite(source: str, page: int | None = None, name_only: bool = False) -> str:
     return where + (f", page {page}" if page else "")
 
 
-def check_question(question: str) -> tuple[str, str | None]:
-    """Validate a question; returns (question to ask, notice or None).
+def check_question(question: str) -> str:
+    """Validate a question; returns it with runs of white space made one space.
 
     Raises:
-        QuestionError: the question is not a string, or is empty or blank.
+        QuestionError: the question is not a string, is empty or blank, or is longer than
+            :data:`MAX_QUESTION_CHARS` characters (a question is a sentence or two: a pasted
+            text would be read as its first few hundred characters, which rarely hold the
+            question, so it is refused rather than cut).
     """
     if not isinstance(question, str):
         raise QuestionError(f"the question must be text, not {type(question).__name__}")
@@ -315,9 +317,9 @@ def check_question(question: str) -> tuple[str, str | None]:
     # undecodable bytes from a terminal arrive as lone surrogates: replace them
     question = " ".join(question.encode("utf-8", "replace").decode("utf-8").split())
     if len(question) > MAX_QUESTION_CHARS:
-        return (question[:MAX_QUESTION_CHARS],
-                f"question truncated to its first {MAX_QUESTION_CHARS} characters")
-    return question, None
+        raise QuestionError(f"the question is {len(question):,} characters long; ask it in at most "
+                            f"{MAX_QUESTION_CHARS} (a sentence or two)")
+    return question
 
 
 class QA:
@@ -396,14 +398,14 @@ class QA:
         """
         if top_k < 1 or max_answers < 1:
             raise ValueError("top_k and max_answers must be at least 1")
-        question, notice = check_question(question)
+        question = check_question(question)
         read_as, query = question, question
         if history and depends_on_history(question):
             resolved = resolve(question, [self._turn(history)])
             read_as, query = resolved.question, resolved.query
         retrieved = self.retriever.retrieve(query, top_k)
         ranked = self._read_in_rank_order(reader or self.reader, read_as, retrieved, max_answers)
-        return Result(question, [a for a, _ in ranked][:max_answers], retrieved, notice,
+        return Result(question, [a for a, _ in ranked][:max_answers], retrieved,
                       read_as if read_as != question else None)
 
     def _read_in_rank_order(self, reader: Reader, question: str, retrieved: list[RetrievedPassage],

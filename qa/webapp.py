@@ -95,8 +95,6 @@ def format_answer(result: Result) -> str:
                          f"{_md_escape(cite(a.source, a.page, name_only=True))}")
     if result.understood_as:
         text = f"_Answered as: {_md_escape(result.understood_as)}_\n\n" + text
-    if result.notice:
-        text = f"_Note: {result.notice}._\n\n" + text
     return text
 
 
@@ -297,19 +295,21 @@ class ChatService:
 
         Returns:
             ``{"question", "understood_as", "abstained", "answers": [{"text", "score", "source",
-            "page", "start", "end"}], "chat": the chat page's Markdown for it}``; or
-            ``{"error": message}`` for a question that cannot be asked.
+            "page", "start", "end"}], "chat": the chat page's Markdown for it, "error": None}``. A
+            question that cannot be asked (empty, too long, bad top-k) gets the same keys: no
+            answers, ``abstained`` False and ``error`` (also in ``chat``) saying why.
         """
         try:
             result = self.qa.ask(question, top_k=max(1, min(20, int(top_k))),
                                  max_answers=max(1, min(5, int(answers))), history=list(history or []))
-        except (QuestionError, ValueError) as e:
-            return {"error": str(e)}
+        except (QuestionError, ValueError, TypeError) as e:
+            return {"question": question, "understood_as": None, "abstained": False, "answers": [],
+                    "chat": f"*{e}*", "error": str(e)}
         return {"question": result.question, "understood_as": result.understood_as,
                 "abstained": result.abstained,
                 "answers": [{"text": a.text, "score": round(a.score, 4), "source": cite(a.source, name_only=True),
                              "page": a.page, "start": a.start, "end": a.end} for a in result.answers],
-                "chat": format_answer(result)}
+                "chat": format_answer(result), "error": None}
 
     @staticmethod
     def source_choices(turns: list[Result] | None) -> list[tuple[str, int]]:

@@ -1,3 +1,4 @@
+import json
 import os
 import subprocess
 import sys
@@ -39,6 +40,15 @@ def test_unreadable_eval_file(capsys, tmp_path):
     assert "not SQuAD JSON" in _err(capsys)
     assert main(["eval", str(tmp_path / "missing.jsonl")]) == 1
     assert "cannot read" in _err(capsys)
+    long = tmp_path / "long.jsonl"
+    long.write_text(json.dumps({"id": "q7", "question": "why " * 200, "answers": ["x"]}) + "\n")
+    assert main(["eval", str(long), "--mode", "reader"]) == 1
+    assert "question 'q7' is 799 characters long" in _err(capsys)
+
+
+def test_a_huge_question_is_a_one_line_error(capsys, seed_index):
+    assert main(["ask", "why " * 1000, "--index", str(seed_index)]) == 1
+    assert "3,999 characters long" in _err(capsys)
 
 
 def test_index_reports_skipped_files(capsys, tmp_path):
@@ -112,8 +122,7 @@ def test_zero_answers_rejected(capsys, tmp_path):
 def test_undecodable_question_bytes_are_replaced():
     from qa.pipeline import check_question
 
-    question, notice = check_question("How many \udcff strikes?")
-    assert question == "How many ? strikes?" and notice is None
+    assert check_question("How many \udcff strikes?") == "How many ? strikes?"
 
 
 @pytest.mark.parametrize(("extra", "message"), [

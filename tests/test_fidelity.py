@@ -482,5 +482,5 @@ def test_markdown_pipe_tables_read_like_other_tables(tmp_path):
                                       "| Oats | 1 kg | 2.40 EUR |\n| Rice | 500 g | 1.90 EUR |\n\n"
                                       "| Day | Hours |\n| --- | --- |\n| Monday | 9 to 5 |\n\nA | line | of prose.\n")
     assert load_file(tmp_path / "food.md").text.split("\n") == [
-        "# Shop", "", "Our prices:", "", "Food: Oats | Pack: 1 kg | Price: 2.40 EUR",
-        "Food: Rice | Pack: 500 g | Price: 1.90 EUR", "", "Day | Hours", "Monday | 9 to 5", "", "A | line | of prose."]
+        "Shop", "Our prices:", "Food: Oats | Pack: 1 kg | Price: 2.40 EUR",
+        "Food: Rice | Pack: 500 g | Price: 1.90 EUR", "Day | Hours", "Monday | 9 to 5", "A | line | of prose."]

@@ -94,6 +94,22 @@ def test_missing_and_corrupt_index(tmp_path, embedder):
         PassageIndex.load(ix)
 
 
+def test_a_damaged_passages_file_is_reported_as_corrupt(tmp_path, embedder):
+    ix, docs = tmp_path / "ix", _docs(tmp_path)
+    build_index(ix, [docs], embedder=embedder)
+    passages = next((ix / "segments").iterdir()) / "passages.jsonl"
+    good = passages.read_bytes()
+    passages.write_bytes(b"garbage\n")  # another length: found on opening
+    with pytest.raises(IndexLoadError, match="corrupt.*passages.jsonl"):
+        PassageIndex.load(ix)
+    with pytest.raises(IndexLoadError, match="corrupt"):  # so `qa index` does not build on it either
+        build_index(ix, [docs], embedder=embedder)
+    passages.write_bytes(b"x" * len(good))  # the same length: found when a passage is read
+    index = PassageIndex.load(ix)
+    with pytest.raises(IndexLoadError, match="passages.jsonl is corrupt"):
+        index.passage(0)
+
+
 def test_refuses_other_embedding_model(tmp_path, embedder):
     ix = tmp_path / "ix"
     build_index(ix, [_docs(tmp_path)], embedder=embedder)

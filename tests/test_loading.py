@@ -7,7 +7,26 @@ def test_txt_and_markdown(tmp_path):
     (tmp_path / "a.txt").write_text("Plain text here.\n", encoding="utf-8")
     (tmp_path / "b.md").write_text("# Title\n\nSome *markdown*.", encoding="utf-8")
     assert load_file(tmp_path / "a.txt").text == "Plain text here."
-    assert "Some *markdown*." in load_file(tmp_path / "b.md").text
+    assert load_file(tmp_path / "b.md").text == "Title\nSome markdown."
+
+
+def test_markdown_marks_never_reach_the_text(tmp_path):
+    (tmp_path / "co.md").write_text(
+        "## Bluefin Coffee\n\nBluefin is headquartered in **Porto**, Portugal, and run by\n"
+        "[Marta Sousa](https://example.com/marta) since 2019. Its best seller is the _Aria_ 7\n"
+        "(see `menu_v2.pdf`; 5 * 3 * 2 = 30).\n\n- shops: __7__ in Lisbon\n* ~~closed~~ in Faro\n", encoding="utf-8")
+    assert load_file(tmp_path / "co.md").text.split("\n") == [
+        "Bluefin Coffee",
+        ("Bluefin is headquartered in Porto, Portugal, and run by Marta Sousa since 2019. Its best seller "
+         "is the Aria 7 (see menu_v2.pdf; 5 * 3 * 2 = 30)."),
+        "shops: 7 in Lisbon",
+        "closed in Faro"]
+
+
+def test_html_declarations_are_not_text(tmp_path):
+    (tmp_path / "p.html").write_text("<?xml version='1.0'?>\n<!DOCTYPE html>\n<html><body><!-- note -->"
+                                     "<p>Hello world.</p></body></html>", encoding="utf-8")
+    assert load_file(tmp_path / "p.html").text == "Hello world."
 
 
 def test_latin1_text_is_decoded(tmp_path):

@@ -47,6 +47,15 @@ def test_empty_question_is_a_message_not_an_error(service):
     assert len(history) == 1 and "empty" in sources.lower()
 
 
+def test_api_answers_and_refusals_have_the_same_keys(service):
+    ok = service.api_ask("How many boat strikes since August?", [], 5, 1)
+    assert ok["answers"][0]["text"] == "35" and ok["error"] is None
+    for bad in ("", "   ", "x" * 5000, None):
+        r = service.api_ask(bad, [], 5, 1)
+        assert r.keys() == ok.keys() and r["answers"] == [] and r["error"]
+    assert service.api_ask("Who?", [], "many", 1)["error"]
+
+
 def test_upload_flow_and_remove(service, tmp_path):
     good = tmp_path / "Lune river notes.txt"
     good.write_text("The Lune river is 86 kilometres long. It flows into Morecambe Bay.")

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.loading.errors import LoadError
-from qa.loading.tables import markdown_tables
 from qa.loading.text import decode, normalize
 
 __all__ = ["EXTRACTION_VERSION", "SUPPORTED", "Document", "LoadError", "Skipped", "iter_files", "load_documents", "load_file"]
@@ -53,9 +52,10 @@ def _strip(text: str, pages: list[tuple[int | None, int, int]]
     return text, [(p, max(0, s - lead), min(len(text), e - lead)) for p, s, e in pages]
 
 
-# Raised whenever the loaders read files differently (2: tables as labelled rows), so that
-# `qa index` reads already indexed files again instead of keeping their old text.
-EXTRACTION_VERSION = 2
+# Raised whenever the loaders read files differently (2: tables as labelled rows; 3: Markdown
+# rendered, HTML declarations dropped), so that `qa index` reads already indexed files again
+# instead of keeping their old text.
+EXTRACTION_VERSION = 3
 
 
 def content_hash(data: bytes) -> str:
@@ -70,7 +70,7 @@ def load_file(path: str | Path) -> Document:
         LoadError: unsupported extension, binary or empty content, corrupt
             PDF/DOCX, or an OS error reading it.
     """
-    from qa.loading.markup import html_to_text
+    from qa.loading.markup import html_to_text, markdown_to_text
     from qa.loading.pdf import read_pdf
     from qa.loading.word import read_docx
 
@@ -93,7 +93,7 @@ def load_file(path: str | Path) -> Document:
         elif ext in (".html", ".htm"):
             text = html_to_text(decode(data))
         elif ext in (".md", ".markdown"):
-            text = markdown_tables(decode(data))
+            text = markdown_to_text(decode(data))
         else:
             text = decode(data)
         text = normalize(text)

@@ -73,11 +73,12 @@ def _ends_a_line(text: str) -> bool:
 
 def _walk(node, out: list[str], in_cell: bool, in_pre: bool, page_chars: int) -> None:
     """Append the text of ``node`` to ``out``: "\\n" marks block ends (a space inside table cells)."""
-    from bs4 import Comment, NavigableString, Tag
+    from bs4 import NavigableString, Tag
+    from bs4.element import CData, PreformattedString
 
     for child in node.children:
-        if isinstance(child, Comment):
-            continue
+        if isinstance(child, PreformattedString) and not isinstance(child, CData):
+            continue  # comments, <!DOCTYPE ...>, <?xml ...?> and other declarations are not text
         if isinstance(child, NavigableString):
             text = str(child)
             out.append(text if in_pre else re.sub(r"\s+", " ", text))
@@ -164,6 +165,16 @@ def _table_lines(table, page_chars: int) -> list[str]:
     caption = table.find("caption")
     lines = [_cell_text(caption, page_chars)] if caption is not None else []
     return [line for line in lines + [t for t in row_texts(grid, header) if t] if line]
+
+
+def markdown_to_text(source: str) -> str:
+    """The text of a Markdown document as it reads rendered: emphasis, link and heading marks gone,
+    pipe tables written as HTML tables are (CommonMark with GFM tables, rendered by markdown-it-py,
+    then :func:`html_to_text`; raw HTML inside is read as HTML)."""
+    from markdown_it import MarkdownIt
+
+    return html_to_text(MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+                        .render(source))
 
 
 def html_to_text(markup: str) -> str:

@@ -147,28 +147,3 @@ def _continues_table(prev: Row, row: Row, width: int) -> bool:
     """Whether a line of cells is one more row of the table above: two cells up to ``width``
     (trailing empty cells are dropped), and not a new header of another width."""
     return 2 <= len(row) <= width and not (len(row) != len(prev) and is_header_row(row))
-
-
-_MD_ROW = re.compile(r"^\s*\|.*\|\s*$")
-_MD_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
-
-
-def markdown_tables(text: str) -> str:
-    """Markdown pipe tables (``| Item | Price |``, ``|---|---|``) written as the other loaders
-    write tables: the rule line dropped, cells joined by :data:`CELL_SEP`, rows under the header
-    labelled (:func:`row_texts`). Other lines are unchanged."""
-    lines = text.split("\n")
-    out: list[str] = []
-    i = 0
-    while i < len(lines):
-        if not (_MD_ROW.match(lines[i]) and i + 1 < len(lines) and _MD_RULE.match(lines[i + 1])):
-            out.append(lines[i])
-            i += 1
-            continue
-        j = i + 2
-        while j < len(lines) and _MD_ROW.match(lines[j]):
-            j += 1
-        rows = [[c.strip() for c in line.strip().strip("|").split("|")] for k, line in enumerate(lines[i:j]) if k != 1]
-        out.extend(t for t in row_texts(rows, header=True) if t)
-        i = j
-    return "\n".join(out)
