@@ -131,6 +131,8 @@ def cmd_index(args) -> int:
               file=sys.stderr)
     for m in report.pruned:
         print(f"pruned {cite(m)}: its file no longer exists", file=sys.stderr)
+    for old, new in report.moved:
+        print(f"moved {cite(old)} -> {cite(new)} (same content: kept, not embedded again)", file=sys.stderr)
     print(report.summary())
     return 0
 

@@ -38,7 +38,7 @@ import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -234,6 +234,20 @@ class PassageIndex:
         seg.live = np.concatenate([seg.live, np.ones(len(passages), dtype=bool)])
         seg.bm25 = seg.graph = None
         self.documents[source] = DocumentEntry(sha256, len(passages))
+
+    def move_document(self, old: str, new: str, sha256: str) -> None:
+        """Re-file document ``old`` under the source ``new`` (a file moved or renamed with its content
+        unchanged): its passages, renamed, and their vectors are added again, nothing is embedded.
+
+        Raises:
+            KeyError: ``old`` is not indexed.
+        """
+        seg, first = self._where[old]
+        rows = range(first, first + self.documents[old].passages)
+        passages = [replace(seg.passages[i], source=new) for i in rows]
+        vectors = np.array(seg.all_vectors()[first: first + len(rows)], dtype=np.float32)
+        self.remove_documents([old])
+        self.add_document(new, sha256, passages, vectors)
 
     def remove_documents(self, sources: list[str]) -> None:
         """Drop these documents (their passages become tombstones); unknown sources are ignored."""

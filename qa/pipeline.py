@@ -45,7 +45,8 @@ class IndexReport:
     ``not_indexed`` lists ``remove`` paths that matched no indexed document;
     ``missing`` lists indexed documents whose file no longer exists (kept in
     the index); ``pruned`` those of them that ``prune`` removed (also in
-    ``removed``).
+    ``removed``); ``moved`` pairs (old source, new source) of documents found
+    under a new path with the same content, re-filed without embedding again.
     """
 
     added: list[str] = field(default_factory=list)
@@ -56,13 +57,15 @@ class IndexReport:
     not_indexed: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     pruned: list[str] = field(default_factory=list)
+    moved: list[tuple[str, str]] = field(default_factory=list)
     passages: int = 0
 
     def summary(self) -> str:
         """One line: counts of each outcome and the index's size."""
         missing = f", {len(self.missing)} missing (kept)" if self.missing else ""
+        moved = f", {len(self.moved)} moved" if self.moved else ""
         plural = "" if self.passages == 1 else "s"
-        return (f"{len(self.added)} added, {len(self.updated)} updated, "
+        return (f"{len(self.added)} added, {len(self.updated)} updated{moved}, "
                 f"{len(self.unchanged)} unchanged, {len(self.removed)} removed, "
                 f"{len(self.skipped)} skipped{missing}; {self.passages} passage{plural} in the index")
 
@@ -89,7 +92,8 @@ def build_index(
     re-indexed, unchanged ones are skipped; indexed documents under a
     ``remove`` path are dropped. An indexed document whose file is gone (an
     unmounted drive, a renamed folder) is only reported in ``missing``, unless
-    ``prune`` asks to drop such documents. Files that cannot be loaded are
+    ``prune`` asks to drop such documents; if a new file has its content, the
+    file was moved, and the document is re-filed under its new path (``moved``). Files that cannot be loaded are
     reported in ``skipped`` and do not stop the rest. The index is written
     atomically once, at the end. ``on_file(i, n, path)`` is called before the
     i-th of n files (from 0), for progress displays. ``ray`` names a Ray cluster
@@ -149,21 +153,26 @@ def _update(index_dir: Path, files: list[Path], remove: list[str | Path], embedd
     gone = sorted(set(gone))
     index.remove_documents(gone)
     report.removed = gone
+    missing = _by_fingerprint(index, report.missing)
     if ray:
-        _index_on_ray(index, embedder, files, ray, report)
+        _index_on_ray(index, embedder, files, ray, report, missing)
     else:
         _index_locally(index, embedder, splitter or Splitter(embedder.model.tokenizer), files, report,
-                       progress, on_file)
+                       missing, progress, on_file)
+    moved = {old for old, _ in report.moved}
+    report.missing = [m for m in report.missing if m not in moved]
     report.passages = len(index)
-    if report.added or report.updated or report.removed or retyped or not index_exists(index_dir):
+    if (report.added or report.updated or report.removed or report.moved or retyped
+            or not index_exists(index_dir)):
         index.save(index_dir)
     return report
 
 
 def _index_locally(index: PassageIndex, embedder: Embedder, splitter: Splitter, files: list[Path],
-                   report: IndexReport, progress: bool,
+                   report: IndexReport, missing: dict[str, list[str]], progress: bool,
                    on_file: Callable[[int, int, str], None] | None) -> None:
-    """Load, split and embed new or changed ``files`` in this process, adding them to ``index``."""
+    """Load, split and embed new or changed ``files`` in this process, adding them to ``index``
+    (or re-filing a ``missing`` document that a new file holds, see :func:`_refile_moved`)."""
     pending: list[tuple[str, str, list[Passage], bool]] = []  # split, waiting to be embedded together
     bar = tqdm(files, desc="indexing", unit="file", disable=not progress)
     seen: set[str] = set()
@@ -184,6 +193,8 @@ def _index_locally(index: PassageIndex, embedder: Embedder, splitter: Splitter, 
         if entry and entry.sha256 == fingerprint(doc.sha256):
             report.unchanged.append(key)
             continue
+        if entry is None and _refile_moved(index, report, missing, key, fingerprint(doc.sha256)):
+            continue
         doc.source = key
         pending.append((key, fingerprint(doc.sha256), splitter.split(doc), entry is not None))
         if sum(len(p) for _, _, p, _ in pending) >= EMBED_BATCH:
@@ -191,6 +202,28 @@ def _index_locally(index: PassageIndex, embedder: Embedder, splitter: Splitter, 
             rate = embedded / (time.perf_counter() - started)
             bar.set_postfix_str(f"{embedded} passages, {rate:.0f} passages/s")
     _embed_and_add(index, embedder, pending, report)
+
+
+def _by_fingerprint(index: PassageIndex, sources: list[str]) -> dict[str, list[str]]:
+    """Indexed ``sources`` grouped by their :func:`fingerprint`."""
+    out: dict[str, list[str]] = {}
+    for source in sources:
+        out.setdefault(index.documents[source].sha256, []).append(source)
+    return out
+
+
+def _refile_moved(index: PassageIndex, report: IndexReport, missing: dict[str, list[str]], key: str,
+                  print_: str) -> bool:
+    """If a document whose file is missing (``missing``: from :func:`_by_fingerprint`) has the
+    fingerprint ``print_`` of the new file ``key``, the file was moved: re-file that document
+    under ``key`` (see :meth:`PassageIndex.move_document`) and return True."""
+    olds = missing.get(print_)
+    if not olds:
+        return False
+    old = olds.pop(0)
+    index.move_document(old, key, print_)
+    report.moved.append((old, key))
+    return True
 
 
 def fingerprint(sha256: str) -> str:
@@ -201,9 +234,9 @@ def fingerprint(sha256: str) -> str:
 
 
 def _index_on_ray(index: PassageIndex, embedder: Embedder, files: list[Path], address: str,
-                  report: IndexReport) -> None:
+                  report: IndexReport, missing: dict[str, list[str]]) -> None:
     """Load, split and embed new or changed ``files`` on a Ray cluster (:mod:`qa.cluster`),
-    then add them to ``index`` in file order, as a local run does."""
+    then add them to ``index`` in file order, as a local run does (moved files re-filed)."""
     from qa import cluster
 
     cluster.connect(address)
@@ -212,12 +245,14 @@ def _index_on_ray(index: PassageIndex, embedder: Embedder, files: list[Path], ad
         key = _source_key(f)
         entry = index.documents.get(key)
         try:
-            unchanged = entry is not None and entry.sha256 == fingerprint(content_hash(f.read_bytes()))
+            print_ = fingerprint(content_hash(f.read_bytes()))
         except OSError as e:
             report.skipped.append(Skipped(str(f), f"cannot read ({e.strerror})"))
             continue
-        if unchanged:
+        if entry is not None and entry.sha256 == print_:
             report.unchanged.append(key)
+        elif entry is None and _refile_moved(index, report, missing, key, print_):
+            continue
         elif key not in todo:
             todo[key] = f
     done = {item[0]: item for item in cluster.embed_files(todo, embedder)}
@@ -235,6 +270,8 @@ def _embed_and_add(index: PassageIndex, embedder: Embedder,
                    pending: list[tuple[str, str, list[Passage], bool]], report: IndexReport) -> int:
     """Embed the passages of several documents in one call, add each document, empty ``pending``;
     returns the number of passages embedded."""
+    if not pending:
+        return 0
     vectors = embedder.encode([p.text for _, _, passages, _ in pending for p in passages])
     at = 0
     for key, sha, passages, known in pending:

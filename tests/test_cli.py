@@ -212,9 +212,11 @@ def test_index_keeps_documents_whose_files_went_missing_until_pruned(tmp_path, c
     assert cli_main(["index", str(moved / "a.txt"), "--index", ix]) == 0
     out = capsys.readouterr()
     assert "b.txt is indexed but its file is missing" in out.err and "0 removed" in out.out
+    assert "a.txt is indexed but" not in out.err and "1 moved" in out.out  # a.txt was found again
+    assert "a.txt -> " in out.err and "not embedded again" in out.err
     assert cli_main(["index", "--index", ix, "--prune"]) == 0
     out = capsys.readouterr()
-    assert "pruned" in out.err and "2 removed" in out.out
+    assert "pruned" in out.err and "1 removed" in out.out and "2 passages" not in out.out
 
 
 def test_report_paths_are_checked_before_the_work(capsys, tmp_path, seed_index):

@@ -83,6 +83,27 @@ def test_interrupted_write_leaves_old_index(tmp_path, embedder, monkeypatch):
     assert any("more.txt" in s for s in PassageIndex.load(ix).documents)
 
 
+def test_a_moved_file_is_refiled_not_indexed_twice(tmp_path, embedder, monkeypatch):
+    docs = _docs(tmp_path)
+    ix = tmp_path / "ix"
+    build_index(ix, [docs], embedder=embedder)
+    before = PassageIndex.load(ix)
+    n, old_vectors = len(before), before.vectors.copy()
+    (docs / "sub").mkdir()
+    (docs / "river.txt").rename(docs / "sub" / "lune.txt")
+    (docs / "seed.txt").unlink()  # gone for good: still only reported
+    monkeypatch.setattr(embedder, "encode", lambda texts, **kw: pytest.fail("a move embeds nothing"))
+    r = build_index(ix, [docs], embedder=embedder)
+    assert [(a.split("/")[-1], b.split("/")[-2:]) for a, b in r.moved] == [("river.txt", ["sub", "lune.txt"])]
+    assert not r.added and [m.split("/")[-1] for m in r.missing] == ["seed.txt"]
+    assert "1 moved" in r.summary() and "1 missing (kept)" in r.summary()
+    after = PassageIndex.load(ix)
+    assert len(after) == n and sorted(s.split("/")[-1] for s in after.documents) == ["lune.txt", "seed.txt"]
+    assert {p.source.split("/")[-1] for p in after.passages} == {"lune.txt", "seed.txt"}
+    assert sorted(map(tuple, after.vectors.round(6))) == sorted(map(tuple, old_vectors.round(6)))
+    assert not build_index(ix, [docs], embedder=embedder).moved  # and then it is simply unchanged
+
+
 def test_missing_and_corrupt_index(tmp_path, embedder):
     with pytest.raises(IndexLoadError, match="no index"):
         PassageIndex.load(tmp_path / "none")
