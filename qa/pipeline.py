@@ -187,7 +187,8 @@ def _index_locally(index: PassageIndex, embedder: Embedder, splitter: Splitter, 
         try:
             doc = load_file(f)
         except LoadError as e:
-            report.skipped.append(Skipped(str(f), str(e)))
+            kept = "; the version indexed earlier is kept" if key in index.documents else ""
+            report.skipped.append(Skipped(str(f), f"{e}{kept}"))
             continue
         entry = index.documents.get(key)
         if entry and entry.sha256 == fingerprint(doc.sha256):

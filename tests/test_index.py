@@ -104,6 +104,16 @@ def test_a_moved_file_is_refiled_not_indexed_twice(tmp_path, embedder, monkeypat
     assert not build_index(ix, [docs], embedder=embedder).moved  # and then it is simply unchanged
 
 
+def test_a_file_that_turns_unreadable_keeps_its_indexed_version(tmp_path, embedder):
+    docs = _docs(tmp_path)
+    ix = tmp_path / "ix"
+    build_index(ix, [docs], embedder=embedder)
+    (docs / "river.txt").write_bytes(b"")
+    r = build_index(ix, [docs], embedder=embedder)
+    assert [s.reason for s in r.skipped] == ["empty file; the version indexed earlier is kept"]
+    assert "86 kilometres" in " ".join(p.text for p in PassageIndex.load(ix).passages)
+
+
 def test_missing_and_corrupt_index(tmp_path, embedder):
     with pytest.raises(IndexLoadError, match="no index"):
         PassageIndex.load(tmp_path / "none")

@@ -78,7 +78,10 @@ def test_docx(tmp_path):
     ("fake.pdf", b"not a pdf at all", "PDF"),
     ("broken.docx", b"PK\x03\x04 nonsense", "DOCX"),
     ("noise.txt", bytes(range(256)) * 10, "binary"),
-    ("empty.txt", b"   \n", "no text"),
+    ("empty.txt", b"   \n", "^empty file$"),
+    ("empty.pdf", b"", "^empty file$"),
+    ("empty.docx", b"", "^empty file$"),
+    ("blank.html", b"<html><body> </body></html>", "no text"),
     ("image.png", b"\x89PNG....", "unsupported"),
 ])
 def test_bad_files_raise_with_reason(tmp_path, name, data, reason):

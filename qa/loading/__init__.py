@@ -82,6 +82,8 @@ def load_file(path: str | Path) -> Document:
         data = path.read_bytes()
     except OSError as e:
         raise LoadError(f"cannot read ({e.strerror})") from e
+    if not data.strip():
+        raise LoadError("empty file")
     sha = content_hash(data)
     if ext == ".pdf":
         if not data.startswith(b"%PDF"):
