@@ -13,7 +13,7 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="Document QA chat page")
     p.add_argument("--index", default="index", help="index folder (default: %(default)s; "
-                   "built from seeds/ when missing)")
+                   "when missing, built from seeds/ if there is one here, else started empty)")
     p.add_argument("--reader", default=None,
                    help="fast (default: the packaged MiniLM reader), base, or a QA model id or folder")
     p.add_argument("--index-api", action="store_true",

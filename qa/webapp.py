@@ -81,7 +81,9 @@ def answer_in_sentence(answer: Answer) -> str:
 def format_answer(result: Result) -> str:
     """Markdown for the chat: the answer in bold inside its sentence, its confidence in words and
     as a number, and its source with page; differing answers from other passages below it."""
-    if result.abstained:
+    if result.abstained and not result.passages:
+        text = "No documents are indexed yet: add some in the *Documents* tab, then ask again."
+    elif result.abstained:
         text = f"{NO_ANSWER} The closest passages are listed under *Sources*."
     else:
         best, *more = result.answers
@@ -193,7 +195,8 @@ class ChatService:
     serialised by a lock and take effect for later questions once written.
 
     Args:
-        index_dir: the index folder (uploads are stored in ``index_dir/uploads``).
+        index_dir: the index folder (uploads are stored in ``index_dir/uploads``). When it holds
+            no index, one is built from ``seeds/`` in the working folder, or started empty.
         qa: a ready pipeline; built from ``index_dir`` when None.
     """
 
@@ -201,10 +204,12 @@ class ChatService:
         self.index_dir = Path(index_dir)
         self.status = ""
         if not index_exists(self.index_dir):
-            if not Path(DEFAULT_DOCS).is_dir():
-                raise FileNotFoundError(f"no index in {self.index_dir} and no {DEFAULT_DOCS}/ to build it")
-            report = build_index(self.index_dir, [DEFAULT_DOCS])
-            self.status = f"Built a new index from {DEFAULT_DOCS}/ at start-up: {report.summary()}."
+            if Path(DEFAULT_DOCS).is_dir():
+                report = build_index(self.index_dir, [DEFAULT_DOCS])
+                self.status = f"Built a new index from {DEFAULT_DOCS}/ at start-up: {report.summary()}."
+            else:
+                build_index(self.index_dir, [])
+                self.status = "Started a new, empty index: add documents in the Documents tab."
         self.qa = qa or QA(self.index_dir, reader)
         self._lock = threading.Lock()
         self._readers: dict[str, Reader] = {}

@@ -56,6 +56,18 @@ def test_api_answers_and_refusals_have_the_same_keys(service):
     assert service.api_ask("Who?", [], "many", 1)["error"]
 
 
+def test_starts_with_an_empty_index_where_there_is_no_seeds_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no seeds/ here
+    ix = tmp_path / "new-index"
+    service = ChatService(ix, qa=None, reader="fast")
+    assert "empty index" in service.status_line() and "0 documents" in service.status_line()
+    history, _, _, _ = service.ask("Who is the CEO?", [], 5, 1)
+    assert "No documents are indexed yet" in history[-1]["content"]
+    (tmp_path / "note.txt").write_text("Dana Reyes has been the CEO of Quillon since 2020.")
+    text, _ = service.upload([str(tmp_path / "note.txt")], lambda i, n, path: None)
+    assert "indexed" in text and len(service.documents()) == 1
+
+
 def test_upload_flow_and_remove(service, tmp_path):
     good = tmp_path / "Lune river notes.txt"
     good.write_text("The Lune river is 86 kilometres long. It flows into Morecambe Bay.")
