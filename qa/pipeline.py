@@ -140,19 +140,14 @@ def _update(index_dir: Path, files: list[Path], remove: list[str | Path], embedd
     if retyped:
         index.index_type = index_type  # the next save rewrites segments of another kind
     report = IndexReport()
-    report.missing = sorted(s for s in index.documents if not Path(s).exists())
-    gone = list(report.missing) if prune else []
-    report.pruned = list(gone)
-    if prune:
-        report.missing = []
+    gone: list[str] = []
     for r in remove:
         matched = [s for s in index.documents if _under(s, [_source_key(Path(r))])]
         if not matched:
             report.not_indexed.append(str(r))
         gone += matched
-    gone = sorted(set(gone))
     index.remove_documents(gone)
-    report.removed = gone
+    report.missing = sorted(s for s in index.documents if not Path(s).exists())
     missing = _by_fingerprint(index, report.missing)
     if ray:
         _index_on_ray(index, embedder, files, ray, report, missing)
@@ -161,6 +156,10 @@ def _update(index_dir: Path, files: list[Path], remove: list[str | Path], embedd
                        missing, progress, on_file)
     moved = {old for old, _ in report.moved}
     report.missing = [m for m in report.missing if m not in moved]
+    if prune:  # after moves are found: a moved file is re-filed, not pruned and embedded again
+        report.pruned, report.missing = report.missing, []
+        index.remove_documents(report.pruned)
+    report.removed = sorted(set(gone) | set(report.pruned))
     report.passages = len(index)
     if (report.added or report.updated or report.removed or report.moved or retyped
             or not index_exists(index_dir)):
@@ -187,8 +186,7 @@ def _index_locally(index: PassageIndex, embedder: Embedder, splitter: Splitter, 
         try:
             doc = load_file(f)
         except LoadError as e:
-            kept = "; the version indexed earlier is kept" if key in index.documents else ""
-            report.skipped.append(Skipped(str(f), f"{e}{kept}"))
+            report.skipped.append(Skipped(str(f), str(e) + _kept_note(index, key)))
             continue
         entry = index.documents.get(key)
         if entry and entry.sha256 == fingerprint(doc.sha256):
@@ -203,6 +201,11 @@ def _index_locally(index: PassageIndex, embedder: Embedder, splitter: Splitter, 
             rate = embedded / (time.perf_counter() - started)
             bar.set_postfix_str(f"{embedded} passages, {rate:.0f} passages/s")
     _embed_and_add(index, embedder, pending, report)
+
+
+def _kept_note(index: PassageIndex, key: str) -> str:
+    """What a skip message adds for a file that could not be read again but is indexed."""
+    return "; the version indexed earlier is kept" if key in index.documents else ""
 
 
 def _by_fingerprint(index: PassageIndex, sources: list[str]) -> dict[str, list[str]]:
@@ -242,8 +245,12 @@ def _index_on_ray(index: PassageIndex, embedder: Embedder, files: list[Path], ad
 
     cluster.connect(address)
     todo: dict[str, Path] = {}
+    seen: set[str] = set()
     for f in files:
         key = _source_key(f)
+        if key in seen:  # the same file again (a symbolic link, or named twice)
+            continue
+        seen.add(key)
         entry = index.documents.get(key)
         try:
             print_ = fingerprint(content_hash(f.read_bytes()))
@@ -254,13 +261,13 @@ def _index_on_ray(index: PassageIndex, embedder: Embedder, files: list[Path], ad
             report.unchanged.append(key)
         elif entry is None and _refile_moved(index, report, missing, key, print_):
             continue
-        elif key not in todo:
+        else:
             todo[key] = f
     done = {item[0]: item for item in cluster.embed_files(todo, embedder)}
     for key, f in todo.items():
         item = done.get(key, (key, "no passages"))
         if len(item) == 2:
-            report.skipped.append(Skipped(str(f), item[1]))
+            report.skipped.append(Skipped(str(f), item[1] + _kept_note(index, key)))
             continue
         known = key in index.documents
         index.add_document(item[0], fingerprint(item[1]), *item[2:])

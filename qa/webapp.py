@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from qa.index import index_exists
-from qa.loading import SUPPORTED, LoadError
+from qa.loading import SUPPORTED, LoadError, load_file
 from qa.loading.pdf import render_page
 from qa.pipeline import DEFAULT_DOCS, QA, Answer, QuestionError, Result, build_index, cite
 from qa.reading import Reader, base_reader_available
@@ -81,9 +81,7 @@ def answer_in_sentence(answer: Answer) -> str:
 def format_answer(result: Result) -> str:
     """Markdown for the chat: the answer in bold inside its sentence, its confidence in words and
     as a number, and its source with page; differing answers from other passages below it."""
-    if result.abstained and not result.passages:
-        text = "No documents are indexed yet: add some in the *Documents* tab, then ask again."
-    elif result.abstained:
+    if result.abstained:
         text = f"{NO_ANSWER} The closest passages are listed under *Sources*."
     else:
         best, *more = result.answers
@@ -188,6 +186,23 @@ def feedback_record(result: Result, liked: bool, correction: str = "") -> dict:
     return record
 
 
+EMPTY_INDEX = "No documents are indexed yet: add some in the *Documents* tab, then ask again."
+
+
+def _check_readable(path: Path) -> None:
+    """Raise ValueError when the file at ``path`` cannot be read as a document (the reason)."""
+    try:
+        load_file(path)
+    except LoadError as e:
+        raise ValueError(f"{e}; the version indexed earlier is kept") from e
+
+
+def _refusal(question, why: str) -> dict:
+    """The ``/ask`` reply to a question that cannot be asked: the answer's keys, no answers."""
+    return {"question": question, "understood_as": None, "abstained": False, "answers": [],
+            "chat": f"*{why}*", "error": why}
+
+
 class ChatService:
     """The state behind the page: one QA pipeline per process, shared by all sessions.
 
@@ -256,13 +271,13 @@ class ChatService:
             result = self.qa.ask(question, top_k=int(top_k), max_answers=int(answers), history=turns,
                                  reader=self.reader_for(reader))
         except QuestionError as e:
-            return history, f"<p>{html.escape(str(e).capitalize())}: type a question first.</p>", "", turns
+            return history, f"<p>{html.escape(str(e)[:1].upper() + str(e)[1:])}.</p>", "", turns
         except Exception as e:  # noqa: BLE001 - shown in the page, never as a traceback
             history += [{"role": "user", "content": question},
                         {"role": "assistant", "content": f"Sorry, something went wrong: {e}"}]
             return history, "", "", turns
-        history += [{"role": "user", "content": result.question},
-                    {"role": "assistant", "content": format_answer(result)}]
+        said = EMPTY_INDEX if len(self.qa) == 0 else format_answer(result)
+        history += [{"role": "user", "content": result.question}, {"role": "assistant", "content": said}]
         return history, format_sources(result), "", turns + [result]
 
     def feedback(self, history: list | None, turns: list[Result] | None, index: int, liked: bool,
@@ -305,11 +320,16 @@ class ChatService:
             answers, ``abstained`` False and ``error`` (also in ``chat``) saying why.
         """
         try:
-            result = self.qa.ask(question, top_k=max(1, min(20, int(top_k))),
-                                 max_answers=max(1, min(5, int(answers))), history=list(history or []))
-        except (QuestionError, ValueError, TypeError) as e:
-            return {"question": question, "understood_as": None, "abstained": False, "answers": [],
-                    "chat": f"*{e}*", "error": str(e)}
+            top_k, answers = max(1, min(20, int(top_k))), max(1, min(5, int(answers)))
+            if not isinstance(history, (list, tuple, type(None))):
+                raise TypeError("history is not a list")
+            history = [str(q) for q in history or []]
+        except (TypeError, ValueError):
+            return _refusal(question, "top_k and answers must be whole numbers, history a list of questions")
+        try:
+            result = self.qa.ask(question, top_k=top_k, max_answers=answers, history=history)
+        except QuestionError as e:
+            return _refusal(question, str(e))
         return {"question": result.question, "understood_as": result.understood_as,
                 "abstained": result.abstained,
                 "answers": [{"text": a.text, "score": round(a.score, 4), "source": cite(a.source, name_only=True),
@@ -382,6 +402,7 @@ class ChatService:
             return dest, ""
         if dest.exists() or name in taken:
             if names.get(name) == src.name and name not in taken:
+                _check_readable(src)  # an unreadable file must not overwrite the indexed one
                 note = "replaced the earlier upload of the same name"
             else:
                 dest = _free_name(dest_dir, name, taken)

@@ -37,6 +37,11 @@ def test_ray_indexing_matches_a_local_run(tmp_path, embedder, local_ray):
     assert np.abs(a.vectors - b.vectors).max() < 0.02  # bf16 on both sides, other batch shapes
     again = build_index(tmp_path / "ray", [docs], embedder=embedder, ray="local")
     assert len(again.unchanged) == 2 and not again.added
+    (docs / "sub").mkdir()
+    (docs / "river.md").rename(docs / "sub" / "river.md")
+    moved = build_index(tmp_path / "ray", [docs], embedder=embedder, ray="local")
+    assert [b.split("/")[-2:] for _, b in moved.moved] == [["sub", "river.md"]] and not moved.added
+    assert len(PassageIndex.load(tmp_path / "ray")) == len(a)
 
 
 def test_a_missing_ray_is_named(monkeypatch):

@@ -104,6 +104,23 @@ def test_a_moved_file_is_refiled_not_indexed_twice(tmp_path, embedder, monkeypat
     assert not build_index(ix, [docs], embedder=embedder).moved  # and then it is simply unchanged
 
 
+def test_remove_and_prune_of_files_that_are_gone(tmp_path, embedder):
+    docs = _docs(tmp_path)
+    ix = tmp_path / "ix"
+    build_index(ix, [docs], embedder=embedder)
+    (docs / "river.txt").unlink()
+    r = build_index(ix, [], remove=[docs / "river.txt"], embedder=embedder)  # the usual way to drop it
+    assert [s.split("/")[-1] for s in r.removed] == ["river.txt"] and not r.missing
+    (docs / "seed.txt").rename(tmp_path / "seed-moved.txt")
+    (docs / "other.txt").write_text("Owls hunt at night.")
+    build_index(ix, [docs], embedder=embedder)
+    (docs / "other.txt").unlink()
+    r = build_index(ix, [tmp_path / "seed-moved.txt"], prune=True, embedder=embedder)
+    assert [s.split("/")[-1] for s in r.pruned] == [s.split("/")[-1] for s in r.removed] == ["other.txt"]
+    assert [b.split("/")[-1] for _, b in r.moved] == ["seed-moved.txt"] and not r.added  # not pruned
+    assert [s.split("/")[-1] for s in PassageIndex.load(ix).documents] == ["seed-moved.txt"]
+
+
 def test_a_file_that_turns_unreadable_keeps_its_indexed_version(tmp_path, embedder):
     docs = _docs(tmp_path)
     ix = tmp_path / "ix"

@@ -23,6 +23,20 @@ def test_markdown_marks_never_reach_the_text(tmp_path):
         "closed in Faro"]
 
 
+@pytest.mark.parametrize("source,text", [
+    ("Put scripts in a <script> tag.\n\nThe warranty is 5 years.", "Put scripts in a <script> tag.\nThe warranty is 5 years."),
+    ("<aside>\nAn unclosed aside.\n\nMore text.", "<aside> An unclosed aside.\nMore text."),
+    ("**CEO:** Dana Reyes  \n**CFO:** Tom Li\\\n**CTO:** Al Brun", "CEO: Dana Reyes\nCFO: Tom Li\nCTO: Al Brun"),
+    ("| x | y |\n| 1 | 2 |", "| x | y |\n| 1 | 2 |"),  # pipes without a rule line: not a table, two lines
+    ("---\ntitle: My Doc\nauthor: Ann\n---\n# Heading\n\nBody text.", "Heading\nBody text."),
+    ("> " * 25 + "A deep quote.", "A deep quote."),
+    ("```\ndef f():\n    return 1\n```", "def f():\nreturn 1"),
+])
+def test_markdown_keeps_every_word_and_its_lines(tmp_path, source, text):
+    (tmp_path / "n.md").write_text(source, encoding="utf-8")
+    assert load_file(tmp_path / "n.md").text == text
+
+
 def test_html_declarations_are_not_text(tmp_path):
     (tmp_path / "p.html").write_text("<?xml version='1.0'?>\n<!DOCTYPE html>\n<html><body><!-- note -->"
                                      "<p>Hello world.</p></body></html>", encoding="utf-8")

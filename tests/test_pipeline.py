@@ -122,7 +122,9 @@ def test_empty_question(qa, question):
 def test_huge_question_is_refused_not_cut(qa):
     with pytest.raises(QuestionError, match=f"25,035 characters long; ask it in at most {MAX_QUESTION_CHARS}"):
         qa.ask("blah " * 5000 + "How many boat strikes since August?")
-    assert qa.ask("x" * (MAX_QUESTION_CHARS - 1) + "?").question  # at the limit it is still read
+    assert len(qa.ask("x" * (MAX_QUESTION_CHARS - 1) + "?").question) == MAX_QUESTION_CHARS  # still read
+    with pytest.raises(QuestionError, match="501 characters"):
+        qa.ask("x" * MAX_QUESTION_CHARS + "?")
 
 
 def test_cli_json_output(seed_index, capsys):

@@ -53,7 +53,7 @@ def test_api_answers_and_refusals_have_the_same_keys(service):
     for bad in ("", "   ", "x" * 5000, None):
         r = service.api_ask(bad, [], 5, 1)
         assert r.keys() == ok.keys() and r["answers"] == [] and r["error"]
-    assert service.api_ask("Who?", [], "many", 1)["error"]
+    assert service.api_ask("Who?", [], "many", 1)["error"] and service.api_ask("Who?", "Who?", 5, 1)["error"]
 
 
 def test_starts_with_an_empty_index_where_there_is_no_seeds_folder(tmp_path, monkeypatch):
@@ -124,6 +124,13 @@ def test_uploads_never_replace_a_different_document_silently(service, tmp_path):
     assert len([d for d in docs if "notes" in d]) == 2
     text, _ = service.upload([str(tmp_path / "a" / "notes.txt")])
     assert "unchanged" in text and "replaced" not in text
+    # a broken new version never overwrites the indexed one
+    (tmp_path / "a" / "notes.txt").write_bytes(b"")
+    text, docs = service.upload([str(tmp_path / "a" / "notes.txt")])
+    assert "skipped: empty file; the version indexed earlier is kept" in text
+    assert "320 metres" in service.ask("How long is the pier?", [], 5, 1)[0][-1]["content"]
+    stored = [d for d in docs if d.endswith("notes.txt")]
+    assert len(stored) == 1 and "320 metres" in Path(stored[0]).read_text()
 
 
 def test_follow_up_questions_in_one_conversation(service):

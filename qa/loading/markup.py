@@ -167,14 +167,35 @@ def _table_lines(table, page_chars: int) -> list[str]:
     return [line for line in lines + [t for t in row_texts(grid, header) if t] if line]
 
 
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n.*?\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
+_LINE_END = "<div></div>"  # an empty block: ends the line in html_to_text
+
+
+def _hard_break(self, tokens, idx, options, env) -> str:
+    """A Markdown hard break (two spaces or a backslash at a line's end) ends the line."""
+    return _LINE_END
+
+
+def _soft_break(self, tokens, idx, options, env) -> str:
+    """A wrapped line joins the next, except between rows of pipes that are not a GFM table
+    ("| x | y |" over "| 1 | 2 |" with no rule line), which stay one line each."""
+    before = tokens[idx - 1].content if idx else ""
+    after = tokens[idx + 1].content if idx + 1 < len(tokens) else ""
+    return _LINE_END if before.rstrip().endswith("|") and after.lstrip().startswith("|") else "\n"
+
+
 def markdown_to_text(source: str) -> str:
     """The text of a Markdown document as it reads rendered: emphasis, link and heading marks gone,
-    pipe tables written as HTML tables are (CommonMark with GFM tables, rendered by markdown-it-py,
-    then :func:`html_to_text`; raw HTML inside is read as HTML)."""
+    wrapped lines joined, hard breaks kept, GFM pipe tables written as HTML tables are (rendered by
+    markdown-it-py, CommonMark with GFM tables, then read by :func:`html_to_text`). A leading YAML
+    front-matter block is left out. HTML tags inside are kept as written text, never interpreted:
+    prose that mentions a ``<script>`` tag must not lose what follows it."""
     from markdown_it import MarkdownIt
 
-    return html_to_text(MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
-                        .render(source))
+    md = MarkdownIt("commonmark", {"html": False, "maxNesting": 100}).enable(["table", "strikethrough"])
+    md.add_render_rule("hardbreak", _hard_break)
+    md.add_render_rule("softbreak", _soft_break)
+    return html_to_text(md.render(_FRONT_MATTER.sub("", source, count=1)))
 
 
 def html_to_text(markup: str) -> str:
