@@ -49,6 +49,28 @@ def pdf_with_font(path: Path, lines: list[str]) -> Path:
     return pdf_lines(path, [lines], font="DejaVu")
 
 
+def pdf_columns(path: Path, title: str, columns: list[list[str]], after: str = "",
+                drop: float = 0.0, gap: float = 18.0, size: int = 10) -> Path:
+    """A one-page PDF set in columns: a title across them, the columns' lines (each column's
+    baselines ``drop`` points lower than the one to its left), then a line across them again
+    under the longest column. The columns share the width between 72 and 523 pt, ``gap`` apart;
+    ``size``: the font size of their text."""
+    from reportlab.pdfgen import canvas
+
+    c = canvas.Canvas(str(path))
+    c.setFont("Helvetica-Bold", 14)
+    c.drawString(72, 780, title)
+    c.setFont("Helvetica", size)
+    width = (451 - gap * (len(columns) - 1)) / len(columns)
+    for k, lines in enumerate(columns):
+        for i, line in enumerate(lines):
+            c.drawString(72 + k * (width + gap), 750 - k * drop - 1.3 * size * i, line)
+    if after:
+        c.drawString(72, 750 - 13 * max(map(len, columns)) - 20, after)
+    c.save()
+    return path
+
+
 def pdf_table(path: Path, intro: str, rows: list[list[str]], grid: bool = True) -> Path:
     """A PDF with a paragraph and a table under it, ruled (``grid``) or not."""
     from reportlab.lib import colors

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import itertools
 import re
+import textwrap
 
 import pytest
-from makedocs import DEJAVU, docx_file, pdf_lines, pdf_table, pdf_with_font
+from makedocs import DEJAVU, docx_file, pdf_columns, pdf_lines, pdf_table, pdf_with_font
 
 from qa.loading import LoadError, load_file
 from qa.loading.text import decode, normalize
@@ -244,6 +245,43 @@ def test_docx_keeps_document_order_and_nested_tables(tmp_path):
         "Depot contacts are listed below.", "Depot", "Depot | Code | 4417", "Depot | Manager | Ann Lee"]
 
 
+LEFT = ["Corvel Instruments makes pressure gauges", "for ships. It was founded in 1968 in Kiel",
+        "by Anke Brandt, and its chief executive", "officer is Jonas Petersen. The company",
+        "employs 310 people and has two facto-"]
+RIGHT = ["ries, one in Kiel and one in Gdansk.", "Its largest customer is the shipyard",
+         "Nordwerft, which has bought from it", "since 1992.", "The chief financial officer is Eva Lund."]
+COLUMN_TEXT = ["Corvel Instruments: company profile",
+               ("Corvel Instruments makes pressure gauges for ships. It was founded in 1968 in Kiel by Anke "
+               "Brandt, and its chief executive officer is Jonas Petersen. The company employs 310 people "
+               "and has two factories, one in Kiel and one in Gdansk. Its largest customer is the shipyard "
+               "Nordwerft, which has bought from it since 1992."),
+               "The chief financial officer is Eva Lund.",
+               "Figures as of December 2024, from the annual report of the company."]
+
+
+@pytest.mark.parametrize("drop", [0.0, 4.0], ids=["aligned", "offset-baselines"])
+def test_pdf_in_two_columns_reads_column_by_column(tmp_path, drop):
+    f = pdf_columns(tmp_path / "corvel.pdf", COLUMN_TEXT[0], [LEFT, RIGHT], COLUMN_TEXT[-1], drop=drop)
+    assert load_file(f).text.split("\n") == COLUMN_TEXT
+
+
+def test_pdf_in_three_narrow_columns_reads_column_by_column(tmp_path):
+    lines = textwrap.wrap(" ".join(LEFT + RIGHT).replace("facto- ries", "factories"), 30)
+    third = -(-len(lines) // 3)
+    f = pdf_columns(tmp_path / "three.pdf", "Profile", [lines[:third], lines[third:2 * third], lines[2 * third:]],
+                    gap=12.0, size=8)
+    text = load_file(f).text
+    assert "two factories, one in Kiel" in text and "shipyard Nordwerft, which has bought from it since 1992" in text
+    assert text.index("Jonas Petersen") < text.index("Gdansk") < text.index("Eva Lund")
+
+
+def test_pdf_table_without_rules_is_not_taken_for_columns(tmp_path):
+    rows = [["Drug", "Indication", "Launched"], ["Metaboral tablets", "Gaucher disease type one", "2015"],
+            ["Lysozine infusion", "Fabry disease", "2019"], ["Enzavit", "Pompe disease", "2022"]]
+    text = load_file(pdf_table(tmp_path / "drugs.pdf", "Our products.", rows, grid=False)).text
+    assert "Drug: Metaboral tablets | Indication: Gaucher disease type one | Launched: 2015" in text.split("\n")
+
+
 # --- 5. HTML ------------------------------------------------------------------------------------
 
 def test_html_inline_markup_flows_and_boilerplate_goes(tmp_path):
@@ -252,6 +290,14 @@ def test_html_inline_markup_flows_and_boilerplate_goes(tmp_path):
         "Bog restoration",
         "Measurements show that the CO2 concentration above the restored bog fell by 12 percent.",
         "The field trial used untreated peat from the northern site.", "It ran two years."]
+
+
+def test_html_page_header_keeps_its_title_and_drops_its_links(tmp_path):
+    (tmp_path / "report.html").write_text(
+        '<body><header><a href="/">Home</a> <h1>Cobalt Analytics annual report</h1><nav>Menu</nav>'
+        "</header><main><p>Cobalt was founded in 2014.</p></main></body>", encoding="utf-8")
+    assert load_file(tmp_path / "report.html").text.split("\n") == [
+        "Cobalt Analytics annual report", "Cobalt was founded in 2014."]
 
 
 def test_html_tables_and_lists(tmp_path):

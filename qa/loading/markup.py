@@ -9,7 +9,8 @@ repeated in each, one spanning columns written once; a table whose first row is 
 such markup its text decides).
 
 Boilerplate is left out by rules: navigation, asides, forms and buttons;
-page headers and footers (kept inside an ``<article>`` or ``<main>``);
+page headers and footers (kept inside an ``<article>`` or ``<main>``; the ``<h1>`` of a page
+header is kept: it is often the page's title);
 elements whose ARIA role is navigation, banner, contentinfo, complementary,
 search or a dialog; elements whose id or class names a cookie or consent
 banner, a menu, breadcrumbs, a sidebar, share buttons, a newsletter box or a
@@ -83,7 +84,11 @@ def _walk(node, out: list[str], in_cell: bool, in_pre: bool, page_chars: int) ->
             text = str(child)
             out.append(text if in_pre else re.sub(r"\s+", " ", text))
             continue
-        if not isinstance(child, Tag) or _is_boilerplate(child, page_chars):
+        if not isinstance(child, Tag):
+            continue
+        if _is_boilerplate(child, page_chars):
+            if child.name == "header":
+                out.extend(f"\n{_cell_text(h1, page_chars)}\n" for h1 in child.find_all("h1"))
             continue
         name = child.name
         if name == "br":
@@ -114,6 +119,7 @@ def _span(cell, attr: str) -> int:
 
 
 def _cell_text(cell, page_chars: int) -> str:
+    """The text of one element (a table cell, a heading) on one line, its boilerplate left out."""
     buf: list[str] = []
     _walk(cell, buf, True, False, page_chars)
     return " ".join("".join(buf).split())

@@ -2,7 +2,10 @@
 
 Per page: ruled tables come from pdfplumber's table finder, one row a line
 with cells joined by `` | ``; the other text comes as lines, where a wide gap
-between words (an unruled table's columns) also becomes `` | ``. Glyphs drawn
+between words (an unruled table's columns) also becomes `` | ``. A page set
+in columns of prose (a newsletter, a paper) is read column by column: each
+column from top to bottom, then the next (see :func:`column_gutters`); a
+title or table across the columns splits the page into bands read in turn. Glyphs drawn
 twice at one place count once. Lines that
 repeat at the top or bottom of most pages (running headers, footers, page
 numbers) are dropped. Lines are unwrapped into paragraphs: a line break inside
@@ -14,6 +17,7 @@ never cut by a page break; each page's character range is kept for citing.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 import math
@@ -31,6 +35,8 @@ _EDGE_LINES = 3  # lines at the top and at the bottom of a page that may be a he
 _SENTENCE_END = re.compile(r"[.!?:;\"'”’)\]]$")
 _HYPHEN_END = re.compile(r"(\w+)-$")
 _WORD_START = re.compile(r"^(\w+)")
+_GUTTER_EM = 0.6  # a gap between columns is at least this many font sizes wide ...
+_PROSE_WORDS = 4  # ... with lines of at least this many words (median) on each side
 _BULLET = re.compile(r"^(?:[•◦▪‣\-–*]|\(?\d{1,3}[.)]|\(?[a-z][.)])\s")
 
 
@@ -44,6 +50,8 @@ class Line:
     x0: float
     x1: float
     is_row: bool = False  # a table row: never merged with its neighbours
+    band: int = 0  # on a page set in columns: the band (between things across the columns) ...
+    column: int = 0  # ... and the column, counted from 0 at the left; -1 across the columns
 
 
 @lru_cache(maxsize=1)
@@ -134,7 +142,7 @@ def _label_unruled(lines: list[Line]) -> list[Line]:
             continue
         texts = label_table_rows([ln.text for ln in run])
         dropped = len(run) - len(texts)  # header lines gone: the rows keep their order and places
-        out.extend(Line(t, ln.top, ln.bottom, ln.x0, ln.x1, True) for t, ln in zip(texts, run[dropped:]))
+        out.extend(dataclasses.replace(ln, text=t, is_row=True) for t, ln in zip(texts, run[dropped:]))
         run = []
         if line is not None:
             out.append(line)
@@ -149,20 +157,153 @@ def _outside(boxes: list[tuple]):
     return keep
 
 
+def _text_lines(page, band: int = 0, column: int = 0) -> list[Line]:
+    """The text lines of a (filtered) pdfplumber page, as pdfplumber groups its characters."""
+    lines = []
+    for ln in page.extract_text_lines(return_chars=True):
+        text = normalize(_cells_by_gaps(ln["chars"]))
+        if text:
+            lines.append(Line(text, ln["top"], ln["bottom"], ln["x0"], ln["x1"], CELL_SEP in text,
+                              band, column))
+    return lines
+
+
+def _word_rows(words: list[dict]) -> list[list[dict]]:
+    """Words grouped into rows: a word joins the row above when their tops are within half its height."""
+    rows: list[list[dict]] = []
+    for w in sorted(words, key=lambda w: (w["top"], w["x0"])):
+        if rows and w["top"] - rows[-1][0]["top"] <= 0.5 * (w["bottom"] - w["top"]):
+            rows[-1].append(w)
+        else:
+            rows.append([w])
+    return rows
+
+
+def _crosses(word: dict, cuts: list[float]) -> bool:
+    return any(word["x0"] < c < word["x1"] for c in cuts)
+
+
+def _prose_on_each_side(rows: list[list[dict]], cuts: list[float]) -> bool:
+    """True when every column between the cuts holds lines of prose: at least two rows, with a
+    median of at least ``_PROSE_WORDS`` words (the cells of a table hold fewer)."""
+    bounds = [-math.inf, *cuts, math.inf]
+    inside = [row for row in rows if not any(_crosses(w, cuts) for w in row)]
+    for lo, hi in itertools.pairwise(bounds):
+        counts = [n for row in inside if (n := sum(lo <= (w["x0"] + w["x1"]) / 2 < hi for w in row))]
+        if len(counts) < 2 or statistics.median(counts) < _PROSE_WORDS:
+            return False
+    return True
+
+
+def column_gutters(words: list[dict]) -> list[tuple[float, float]]:
+    """The gaps between the columns of a page set in columns of prose, left to right; ``[]`` for
+    a page of one column (or a table).
+
+    ``words``: pdfplumber words (``x0``, ``x1``, ``top``, ``bottom`` in PDF points). A gutter is
+    an x range at least ``_GUTTER_EM`` font sizes wide, away from the page's edges, that no word
+    covers in at least 80 % of the rows (a title or a table may run across the columns), with
+    prose on each side (:func:`_prose_on_each_side`): the columns of a table without rules leave
+    such gaps too, but their cells are short. The idea is the whitespace-gap analysis of page
+    layout (Baird, "Background structure in document images", 1994), kept to full-height gaps.
+    """
+    rows = _word_rows(words)
+    if len(rows) < 4:
+        return []
+    left, right = min(w["x0"] for w in words), max(w["x1"] for w in words)
+    width = right - left
+    size = statistics.median(w["bottom"] - w["top"] for w in words)
+    coverage = [0] * (math.ceil(width) + 1)
+    for row in rows:
+        for x in {x for w in row for x in range(int(w["x0"] - left), math.ceil(w["x1"] - left))}:
+            coverage[x] += 1
+    limit = max(2.0, 0.2 * len(rows))
+    gutters, start = [], None
+    for x, n in enumerate([*coverage, math.inf]):
+        if n <= limit and start is None:
+            start = x
+        elif n > limit and start is not None:
+            if x - start >= _GUTTER_EM * size and 0.15 * width < (start + x) / 2 < 0.85 * width:
+                gutters.append((left + start, left + x))
+            start = None
+    if not gutters or not _prose_on_each_side(rows, [(a + b) / 2 for a, b in gutters]):
+        return []
+    return gutters
+
+
+def _within(x0: float, top: float, x1: float, bottom: float):
+    """A filter for objects whose centre lies in the box (left and top edges included)."""
+    def keep(obj) -> bool:
+        cx, cy = (obj["x0"] + obj["x1"]) / 2, (obj["top"] + obj["bottom"]) / 2
+        return x0 <= cx < x1 and top <= cy < bottom
+
+    return keep
+
+
+def _bands(words: list[dict], boxes: list[tuple], cuts: list[float], top: float, bottom: float
+           ) -> list[tuple[float, float, bool]]:
+    """The page from top to bottom as ``(top, bottom, across)`` bands: ``across`` for the strips
+    of words and tables that run across a column gap, the rest between them."""
+    strips = sorted([(w["top"], w["bottom"]) for w in words if _crosses(w, cuts)]
+                    + [(b[1], b[3]) for b in boxes if any(b[0] < c < b[2] for c in cuts)])
+    merged: list[list[float]] = []
+    for a, b in strips:
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    bands, y = [], top
+    for a, b in merged:
+        if a > y:
+            bands.append((y, a, False))
+        bands.append((max(a, y), b, True))
+        y = b
+    return [*bands, (y, max(bottom, y) + 1.0, False)]
+
+
+def _column_lines(page, words: list[dict], gutters: list[tuple[float, float]], boxes: list[tuple],
+                  rows: list[Line]) -> tuple[list[Line], list[Line]]:
+    """The text lines of a page set in columns, each with its band and column, and the ruled
+    table ``rows`` placed the same way."""
+    cuts = [(a + b) / 2 for a, b in gutters]
+    x0, top, x1, bottom = page.bbox
+    edges = [x0 - 1.0, *cuts, x1 + 1.0]
+    bands = _bands(words, boxes, cuts, top, bottom)
+    lines = []
+    for band, (b_top, b_bottom, across) in enumerate(bands):
+        regions = [(edges[0], edges[-1])] if across else list(itertools.pairwise(edges))
+        for column, (left, right) in enumerate(regions):
+            part = page.filter(_within(left, b_top, right, b_bottom))
+            lines += _text_lines(part, band, -1 if across else column)
+
+    def place(row: Line) -> Line:
+        band = next((k for k, (a, b, _) in enumerate(bands) if a <= row.top < b), len(bands) - 1)
+        column = -1 if bands[band][2] else sum(c <= (row.x0 + row.x1) / 2 for c in cuts)
+        return dataclasses.replace(row, band=band, column=column)
+
+    return lines, [place(r) for r in rows]
+
+
+def _reading_order(line: Line) -> tuple[int, int, float]:
+    return line.band, line.column, line.top
+
+
 def page_lines(page, carried: list[str] | None = None) -> tuple[list[Line], list[str] | None]:
-    """The lines of one pdfplumber page, tables included, top to bottom, and the column names of
-    a labelled table at its foot. ``carried``: those of the page before; a table at the top of
+    """The lines of one pdfplumber page, tables included, in reading order, and the column names
+    of a labelled table at its foot. ``carried``: those of the page before; a table at the top of
     this page with as many columns and no header of its own runs on from there, and its rows
-    are labelled with them."""
+    are labelled with them. A page in columns is read column by column (see the module
+    docstring)."""
     page = page.dedupe_chars()  # glyphs drawn twice (fake bold, some font subsets) count once
     rows, boxes, names = _table_lines(page, carried)
     text_page = page.filter(_outside(boxes)) if boxes else page
-    lines = []
-    for ln in text_page.extract_text_lines(return_chars=True):
-        text = normalize(_cells_by_gaps(ln["chars"]))
-        if text:
-            lines.append(Line(text, ln["top"], ln["bottom"], ln["x0"], ln["x1"], CELL_SEP in text))
-    return sorted(_label_unruled(lines) + rows, key=lambda ln: ln.top), names
+    words = text_page.extract_words()
+    gutters = column_gutters(words) if words else []
+    if gutters:
+        lines, rows = _column_lines(text_page, words, gutters, boxes, rows)
+    else:
+        lines = _text_lines(text_page)
+    lines = _label_unruled(sorted(lines, key=_reading_order))
+    return sorted(lines + rows, key=_reading_order), names
 
 
 def _edge_key(text: str) -> str:
@@ -198,28 +339,41 @@ def drop_running_lines(pages: list[list[Line]]) -> list[list[Line]]:
     return out
 
 
-def _starts_paragraph(prev: Line, line: Line, gap_limit: float, left: float, right: float) -> bool:
+def _starts_paragraph(prev: Line, line: Line, gap_limit: float,
+                      bounds: dict[int, tuple[float, float]]) -> bool:
     if prev.is_row or line.is_row or _BULLET.match(line.text):
         return True
     if line.top - prev.bottom > gap_limit:
         return True
+    left, right = bounds[prev.column]
     short = prev.x1 < right - 0.15 * (right - left)
-    indented = line.x0 > left + 12
+    indented = line.x0 > bounds[line.column][0] + 12
     return bool(_SENTENCE_END.search(prev.text) and (short or indented))
 
 
+def _column_bounds(lines: list[Line]) -> dict[int, tuple[float, float]]:
+    """The left and right edges of each column's text (of all text where there is one column)."""
+    bounds: dict[int, tuple[float, float]] = {}
+    for ln in lines:
+        left, right = bounds.get(ln.column, (ln.x0, ln.x1))
+        bounds[ln.column] = (min(left, ln.x0), max(right, ln.x1))
+    return bounds
+
+
 def paragraphs(lines: list[Line], document_words: set[str]) -> list[str]:
-    """Unwrap a page's lines into paragraphs (see the module docstring)."""
+    """Unwrap a page's lines into paragraphs (see the module docstring); a paragraph runs on from
+    the foot of one column to the head of the next."""
     if not lines:
         return []
     heights = [ln.bottom - ln.top for ln in lines if not ln.is_row] or [10.0]
-    gaps = [b.top - a.bottom for a, b in itertools.pairwise(lines) if not (a.is_row or b.is_row)]
+    gaps = [b.top - a.bottom for a, b in itertools.pairwise(lines)
+            if not (a.is_row or b.is_row) and (a.band, a.column) == (b.band, b.column)]
     normal = statistics.median(gaps) if gaps else 0.0
     gap_limit = max(normal, 0.0) + 0.5 * statistics.median(heights)
-    left, right = min(ln.x0 for ln in lines), max(ln.x1 for ln in lines)
+    bounds = _column_bounds(lines)
     out = [lines[0].text]
     for prev, line in itertools.pairwise(lines):
-        if _starts_paragraph(prev, line, gap_limit, left, right):
+        if _starts_paragraph(prev, line, gap_limit, bounds):
             out.append(line.text)
         else:
             out[-1] = join_lines(out[-1], line.text, document_words)
