@@ -45,18 +45,32 @@ class EvalFileError(Exception):
     """The evaluation file cannot be read or has no usable questions."""
 
 
-def _from_record(rec: dict, n: int, where: str = "") -> EvalItem:
-    if not isinstance(rec, dict):
-        raise EvalFileError(f"record {n}{where} is not an object with a question")
+def _answers(rec: dict, label: str) -> list[str]:
+    """A record's reference answers: a list of strings, one string (or a JSON list in a string, as
+    CSV cells hold it), or a number; none for a question the documents do not answer."""
     answers = rec.get("answers", rec.get("answer", []))
+    if isinstance(answers, str) and answers.strip().startswith("["):
+        try:
+            answers = json.loads(answers)
+        except json.JSONDecodeError as e:
+            raise EvalFileError(f"{label}: answers {answers!r} is not a valid JSON list ({e.msg})") from e
     if answers is None:
         answers = []
-    if isinstance(answers, str):
-        answers = json.loads(answers) if answers.strip().startswith("[") else [answers]
+    if not isinstance(answers, list):
+        answers = [answers]
+    if not all(isinstance(a, str | int | float) for a in answers):
+        raise EvalFileError(f"{label}: answers must be a list of strings")
+    return [str(a) for a in answers if str(a).strip()]
+
+
+def _from_record(rec: dict, n: int, where: str = "") -> EvalItem:
+    label = f"record {n}{where}"
+    if not isinstance(rec, dict):
+        raise EvalFileError(f"{label} is not an object with a question")
     if "question" not in rec or not str(rec["question"]).strip():
-        raise EvalFileError(f"record {n}{where} has no question")
-    return EvalItem(str(rec.get("id") or n), str(rec["question"]),
-                    [str(a) for a in answers if str(a).strip()], rec.get("context") or None)
+        raise EvalFileError(f"{label} has no question")
+    return EvalItem(str(rec.get("id") or n), str(rec["question"]), _answers(rec, label),
+                    rec.get("context") or None)
 
 
 def _from_line(rec: dict, n: int) -> list[EvalItem]:
@@ -83,13 +97,13 @@ def _read_csv(raw: str, path: Path) -> list[EvalItem]:
     if "question" not in columns or not columns & {"answers", "answer"}:
         raise EvalFileError(f"{path}: a CSV needs 'question' and 'answers' columns "
                             f"(found: {', '.join(sorted(columns)) or 'none'})")
-    return [_from_record(r, n) for n, r in enumerate(rows, 1)]
+    return [_from_record(r, n, f" (line {n + 1})") for n, r in enumerate(rows, 1)]
 
 
 def load_eval_file(path: str | Path) -> list[EvalItem]:
-    """Read SQuAD JSON (v1.1/v2.0), JSONL or CSV questions.
+    """Read SQuAD JSON (v1.1/v2.0), JSONL, a JSON list or CSV questions.
 
-    JSONL lines and CSV rows have ``id``, ``question``, ``answers`` (a list,
+    JSONL lines, the items of a JSON list and CSV rows have ``id``, ``question``, ``answers`` (a list,
     or in CSV a JSON list or a single answer; ``answer`` works too) and
     optionally ``context``. An empty or absent answer marks a question the
     documents do not answer; a CSV must still have the column. A JSONL line
@@ -113,7 +127,7 @@ def load_eval_file(path: str | Path) -> list[EvalItem]:
             items = [EvalItem(e.id, e.question, e.answers, e.context)
                      for e in parse_squad(json.loads(raw))]
         else:
-            items = [item for n, rec in _jsonl_records(raw, path) if not _unlabelled_feedback(rec)
+            items = [item for n, rec in _json_records(raw, path) if not _unlabelled_feedback(rec)
                      for item in _from_line(rec, n)]
     except EvalFileError:
         raise
@@ -135,6 +149,21 @@ def _is_squad(raw: str, path: Path) -> bool:
     except json.JSONDecodeError:
         return False
     return isinstance(data, dict) and "data" in data
+
+
+def _json_records(raw: str, path: Path) -> list[tuple[int, dict]]:
+    """(number, parsed object) of each record: the items of one JSON list, one JSON object, or
+    the lines of JSONL."""
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError:
+        data = None
+    if isinstance(data, list):
+        return list(enumerate(data, 1))
+    if isinstance(data, dict) and not data.keys() & {"question", "turns"}:
+        raise EvalFileError(f"{path} is neither SQuAD JSON (an object with a 'data' list) nor questions "
+                            "(objects with 'question' and 'answers')")
+    return [(1, data)] if isinstance(data, dict) else _jsonl_records(raw, path)
 
 
 def _jsonl_records(raw: str, path: Path) -> list[tuple[int, dict]]:

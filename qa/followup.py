@@ -12,9 +12,14 @@ it was understood, and its answer):
 - a pronoun is replaced by the previous answer when the previous question
   asked for a thing, person or place (who / which / what / where), else by
   the previous question's topic, its first run of content words ("boat
-  strikes" in "How many boat strikes has ..."); "there" becomes "in" + the
-  previous answer after a "where" question;
-- "What about X?" is the previous question with its topic swapped for X;
+  strikes" in "How many boat strikes has ..."); "it" / "its" after a question
+  about a person stands for the one organisation or place that question named
+  ("Who is the CEO of Falcon Optics?" + "Who is its CFO?" -> "Who is Falcon
+  Optics's CFO?"); "there" becomes "in" + the previous answer after a "where"
+  question;
+- "What about X?" is the previous question with a name of X's kind swapped
+  for X (a name for a name, an acronym such as "CFO" or "UK" for an acronym),
+  or its topic when X is not a name;
 - another elliptic question takes the previous question's place of the
   question word ("Who founded Solvia?" + "When?" -> "When founded Solvia?"),
   which extractive readers read well enough.
@@ -55,7 +60,9 @@ _WH_BARE = re.compile(
 _LEAD = re.compile(r"^\s*(?:and|so|then|but|ok|okay)\b[\s,]*", re.IGNORECASE)
 _WHAT_ABOUT = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+(.+?)\s*[?.!]*\s*$", re.IGNORECASE)
 _ENTITY_QUESTION = re.compile(r"^\s*(?:(?:in|at|from|by|with)\s+)?(?:who|whom|which|what|where)\b", re.IGNORECASE)
-_WORD = re.compile(r"[A-Za-z][\w'’.-]*[A-Za-z0-9]|[A-Za-z0-9]")
+_WORD = re.compile(r"[A-Za-z0-9][\w'’.-]*[A-Za-z0-9]|[A-Za-z0-9]")
+_POSSESSIVE = re.compile(r"(?<=\w)['’]s$|(?<=s)['’]$")
+_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
 _NUMBER_LIKE = re.compile(r"^[\d\s.,%$€£:/-]+|(?:\d{1,2}\s+)?[A-Z][a-z]+\s+\d{4}$")
 
 
@@ -130,16 +137,34 @@ def topic(question: str) -> str:
 
 
 def names(question: str) -> list[str]:
-    """Runs of capitalised words after the first word ("Trump", "United States")."""
+    """Runs of capitalised words after the first word ("Trump", "United States"); a possessive
+    ends a run and is left out ("Falcon Optics" and "CFO" in "Who is Falcon Optics's CFO?")."""
     words = _WORD.findall(question)[1:]
     runs, run = [], []
     for w in words + [""]:
-        if w[:1].isupper() and w.lower() not in _STOP:
-            run.append(w)
+        if w[:1].isupper() and (w.lower() not in _STOP or (len(w) > 1 and w.isupper())):  # "US"
+            owner = _POSSESSIVE.sub("", w)
+            run.append(owner)
+            if owner != w:
+                runs.append(" ".join(run))
+                run = []
         elif run:
             runs.append(" ".join(run))
             run = []
     return runs
+
+
+def _is_acronym(name: str) -> bool:
+    """"CEO", "US", "NASA": all capitals (a role or an abbreviation rather than a name)."""
+    letters = _ARTICLE.sub("", name).replace(" ", "").replace(".", "")
+    return letters.isupper()
+
+
+def _thing_named(question: str) -> str | None:
+    """The one organisation, place or thing a question names: its name that is not an acronym
+    such as a role ("Falcon Optics" in "Who is the CEO of Falcon Optics?"); None if not one."""
+    found = [n for n in names(question) if not _is_acronym(n)]
+    return found[0] if len(found) == 1 else None
 
 
 def _referent(prev: Turn, word: str) -> str | None:
@@ -156,7 +181,9 @@ def _referent(prev: Turn, word: str) -> str | None:
         people = names(prev.question)
         return people[0] if len(people) == 1 else None
     subject = topic(prev.question)
-    if not subject or asked in ("who", "whom"):
+    if asked in ("who", "whom"):  # a thing after a question about a person: what it named
+        return _thing_named(prev.question)
+    if not subject:
         return None
     return subject if subject[:1].isupper() else f"the {subject}"
 
@@ -182,12 +209,31 @@ def _replace_pronoun(question: str, m: re.Match, prev: Turn) -> str:
     return question[:m.start()] + referent + question[m.end():]
 
 
+def _swap_target(prev_question: str, new: str) -> str | None:
+    """What "What about NEW?" replaces in the previous question: a name of the same kind (an
+    acronym for an acronym, a name for a name) when NEW is a name, else the question's topic."""
+    core = _ARTICLE.sub("", new)
+    if not core[:1].isupper():
+        return topic(prev_question) or None
+    runs = names(prev_question)
+    same = [n for n in runs if _is_acronym(n) == _is_acronym(core)]
+    return (same or runs or [topic(prev_question)])[0] or None
+
+
+def _swap(prev_question: str, old: str, new: str) -> str:
+    """``prev_question`` with ``old`` replaced by ``new``, without doubling an article."""
+    at = prev_question.index(old)
+    if _ARTICLE.match(new) and re.search(r"\b(?:the|a|an)\s+$", prev_question[:at], re.IGNORECASE):
+        new = _ARTICLE.sub("", new)
+    return prev_question[:at] + new + prev_question[at + len(old):]
+
+
 def _resolve_elliptic(question: str, prev: Turn) -> str:
     about = _WHAT_ABOUT.match(question)
     if about:
-        old = (names(prev.question) or [topic(prev.question)])[0]
+        old = _swap_target(prev.question, about.group(1))
         if old and old in prev.question:
-            return prev.question.replace(old, about.group(1), 1)
+            return _swap(prev.question, old, about.group(1))
         return _with_context(about.group(1), prev)
     wh_now, wh_prev = _WH.match(question), _WH_BARE.match(prev.question)
     if wh_now and wh_prev and not question[wh_now.end():].strip(" ?.!"):

@@ -517,8 +517,11 @@ def _current_version(folder: Path) -> str | None:
         versions = _versions(folder)
         return versions[-1] if versions else None
     if not name or not (folder / name).is_dir():
+        versions = _versions(folder)
+        hint = (f"; the newest complete version is {versions[-1]}: write that name into "
+                f"{folder / 'CURRENT'} to open it" if versions else REBUILD_HINT)
         raise IndexLoadError(f"index in {folder} is corrupt or incomplete: CURRENT names "
-                             f"missing version {name!r}")
+                             f"missing version {name!r}{hint}")
     return name
 
 

@@ -350,7 +350,8 @@ def check_question(question: str) -> str:
     """Validate a question; returns it with runs of white space made one space.
 
     Raises:
-        QuestionError: the question is not a string, is empty or blank, or is longer than
+        QuestionError: the question is not a string, is empty or blank, has no letter or digit,
+            or is longer than
             :data:`MAX_QUESTION_CHARS` characters (a question is a sentence or two: a pasted
             text would be read as its first few hundred characters, which rarely hold the
             question, so it is refused rather than cut).
@@ -359,6 +360,8 @@ def check_question(question: str) -> str:
         raise QuestionError(f"the question must be text, not {type(question).__name__}")
     if not question.strip():
         raise QuestionError("the question is empty")
+    if not any(ch.isalnum() for ch in question):
+        raise QuestionError("the question has no words (only punctuation or symbols)")
     # undecodable bytes from a terminal arrive as lone surrogates: replace them
     question = " ".join(question.encode("utf-8", "replace").decode("utf-8").split())
     if len(question) > MAX_QUESTION_CHARS:

@@ -95,9 +95,13 @@ def test_html_report(seed_index, tmp_path):
     ('{"question": "Q?", "answers": ["a"]}\n{"question": "oops"', "line 2 is not valid JSON"),
     ('{"id": "c", "turns": []}', "non-empty list"),
     ('{"id": "c", "turns": [{"question": "Q?"}, {"answers": ["x"]}]}', "record 1, turn 2 has no question"),
+    ('{"question": "Q?", "answers": {"text": "a"}}', "record 1: answers must be a list of strings"),
+    ('{\n "version": "1.1",\n "questions": []\n}', "neither SQuAD JSON"),
+    ('{"version": "1.1", "questions": []}', "neither SQuAD JSON"),
+    ('question,answers\n"Q?","[""a"""', r"record 1 \(line 2\): answers .* is not a valid JSON list"),
 ])
 def test_bad_eval_files_name_the_problem(tmp_path, content, message):
-    f = tmp_path / "q.jsonl"
+    f = tmp_path / ("q.csv" if content.startswith("question,") else "q.jsonl")
     f.write_text(content)
     with pytest.raises(EvalFileError, match=message):
         load_eval_file(f)
@@ -181,3 +185,12 @@ def test_reader_applies_its_rule_to_the_threshold():
     reader.rule = "span"
     assert reader.accepts(peaked_but_null) and not reader.accepts(flat_but_sure)
     assert Span("z", 0.0, 0, 0, 1, 0.0).odds == 0.0
+
+
+def test_a_json_list_of_questions_and_a_number_as_answer(tmp_path):
+    f = tmp_path / "q.json"
+    f.write_text('[{"question": "When was Solvia founded?", "answers": 2011},\n'
+                 ' {"question": "Who runs it?", "answers": ["Ana Ruiz"]}]')
+    items = load_eval_file(f)
+    assert [(i.id, i.question, i.answers) for i in items] == [
+        ("1", "When was Solvia founded?", ["2011"]), ("2", "Who runs it?", ["Ana Ruiz"])]

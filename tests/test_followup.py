@@ -20,6 +20,15 @@ BOATS = Turn("How many boat strikes has the Trump administration conducted since
     ("In which country?", Turn("Where did the military deployment begin?", "the Caribbean Sea"),
      "In which country did the military deployment begin?"),
     ("When?", Turn("Who founded Solvia?", "two engineers"), "When founded Solvia?"),
+    # a thing after a question about a person: the organisation that question named, not its role
+    ("Who is its CFO?", Turn("Who is the CEO of Norrland Ceramics?", "Ida Berg"), "Who is Norrland Ceramics's CFO?"),
+    # "What about X?" swaps a name of X's kind: a name for a name, an acronym for an acronym
+    ("What about Pike Valley Dairy?", Turn("Who is Norrland Ceramics's CFO?", "Ole Lind"),
+     "Who is Pike Valley Dairy's CFO?"),
+    ("What about the CFO?", Turn("Who is the CEO of Norrland Ceramics?", "Ida Berg"),
+     "Who is the CFO of Norrland Ceramics?"),
+    ("What about the UK?", Turn("How many boat strikes has the US carried out?", "35"),
+     "How many boat strikes has the UK carried out?"),
 ])
 def test_follow_ups_are_resolved(question, previous, expected):
     r = resolve(question, [previous])
@@ -35,6 +44,13 @@ def test_self_contained_questions_are_not_changed(question):
     assert not depends_on_history(question)
     assert resolve(question, [BOATS]) == resolve(question, [])
     assert resolve(question, [BOATS]).question == question
+
+
+def test_names_and_content_words_keep_numbers_and_end_at_possessives():
+    from qa.followup import content_words, names
+
+    assert content_words("When did the 1973 oil crisis end?") == ["1973", "oil", "crisis", "end"]
+    assert names("Who is Norrland Ceramics's CFO in the US?") == ["Norrland Ceramics", "CFO", "US"]
 
 
 def test_no_history_no_change():

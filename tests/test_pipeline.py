@@ -113,7 +113,7 @@ def test_abstains_but_returns_passages(qa, monkeypatch):
     assert result.abstained and result.passages
 
 
-@pytest.mark.parametrize("question", ["", "   \n"])
+@pytest.mark.parametrize("question", ["", "   \n", "  ?  ", "?!…"])
 def test_empty_question(qa, question):
     with pytest.raises(QuestionError):
         qa.ask(question)

@@ -106,5 +106,6 @@ def read_docx(path: Path) -> str:
             else:
                 lines.append(block.text)
     except (zipfile.BadZipFile, OpcError, KeyError, ValueError, AttributeError) as e:
-        raise LoadError(f"corrupt or unreadable DOCX ({e})") from e
+        detail = "not a Word zip package" if type(e).__name__ == "PackageNotFoundError" else str(e)
+        raise LoadError(f"corrupt or unreadable DOCX ({detail})") from e
     return "\n".join(line for line in lines if line.strip())
