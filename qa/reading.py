@@ -13,6 +13,7 @@ passages (the no-answer formulation of SQuAD 2.0 readers, Devlin et al.,
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -413,14 +414,21 @@ class Reader:
         ][: max(top_n, 5)]
         return spans, float(s_p[0] * e_p[0])
 
-    def read(self, question: str, passages: list[str], top_n: int = 5) -> list[Span]:
+    def read(self, question: str, passages: list[str], top_n: int = 5,
+             keep: Callable[[str, Span], bool] | None = None) -> list[Span]:
         """The best spans for one question over several passages, best first.
 
         All passages are read in one batch; at most one span per passage is
         kept, and only those the reader :meth:`accepts`; they are ranked by span probability.
+        ``keep(passage, span)``: a check of the caller's (:mod:`qa.roles`, say); a passage's best
+        span that fails it gives way to the next best of that passage (of its best three).
         """
-        per_passage = self.read_pairs([(question, p) for p in passages], top_n=1)
-        spans = [s for group in per_passage for s in group if self.accepts(s)]
+        per_passage = self.read_pairs([(question, p) for p in passages], top_n=1 if keep is None else 3)
+        spans = []
+        for text, group in zip(passages, per_passage, strict=True):
+            best = next((s for s in group if keep is None or keep(text, s)), None)
+            if best is not None and self.accepts(best):
+                spans.append(best)
         spans.sort(key=lambda s: -s.score)
         return spans[:top_n]
 

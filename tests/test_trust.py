@@ -79,3 +79,45 @@ def towns_qa(tmp_path_factory, embedder, reader):
 def test_near_identical_documents_answer_from_the_named_one(towns_qa, n):
     best = towns_qa.ask(f"Who is the mayor of Town{n:03d}?").answers[0]
     assert best.source.endswith(f"doc{n:03d}.txt") and best.text == f"{FIRST[n % 6]} {chr(65 + n % 26)}{n}son"
+
+
+ROLES = {
+    "tarnwick.txt": ("Tarnwick Glass makes camera lenses in Leeds. Its chief financial officer is Oskar "
+                     "Nyberg. The chief operating officer, Lena Voss, joined in 2019."),
+    "orrin.txt": "Orrin Foods bakes bread in Hull. Orrin Foods is led by its CEO, Maud Ellery.",
+}
+
+
+@pytest.fixture(scope="module")
+def roles_qa(tmp_path_factory, embedder, reader):
+    return qa_over(tmp_path_factory, ROLES, embedder, reader)
+
+
+@pytest.mark.parametrize("question", [
+    "Who is the CEO of Tarnwick Glass?", "who is tarnwick glass's chief executive", "Who founded Tarnwick Glass?",
+])
+def test_a_role_nobody_holds_is_not_answered_with_another_role_s_holder(roles_qa, question):
+    names = {a.text for a in roles_qa.ask(question).answers}
+    assert not names & {"Oskar Nyberg", "Lena Voss"}, names
+
+
+@pytest.mark.parametrize("question, answer", [
+    ("Who is the CFO of Tarnwick Glass?", "Oskar Nyberg"),
+    ("Who is the chief operating officer of Tarnwick Glass?", "Lena Voss"),
+    ("Who is the chief executive of Orrin Foods?", "Maud Ellery"),
+])
+def test_the_role_asked_about_still_answers(roles_qa, question, answer):
+    assert roles_qa.ask(question).answers[0].text == answer
+
+
+def test_roles_are_read_in_their_written_forms():
+    from qa.roles import contradicts_role, roles
+
+    assert roles("who is acme's ceo") == {"ceo"} == roles("Who is the chief executive officer?")
+    assert roles("Its vice-president and co-founder, the head of design") == {"vice president", "founder",
+                                                                             "head of design"}
+    row = "Name: Paul Girard | Role: CFO | Office: Lyon"
+    assert contradicts_role("Who is the CEO?", row, 6, 17)
+    assert not contradicts_role("Who is the CFO?", row, 6, 17)
+    assert not contradicts_role("When was Acme founded?", "Acme's CFO joined in 2004.", 21, 25)  # not a person
+    assert not contradicts_role("Who runs Acme?", row, 6, 17)  # no role asked: nothing to check
