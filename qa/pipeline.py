@@ -22,8 +22,8 @@ from qa.index import PassageIndex, index_exists, index_lock, internal_paths
 from qa.loading import EXTRACTION_VERSION, LoadError, Skipped, content_hash, iter_files, load_file
 from qa.reading import Reader, Span
 from qa.retrieval import RetrievedPassage, Retriever
-from qa.roles import contradicts_role
 from qa.splitting import Passage, Splitter
+from qa.verify import contradicts
 
 MAX_QUESTION_CHARS = 500
 # Answers are ranked by span probability * exp(-RANK_DECAY * retrieval rank). On the first 1,000
@@ -468,21 +468,22 @@ class QA:
         once ``max_answers`` distinct answers reach that bound, reading on changes none of them (an
         upper-bound stop, as in WAND top-k retrieval, Broder et al., 2003; a tie goes to the passage
         read first, as a stable sort of all spans would have it). Batches of 1, 1, 2, 4, ...
-        passages keep the forward passes few when every passage must be read. A span whose
-        sentence names another role than the one asked about is passed over
-        (:func:`qa.roles.contradicts_role`).
+        passages keep the forward passes few when every passage must be read. A span the
+        text contradicts (its sentence names another role than the one asked about, or it
+        lies in another table row than the one the question names) is passed over
+        (:func:`qa.verify.contradicts`).
         """
         spans: list[Span] = []
         ranked: list[tuple[Answer, float]] = []
         lo = 0
 
-        def role_check(text: str, span: Span) -> bool:  # "Who is the CEO?" is not answered by the CFO
-            return not contradicts_role(question, text, span.start, span.end)
+        def check(text: str, span: Span) -> bool:  # "Who is the CEO?" is not answered by the CFO
+            return not contradicts(question, text, span.start, span.end)
 
         for size in _batch_sizes(len(retrieved)):
             texts = [r.passage.text for r in retrieved[lo:lo + size]]
             spans += [replace(s, passage=lo + s.passage)
-                      for s in reader.read(question, texts, top_n=size, keep=role_check)]
+                      for s in reader.read(question, texts, top_n=size, keep=check)]
             lo += size
             ranked = self._distinct_answers(spans, retrieved)
             if self.rank_decay >= 0 and lo < len(retrieved):

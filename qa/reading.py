@@ -420,7 +420,7 @@ class Reader:
 
         All passages are read in one batch; at most one span per passage is
         kept, and only those the reader :meth:`accepts`; they are ranked by span probability.
-        ``keep(passage, span)``: a check of the caller's (:mod:`qa.roles`, say); a passage's best
+        ``keep(passage, span)``: a check of the caller's (:mod:`qa.verify`, say); a passage's best
         span that fails it gives way to the next best of that passage (of its best three).
         """
         per_passage = self.read_pairs([(question, p) for p in passages], top_n=1 if keep is None else 3)

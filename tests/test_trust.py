@@ -111,7 +111,7 @@ def test_the_role_asked_about_still_answers(roles_qa, question, answer):
 
 
 def test_roles_are_read_in_their_written_forms():
-    from qa.roles import contradicts_role, roles
+    from qa.verify import contradicts_role, roles
 
     assert roles("who is acme's ceo") == {"ceo"} == roles("Who is the chief executive officer?")
     assert roles("Its vice-president and co-founder, the head of design") == {"vice president", "founder",
@@ -121,3 +121,34 @@ def test_roles_are_read_in_their_written_forms():
     assert not contradicts_role("Who is the CFO?", row, 6, 17)
     assert not contradicts_role("When was Acme founded?", "Acme's CFO joined in 2004.", 21, 25)  # not a person
     assert not contradicts_role("Who runs Acme?", row, 6, 17)  # no role asked: nothing to check
+
+
+def test_an_answer_from_another_row_than_the_one_named_gives_way():
+    from qa.verify import wrong_row
+
+    table = ("Our offices.\nCity: Antwerp | Opened: 2016 | Staff: 40\nCity: Hamburg | Opened: 2022 | Staff: 12\n"
+             "City: Lyon | Opened: 2019 | Staff: 25")
+    antwerp, hamburg = table.index("2016"), table.index("2022")
+    question = "When did the Hamburg office open?"
+    assert wrong_row(question, table, antwerp, antwerp + 4)
+    assert not wrong_row(question, table, hamburg, hamburg + 4)
+    assert not wrong_row("When did the first office open?", table, antwerp, antwerp + 4)  # no row named
+    assert not wrong_row("How many staff work in Lyon and Hamburg?", table, hamburg, hamburg + 4)
+
+
+OFFICES = {"offices.md": ("Our offices.\n\n| City | Opened | Staff | Manager |\n|---|---|---|---|\n"
+                          "| Antwerp | 2016 | 40 | Joke Peeters |\n| Hamburg | 2022 | 12 | Lars Brandt |\n"
+                          "| Lyon | 2019 | 25 | Claire Morel |\n| Turin | 2011 | 31 | Paolo Greco |\n")}
+
+
+@pytest.fixture(scope="module")
+def offices_qa(tmp_path_factory, embedder, reader):
+    return qa_over(tmp_path_factory, OFFICES, embedder, reader)
+
+
+@pytest.mark.parametrize("question, answer", [
+    ("When did the Hamburg office open?", "2022"), ("How many staff work in Turin?", "31"),
+    ("Who manages the Lyon office?", "Claire Morel"),
+])
+def test_table_questions_answer_from_the_named_row(offices_qa, question, answer):
+    assert offices_qa.ask(question).answers[0].text == answer

@@ -1,5 +1,11 @@
-"""Answer checking: a person's role in the text must be the role the question asks about.
+"""Answer checking: a span the text itself contradicts is passed over.
 
+Two checks, each narrow enough to be right when it fires:
+
+- :func:`contradicts_role`: a person's role in the text must be the role the question asks about;
+- :func:`wrong_row`: in a table, the answer must come from the row the question names.
+
+**Roles.**
 Extractive readers confuse roles: asked "Who is the CEO of Acme?", they answer the name
 next to "CFO" when no CEO is named, with high confidence, because the span has the
 right type (a person) in a passage about the right company. This module finds the
@@ -18,6 +24,9 @@ names exactly one role is checked, and only against an answer whose sentence nam
 from __future__ import annotations
 
 import re
+
+from qa.followup import content_words
+from qa.loading.text import CELL_SEP
 
 _CHIEF = re.compile(r"\bchief\s+([a-z]+)(?:\s+officer)?\b")
 _ACRONYM = re.compile(r"\bc([efotimsdp])o\b")
@@ -71,3 +80,36 @@ def contradicts_role(question: str, passage: str, start: int, end: int) -> bool:
         return False
     around = roles(sentence_around(passage, start, end))
     return bool(around) and not asked <= around
+
+
+def _rows(passage: str) -> list[tuple[int, int, set[str]]]:
+    """The table rows of a passage (lines with cells): ``(start, end, lower-case words)``."""
+    rows, at = [], 0
+    for line in passage.split("\n"):
+        if CELL_SEP in line:
+            rows.append((at, at + len(line), {w.lower() for w in re.findall(r"\w+", line)}))
+        at += len(line) + 1
+    return rows
+
+
+def wrong_row(question: str, passage: str, start: int, end: int) -> bool:
+    """True when the answer ``passage[start:end]`` lies in a table row, the question names a row
+    of that table (a word of the question found in exactly one of its rows: "Hamburg" in "When
+    did the Hamburg office open?"), and the answer's row is none of those named.
+
+    Column names appear in every labelled row, so they never name one; a table split across
+    passages is judged on the rows this passage holds.
+    """
+    rows = _rows(passage)
+    mine = next((words for a, b, words in rows if a <= start <= b), None)
+    if mine is None or len(rows) < 2:
+        return False
+    asked = {w.lower() for w in content_words(question)}
+    naming = {w for w in asked if sum(w in words for _, _, words in rows) == 1}
+    return bool(naming) and not naming & mine
+
+
+def contradicts(question: str, passage: str, start: int, end: int) -> bool:
+    """Whether the text contradicts the answer ``passage[start:end]`` (:func:`contradicts_role`,
+    :func:`wrong_row`)."""
+    return contradicts_role(question, passage, start, end) or wrong_row(question, passage, start, end)
