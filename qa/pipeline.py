@@ -20,6 +20,7 @@ from qa.embedding import Embedder
 from qa.followup import Turn, depends_on_history, resolve
 from qa.index import PassageIndex, index_exists, index_lock, internal_paths
 from qa.loading import EXTRACTION_VERSION, LoadError, Skipped, content_hash, iter_files, load_file
+from qa.questions import mend_question_word
 from qa.reading import Reader, Span
 from qa.retrieval import RetrievedPassage, Retriever
 from qa.splitting import Passage, Splitter
@@ -437,7 +438,8 @@ class QA:
         strings or as the :class:`Result` they got. A follow-up question ("How
         many people died in them?") is then read in their context
         (:mod:`qa.followup`) and ``Result.understood_as`` says how; a question
-        that stands alone is answered as without history. ``None`` or ``[]``:
+        that stands alone is answered as without history. A misspelt first question word
+        ("whn", "waht") is mended first (:mod:`qa.questions`), and ``understood_as`` says so too. ``None`` or ``[]``:
         the question is read on its own. ``reader`` reads with another :class:`Reader`
         than the pipeline's own (the chat page's per-conversation preset).
 
@@ -448,9 +450,9 @@ class QA:
         if top_k < 1 or max_answers < 1:
             raise ValueError("top_k and max_answers must be at least 1")
         question = check_question(question)
-        read_as, query = question, question
-        if history and depends_on_history(question):
-            resolved = resolve(question, [self._turn(history)])
+        read_as = query = mend_question_word(question)  # "whn was ..." -> "when was ..."
+        if history and depends_on_history(read_as):
+            resolved = resolve(read_as, [self._turn(history)])
             read_as, query = resolved.question, resolved.query
         retrieved = self.retriever.retrieve(query, top_k)
         ranked = self._read_in_rank_order(reader or self.reader, read_as, retrieved, max_answers)

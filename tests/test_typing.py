@@ -28,3 +28,19 @@ def profiles_qa(tmp_path_factory, embedder, reader):
 def test_typed_variants_get_the_typed_answer(profiles_qa, question):
     best = profiles_qa.ask(question).answers[0]
     assert best.text == "2011" and best.source.endswith("solvia.txt")
+
+
+@pytest.mark.parametrize("typed, mended", [
+    ("whn was solvia founded", "when was solvia founded"), ("Waht is the price?", "What is the price?"),
+    ("hwo many staff", "how many staff"), ("Wich company", "Which company"), ("wher is it", "where is it"),
+    ("Who founded it?", "Who founded it?"), ("hat size?", "hat size?"), ("whp founded it", "whp founded it"),
+])
+def test_a_misspelt_question_word_is_mended(typed, mended):
+    from qa.questions import mend_question_word
+
+    assert mend_question_word(typed) == mended
+
+
+def test_a_misspelt_question_word_gets_the_typed_answer(profiles_qa):
+    result = profiles_qa.ask("whn was brightline labs founded")
+    assert result.answers[0].text == "1998" and result.understood_as == "when was brightline labs founded"
