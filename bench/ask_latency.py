@@ -34,7 +34,7 @@ def main(eval_file: str, index_dir: str, limit: int = 200, reader: str | None = 
     qa = QA(index_dir, reader)
     naive = Reader(reader, bf16=False)
     read, original = [], qa.reader.read
-    qa.reader.read = lambda q, ps, top_n=5: read.extend(ps) or original(q, ps, top_n)
+    qa.reader.read = lambda q, ps, top_n=5, keep=None: read.extend(ps) or original(q, ps, top_n, keep)
     qa.ask(questions[0])
     times: dict[str, list[float]] = {"ask": [], "ask_3_answers": [], "naive_per_passage_fp32": []}
     passages_read = {"ask": 0, "ask_3_answers": 0}

@@ -47,7 +47,7 @@ def test_answers_are_distinct_and_ranked(qa):
 def test_reading_stops_once_unread_passages_cannot_change_the_answer(qa, monkeypatch):
     question = "How many boat strikes since August?"
     read, original = [], qa.reader.read
-    monkeypatch.setattr(qa.reader, "read", lambda q, ps, top_n=5: read.extend(ps) or original(q, ps, top_n))
+    monkeypatch.setattr(qa.reader, "read", lambda q, ps, top_n=5, keep=None: read.extend(ps) or original(q, ps, top_n, keep))
     result = qa.ask(question, top_k=3, max_answers=1)
     assert 1 <= len(read) < 3                    # a confident answer at rank 0 leaves the rest unread
     passages = [r.passage.text for r in result.passages]
