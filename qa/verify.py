@@ -82,31 +82,47 @@ def contradicts_role(question: str, passage: str, start: int, end: int) -> bool:
     return bool(around) and not asked <= around
 
 
-def _rows(passage: str) -> list[tuple[int, int, set[str]]]:
-    """The table rows of a passage (lines with cells): ``(start, end, lower-case words)``."""
-    rows, at = [], 0
+def _lines(passage: str) -> list[tuple[int, int, bool, set[str]]]:
+    """The lines of a passage: ``(start, end, is a table row, lower-case words)``."""
+    out, at = [], 0
     for line in passage.split("\n"):
-        if CELL_SEP in line:
-            rows.append((at, at + len(line), {w.lower() for w in re.findall(r"\w+", line)}))
+        out.append((at, at + len(line), CELL_SEP in line, {w.lower() for w in re.findall(r"\w+", line)}))
         at += len(line) + 1
-    return rows
+    return out
+
+
+def _table_of(lines: list[tuple[int, int, bool, set[str]]], k: int) -> list[int]:
+    """The indices of the run of table rows around line ``k`` (one table)."""
+    lo, hi = k, k
+    while lo > 0 and lines[lo - 1][2]:
+        lo -= 1
+    while hi + 1 < len(lines) and lines[hi + 1][2]:
+        hi += 1
+    return list(range(lo, hi + 1))
 
 
 def wrong_row(question: str, passage: str, start: int, end: int) -> bool:
     """True when the answer ``passage[start:end]`` lies in a table row, the question names a row
-    of that table (a word of the question found in exactly one of its rows: "Hamburg" in "When
-    did the Hamburg office open?"), and the answer's row is none of those named.
+    of that table, and the answer's row is none of those named.
 
-    Column names appear in every labelled row, so they never name one; a table split across
-    passages is judged on the rows this passage holds.
+    A word of the question names a row when it is found in exactly one row of the table and
+    nowhere else in the passage ("Hamburg" in "When did the Hamburg office open?"). Column names
+    appear in every labelled row, and a name in the sentence that introduces the table is about
+    all of its rows, so neither names one; a table split across passages is judged on the rows
+    this passage holds.
     """
-    rows = _rows(passage)
-    mine = next((words for a, b, words in rows if a <= start <= b), None)
-    if mine is None or len(rows) < 2:
+    lines = _lines(passage)
+    k = next((i for i, (a, b, _, _) in enumerate(lines) if a <= start <= b), None)
+    if k is None or not lines[k][2]:
+        return False
+    table = _table_of(lines, k)
+    if len(table) < 2:
         return False
     asked = {w.lower() for w in content_words(question)}
-    naming = {w for w in asked if sum(w in words for _, _, words in rows) == 1}
-    return bool(naming) and not naming & mine
+    naming = {w for w in asked
+              if sum(w in lines[i][3] for i in table) == 1
+              and not any(w in words for i, (_, _, _, words) in enumerate(lines) if i not in table)}
+    return bool(naming) and not naming & lines[k][3]
 
 
 def contradicts(question: str, passage: str, start: int, end: int) -> bool:

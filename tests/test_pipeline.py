@@ -65,7 +65,7 @@ class _ScriptedSpans:
     def __init__(self, spans: dict[str, tuple[str, float, int] | None]):
         self.spans, self.read_texts = spans, []
 
-    def read(self, question, passages, top_n=5):
+    def read(self, question, passages, top_n=5, keep=None):
         self.read_texts += passages
         found = [Span(t, p, k, s, s + len(t), 0.0) for k, text in enumerate(passages)
                  if (hit := self.spans[text]) for t, p, s in [hit]]

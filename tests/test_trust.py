@@ -134,6 +134,9 @@ def test_an_answer_from_another_row_than_the_one_named_gives_way():
     assert not wrong_row(question, table, hamburg, hamburg + 4)
     assert not wrong_row("When did the first office open?", table, antwerp, antwerp + 4)  # no row named
     assert not wrong_row("How many staff work in Lyon and Hamburg?", table, hamburg, hamburg + 4)
+    hours = "The Hamburg branch keeps these hours.\nDay | Hours\nSaturday | 09:00 to 13:00\nDepot | Hamburg"
+    saturday = hours.index("09:00")  # the introducing sentence names the whole table, not one row
+    assert not wrong_row("What are the Saturday hours of the Hamburg branch?", hours, saturday, saturday + 14)
 
 
 OFFICES = {"offices.md": ("Our offices.\n\n| City | Opened | Staff | Manager |\n|---|---|---|---|\n"
