@@ -47,9 +47,10 @@ class EvalFileError(Exception):
 
 def _answers(rec: dict, label: str) -> list[str]:
     """A record's reference answers: a list of strings, one string (or a JSON list in a string, as
-    CSV cells hold it), or a number; none for a question the documents do not answer."""
+    CSV cells hold it: a cell starting with ``["`` or ``[]``; "[1] Smith" is one answer), or a
+    number; none for a question the documents do not answer."""
     answers = rec.get("answers", rec.get("answer", []))
-    if isinstance(answers, str) and answers.strip().startswith("["):
+    if isinstance(answers, str) and re.match(r"\s*\[\s*[\"'\]]", answers):  # a JSON list, not "[1] Smith"
         try:
             answers = json.loads(answers)
         except json.JSONDecodeError as e:
@@ -75,6 +76,8 @@ def _from_record(rec: dict, n: int, where: str = "") -> EvalItem:
 
 def _from_line(rec: dict, n: int) -> list[EvalItem]:
     """One JSONL line: a question, or a conversation ``{"id", "turns": [question records]}``."""
+    if not isinstance(rec, dict):
+        raise EvalFileError(f"record {n} is not an object with a question")
     if "turns" not in rec:
         return [_from_record(rec, n)]
     if not isinstance(rec["turns"], list) or not rec["turns"]:

@@ -18,8 +18,8 @@ it was understood, and its answer):
   Optics's CFO?"); "there" becomes "in" + the previous answer after a "where"
   question;
 - "What about X?" is the previous question with a name of X's kind swapped
-  for X (a name for a name, an acronym such as "CFO" or "UK" for an acronym),
-  or its topic when X is not a name;
+  for X (a name for a name, an acronym such as "CFO" or "UK" for an acronym;
+  X in lower case takes the first name), or its topic when it has no name;
 - another elliptic question takes the previous question's place of the
   question word ("Who founded Solvia?" + "When?" -> "When founded Solvia?"),
   which extractive readers read well enough.
@@ -138,14 +138,15 @@ def topic(question: str) -> str:
 
 def names(question: str) -> list[str]:
     """Runs of capitalised words after the first word ("Trump", "United States"); a possessive
-    ends a run and is left out ("Falcon Optics" and "CFO" in "Who is Falcon Optics's CFO?")."""
-    words = _WORD.findall(question)[1:]
+    ends a run and is left out ("Falcon Optics" and "CFO" in "Who is Falcon Optics's CFO?" or
+    "... Optics' CFO?")."""
     runs, run = [], []
-    for w in words + [""]:
+    for m in list(_WORD.finditer(question))[1:] + [None]:
+        w = m.group(0) if m else ""
         if w[:1].isupper() and (w.lower() not in _STOP or (len(w) > 1 and w.isupper())):  # "US"
             owner = _POSSESSIVE.sub("", w)
             run.append(owner)
-            if owner != w:
+            if owner != w or question[m.end():m.end() + 1] in ("'", "’"):
                 runs.append(" ".join(run))
                 run = []
         elif run:
@@ -181,8 +182,8 @@ def _referent(prev: Turn, word: str) -> str | None:
         people = names(prev.question)
         return people[0] if len(people) == 1 else None
     subject = topic(prev.question)
-    if asked in ("who", "whom"):  # a thing after a question about a person: what it named
-        return _thing_named(prev.question)
+    if asked in ("who", "whom"):  # "it" after a question about a person: the thing it named
+        return _thing_named(prev.question) if word in ("it", "its") else None
     if not subject:
         return None
     return subject if subject[:1].isupper() else f"the {subject}"
@@ -213,9 +214,9 @@ def _swap_target(prev_question: str, new: str) -> str | None:
     """What "What about NEW?" replaces in the previous question: a name of the same kind (an
     acronym for an acronym, a name for a name) when NEW is a name, else the question's topic."""
     core = _ARTICLE.sub("", new)
-    if not core[:1].isupper():
-        return topic(prev_question) or None
     runs = names(prev_question)
+    if not core[:1].isupper():  # typed in lower case: a name all the same, when the question has one
+        return (runs or [topic(prev_question)])[0] or None
     same = [n for n in runs if _is_acronym(n) == _is_acronym(core)]
     return (same or runs or [topic(prev_question)])[0] or None
 

@@ -9,13 +9,15 @@ capitalisation. When it is as near to two, the commoner slip decides (a letter l
 out, then a swap, then an added letter, then a changed one: "whn" is "when" with a
 letter left out, but "who" or "why" with a letter changed), and a following "many",
 "much", "long", ... makes it "how"; a tie that remains leaves the word as typed.
-English words that are one edit from a question word ("hat", "whet", "who's", "shy")
-are left alone.
+English words ("were", "now", "show", "there", "those": any whole word of the packaged
+MiniLM vocabulary) are left alone; "whats" and "whos" become "what's" and "who's".
 """
 
 from __future__ import annotations
 
 import re
+
+from qa.loading.text import english_words
 
 QUESTION_WORDS = ("what", "when", "where", "which", "who", "whom", "whose", "why", "how")
 _NOT_TYPOS = frozenset("""
@@ -69,9 +71,12 @@ def mend_question_word(question: str) -> str:
         return question
     word = m.group(2)
     low = word.lower()
-    if low in QUESTION_WORDS or low in _NOT_TYPOS or len(low) < 2:
+    if low in QUESTION_WORDS or low in _NOT_TYPOS or low in english_words() or len(low) < 2:
         return question
-    fixed = _mended(low, question[m.end(2):])
+    if low.endswith("s") and low[:-1] in QUESTION_WORDS:  # "whats", "whos": the apostrophe left out
+        fixed = low[:-1] + "'s"
+    else:
+        fixed = _mended(low, question[m.end(2):])
     if fixed is None:
         return question
     fixed = fixed.capitalize() if word[:1].isupper() else fixed

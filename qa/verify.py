@@ -16,9 +16,10 @@ Exercise", CLEF 2006, kept to one narrow, checkable relation).
 
 Roles: "chief X officer" and its acronym (CEO, CFO, COO, CTO, CIO, CMO, CSO, CDO, CPO;
 "chief executive" alone counts as CEO), president, vice president, chair (chairman,
-chairwoman, chairperson, chair of the board), founder (also "founded", "co-founder"),
-managing director, and "head of X". Only a question for a person (who / whom / whose) that
-names exactly one role is checked, and only against an answer whose sentence names a role.
+chairwoman, chairperson), managing director, and "head of X". Founding is not a role here:
+founders often hold another one ("started Corvel and was its CEO"). Only a question for a
+person (starting with who / whom / whose) that names exactly one role is checked, and only
+against an answer whose sentence names a role.
 """
 
 from __future__ import annotations
@@ -28,28 +29,30 @@ import re
 from qa.followup import content_words
 from qa.loading.text import CELL_SEP
 
-_CHIEF = re.compile(r"\bchief\s+([a-z]+)(?:\s+officer)?\b")
+_CHIEF = re.compile(r"\bchief\s+([a-z]+)\s+officer\b|\bchief\s+(executive)\b")
 _ACRONYM = re.compile(r"\bc([efotimsdp])o\b")
 _WORDS = [
     (re.compile(r"\bvice[\s-]+president\b"), "vice president"),
     (re.compile(r"\bpresident\b"), "president"),
-    (re.compile(r"\bchair(?:man|woman|person)\b|\bchair of the board\b"), "chair"),
-    (re.compile(r"\b(?:co-?)?found(?:er|ers|ed|ing)\b"), "founder"),
+    (re.compile(r"\bchair(?:man|woman|person)?\b"), "chair"),
     (re.compile(r"\bmanaging director\b"), "managing director"),
     (re.compile(r"\bhead of ([a-z]+)\b"), "head of"),
 ]
-_PERSON_QUESTION = re.compile(r"\bwho(?:m|se)?\b", re.IGNORECASE)
+_PERSON_QUESTION = re.compile(r"^\W*(?:(?:and|so|then|but)\s+)?(?:(?:to|by|with|for|of|from)\s+)?who(?:m|se)?\b",
+                              re.IGNORECASE)
+_RELATION = re.compile(r"\b(?:than|before|after|succeeded|succeeds|preceded|precedes|followed|follows|replaced|"
+                       r"replaces|next|previous|other|besides|except|instead)\b", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[A-Z0-9\"'“(])|\n")
 
 
 def roles(text: str) -> set[str]:
-    """The roles named in ``text``, canonical: ``{"cfo", "founder"}`` for "Its CFO, a co-founder, ...".
+    """The roles named in ``text``, canonical: ``{"cfo", "chair"}`` for "Its CFO, the chairwoman, ...".
 
     "chief X officer" becomes the acronym ``c`` + X's first letter + ``o``; "head of design"
     becomes ``"head of design"``; "vice president" is not also "president".
     """
     low = text.lower()
-    found = {f"c{m.group(1)[0]}o" for m in _CHIEF.finditer(low)}
+    found = {f"c{(m.group(1) or m.group(2))[0]}o" for m in _CHIEF.finditer(low)}
     found |= {m.group(0) for m in _ACRONYM.finditer(low)}
     for pattern, name in _WORDS:
         for m in pattern.finditer(low):
@@ -60,8 +63,9 @@ def roles(text: str) -> set[str]:
 
 def sentence_around(text: str, start: int, end: int) -> str:
     """The sentence (or line: a table row) of ``text`` that holds characters ``start:end``."""
-    left = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
-    right = next((m.start() for m in _SENTENCE_END.finditer(text, end)), len(text))
+    breaks = list(_SENTENCE_END.finditer(text))
+    left = max((m.end() for m in breaks if m.end() <= start), default=0)
+    right = min((m.start() for m in breaks if m.start() >= end), default=len(text))
     return text[left:right]
 
 
@@ -69,8 +73,8 @@ def contradicts_role(question: str, passage: str, start: int, end: int) -> bool:
     """True when the question asks who holds exactly one role, the sentence of the answer
     ``passage[start:end]`` names roles, and that role is not among them.
 
-    Only questions for a person (who / whom / whose) are checked: "When was Acme founded?"
-    asks for a date, not for a founder. ``start``/``end``: character offsets of the answer in
+    Only questions for a person (starting with who / whom / whose) are checked: "In what year
+    did the CEO who succeeded Brandt join?" asks for a year. ``start``/``end``: character offsets of the answer in
     ``passage``.
     """
     if not _PERSON_QUESTION.search(question):
@@ -109,14 +113,17 @@ def wrong_row(question: str, passage: str, start: int, end: int) -> bool:
     nowhere else in the passage ("Hamburg" in "When did the Hamburg office open?"). Column names
     appear in every labelled row, and a name in the sentence that introduces the table is about
     all of its rows, so neither names one; a table split across passages is judged on the rows
-    this passage holds.
+    this passage holds. Not checked: a question relating rows ("costs more than the Widget",
+    "succeeded Petersen"), and an answer in its row's first cell (the question asks for a row).
     """
+    if _RELATION.search(question):
+        return False
     lines = _lines(passage)
     k = next((i for i, (a, b, _, _) in enumerate(lines) if a <= start <= b), None)
     if k is None or not lines[k][2]:
         return False
     table = _table_of(lines, k)
-    if len(table) < 2:
+    if len(table) < 2 or CELL_SEP not in passage[lines[k][0]:start]:
         return False
     asked = {w.lower() for w in content_words(question)}
     naming = {w for w in asked

@@ -194,3 +194,13 @@ def test_a_json_list_of_questions_and_a_number_as_answer(tmp_path):
     items = load_eval_file(f)
     assert [(i.id, i.question, i.answers) for i in items] == [
         ("1", "When was Solvia founded?", ["2011"]), ("2", "Who runs it?", ["Ana Ruiz"])]
+
+
+def test_bracketed_single_answers_and_non_object_records(tmp_path):
+    f = tmp_path / "q.csv"
+    f.write_text('question,answers\n"Who wrote it?","[1] Smith"\n')
+    assert load_eval_file(f)[0].answers == ["[1] Smith"]
+    g = tmp_path / "q.json"
+    g.write_text('[{"question": "Q?", "answers": ["a"]}, 7]')
+    with pytest.raises(EvalFileError, match="record 2 is not an object with a question"):
+        load_eval_file(g)

@@ -530,3 +530,12 @@ def test_markdown_pipe_tables_read_like_other_tables(tmp_path):
     assert load_file(tmp_path / "food.md").text.split("\n") == [
         "Shop", "Our prices:", "Food: Oats | Pack: 1 kg | Price: 2.40 EUR",
         "Food: Rice | Pack: 500 g | Price: 1.90 EUR", "Day | Hours", "Monday | 9 to 5", "A | line | of prose."]
+
+
+def test_html_hidden_or_banner_headers_give_no_title(tmp_path):
+    body = "<main><p>" + "Cobalt was founded in 2014 and builds dashboards. " * 3 + "</p></main>"
+    for header in ('<header style="display:none"><h1>Old site title</h1></header>',
+                   '<header class="cookie-banner"><h1>We value your privacy</h1></header>',
+                   '<header><div class="modal"><h1>Subscribe to our newsletter</h1></div></header>'):
+        (tmp_path / "p.html").write_text(f"<body>{header}{body}</body>", encoding="utf-8")
+        assert load_file(tmp_path / "p.html").text.startswith("Cobalt was founded"), header

@@ -34,6 +34,10 @@ def test_typed_variants_get_the_typed_answer(profiles_qa, question):
     ("whn was solvia founded", "when was solvia founded"), ("Waht is the price?", "What is the price?"),
     ("hwo many staff", "how many staff"), ("Wich company", "Which company"), ("wher is it", "where is it"),
     ("Who founded it?", "Who founded it?"), ("hat size?", "hat size?"), ("whp founded it", "whp founded it"),
+    ("Were any employees injured?", "Were any employees injured?"), ("Now who is the CFO?", "Now who is the CFO?"),
+    ("Show me the revenue", "Show me the revenue"), ("There were how many?", "There were how many?"),
+    ("Those who left went where?", "Those who left went where?"), ("Whos the CEO?", "Who's the CEO?"),
+    ("whats the capital", "what's the capital"),
 ])
 def test_a_misspelt_question_word_is_mended(typed, mended):
     from qa.questions import mend_question_word

