@@ -265,6 +265,22 @@ def test_pdf_in_two_columns_reads_column_by_column(tmp_path, drop):
     assert load_file(f).text.split("\n") == COLUMN_TEXT
 
 
+@pytest.mark.parametrize("title", ["Corvel Instruments: who we are and what we make",
+                                   "A profile of Corvel Instruments, maker of pressure gauges",
+                                   "Corvel Instruments in 2024: people, plants and customers"])
+def test_pdf_title_across_two_columns_stays_whole(tmp_path, title):
+    f = pdf_columns(tmp_path / "corvel.pdf", title, [LEFT, RIGHT], COLUMN_TEXT[-1])
+    assert load_file(f).text.split("\n") == [title, *COLUMN_TEXT[1:]]
+
+
+def test_pdf_table_without_rules_with_wordy_cells_stays_rows(tmp_path):
+    rows = [["Risk", "Mitigation"], ["Flooding of the lower storage hall", "Raise the floor by half a metre"],
+            ["Loss of the only crane operator", "Train two more staff on the crane"],
+            ["Late delivery of the steel frames", "Order the frames from two suppliers"]]
+    lines = load_file(pdf_table(tmp_path / "risks.pdf", "Risks of the project.", rows, grid=False)).text.split("\n")
+    assert "Loss of the only crane operator | Train two more staff on the crane" in lines
+
+
 def test_pdf_in_three_narrow_columns_reads_column_by_column(tmp_path):
     lines = textwrap.wrap(" ".join(LEFT + RIGHT).replace("facto- ries", "factories"), 30)
     third = -(-len(lines) // 3)

@@ -168,20 +168,47 @@ def _word_rows(words: list[dict]) -> list[list[dict]]:
     return rows
 
 
-def _crosses(word: dict, cuts: list[float]) -> bool:
-    return any(word["x0"] < c < word["x1"] for c in cuts)
+def _across(row: list[dict], gutter: tuple[float, float]) -> bool:
+    """True when a row of words runs across a gutter: a word crosses its middle, or the words on
+    either side of it are no further apart than a space between words (under half the font size:
+    a title whose space falls there); columns stand at least ``_GUTTER_EM`` apart."""
+    cut = sum(gutter) / 2
+    if any(w["x0"] < cut < w["x1"] for w in row):
+        return True
+    left = [w for w in row if w["x1"] <= cut]
+    right = [w for w in row if w["x0"] >= cut]
+    if not left or not right:
+        return False
+    a, b = max(left, key=lambda w: w["x1"]), min(right, key=lambda w: w["x0"])
+    size = max(a["bottom"] - a["top"], b["bottom"] - b["top"])
+    return b["x0"] - a["x1"] < 0.5 * size
 
 
-def _prose_on_each_side(rows: list[list[dict]], cuts: list[float]) -> bool:
-    """True when every column between the cuts holds lines of prose: at least two rows, with a
-    median of at least ``_PROSE_WORDS`` words (the cells of a table hold fewer)."""
+def _column_texts(rows: list[list[dict]], cuts: list[float]) -> list[list[str]]:
+    """Each column's lines of text, top to bottom, from rows that stay within the columns."""
     bounds = [-math.inf, *cuts, math.inf]
-    inside = [row for row in rows if not any(_crosses(w, cuts) for w in row)]
-    for lo, hi in itertools.pairwise(bounds):
-        counts = [n for row in inside if (n := sum(lo <= (w["x0"] + w["x1"]) / 2 < hi for w in row))]
-        if len(counts) < 2 or statistics.median(counts) < _PROSE_WORDS:
+    columns: list[list[str]] = [[] for _ in cuts] + [[]]
+    for row in rows:
+        for k, (lo, hi) in enumerate(itertools.pairwise(bounds)):
+            words = sorted((w for w in row if lo <= (w["x0"] + w["x1"]) / 2 < hi), key=lambda w: w["x0"])
+            if words:
+                columns[k].append(" ".join(w["text"] for w in words))
+    return columns
+
+
+def _reads_as_prose(columns: list[list[str]]) -> bool:
+    """True when every column holds lines of prose: at least two, with a median of at least
+    ``_PROSE_WORDS`` words (the cells of a table hold fewer), and lines that run on into the next
+    (a next line starting in lower case, a line ending in "-" or ",") in at least 30 % of the
+    places where one line follows another; table cells, even wordy ones, start afresh."""
+    pairs = runs_on = 0
+    for lines in columns:
+        if len(lines) < 2 or statistics.median(len(t.split()) for t in lines) < _PROSE_WORDS:
             return False
-    return True
+        for prev, line in itertools.pairwise(lines):
+            pairs += 1
+            runs_on += line[:1].islower() or prev.endswith(("-", ","))
+    return runs_on >= 0.3 * pairs
 
 
 def column_gutters(words: list[dict]) -> list[tuple[float, float]]:
@@ -191,8 +218,8 @@ def column_gutters(words: list[dict]) -> list[tuple[float, float]]:
     ``words``: pdfplumber words (``x0``, ``x1``, ``top``, ``bottom`` in PDF points). A gutter is
     an x range at least ``_GUTTER_EM`` font sizes wide, away from the page's edges, that no word
     covers in at least 80 % of the rows (a title or a table may run across the columns), with
-    prose on each side (:func:`_prose_on_each_side`): the columns of a table without rules leave
-    such gaps too, but their cells are short. The idea is the whitespace-gap analysis of page
+    prose on each side (:func:`_reads_as_prose`): the columns of a table without rules leave
+    such gaps too, but their cells are short or start afresh. The idea is the whitespace-gap analysis of page
     layout (Baird, "Background structure in document images", 1994), kept to full-height gaps.
     """
     rows = _word_rows(words)
@@ -214,9 +241,10 @@ def column_gutters(words: list[dict]) -> list[tuple[float, float]]:
             if x - start >= _GUTTER_EM * size and 0.15 * width < (start + x) / 2 < 0.85 * width:
                 gutters.append((left + start, left + x))
             start = None
-    if not gutters or not _prose_on_each_side(rows, [(a + b) / 2 for a, b in gutters]):
+    if not gutters:
         return []
-    return gutters
+    inside = [row for row in rows if not any(_across(row, g) for g in gutters)]
+    return gutters if _reads_as_prose(_column_texts(inside, [(a + b) / 2 for a, b in gutters])) else []
 
 
 def _within(x0: float, top: float, x1: float, bottom: float):
@@ -228,11 +256,13 @@ def _within(x0: float, top: float, x1: float, bottom: float):
     return keep
 
 
-def _bands(words: list[dict], boxes: list[tuple], cuts: list[float], top: float, bottom: float
-           ) -> list[tuple[float, float, bool]]:
+def _bands(words: list[dict], boxes: list[tuple], gutters: list[tuple[float, float]], top: float,
+           bottom: float) -> list[tuple[float, float, bool]]:
     """The page from top to bottom as ``(top, bottom, across)`` bands: ``across`` for the strips
-    of words and tables that run across a column gap, the rest between them."""
-    strips = sorted([(w["top"], w["bottom"]) for w in words if _crosses(w, cuts)]
+    of rows and tables that run across a column gap, the rest between them."""
+    cuts = [(a + b) / 2 for a, b in gutters]
+    rows = [row for row in _word_rows(words) if any(_across(row, g) for g in gutters)]
+    strips = sorted([(min(w["top"] for w in row), max(w["bottom"] for w in row)) for row in rows]
                     + [(b[1], b[3]) for b in boxes if any(b[0] < c < b[2] for c in cuts)])
     merged: list[list[float]] = []
     for a, b in strips:
@@ -256,7 +286,7 @@ def _column_lines(page, words: list[dict], gutters: list[tuple[float, float]], b
     cuts = [(a + b) / 2 for a, b in gutters]
     x0, top, x1, bottom = page.bbox
     edges = [x0 - 1.0, *cuts, x1 + 1.0]
-    bands = _bands(words, boxes, cuts, top, bottom)
+    bands = _bands(words, boxes, gutters, top, bottom)
     lines = []
     for band, (b_top, b_bottom, across) in enumerate(bands):
         regions = [(edges[0], edges[-1])] if across else list(itertools.pairwise(edges))
