@@ -126,11 +126,10 @@ def load_eval_file(path: str | Path) -> list[EvalItem]:
     try:
         if path.suffix.lower() == ".csv":
             items = _read_csv(raw, path)
-        elif _is_squad(raw, path):
-            items = [EvalItem(e.id, e.question, e.answers, e.context)
-                     for e in parse_squad(json.loads(raw))]
+        elif _is_squad(whole := _whole_json(raw), path):
+            items = [EvalItem(e.id, e.question, e.answers, e.context) for e in parse_squad(whole)]
         else:
-            items = [item for n, rec in _json_records(raw, path) if not _unlabelled_feedback(rec)
+            items = [item for n, rec in _json_records(whole, raw, path) if not _unlabelled_feedback(rec)
                      for item in _from_line(rec, n)]
     except EvalFileError:
         raise
@@ -143,30 +142,28 @@ def load_eval_file(path: str | Path) -> list[EvalItem]:
     return items
 
 
-def _is_squad(raw: str, path: Path) -> bool:
+def _whole_json(raw: str):
+    """The file read as one JSON document; None when it is not one (JSON lines, say)."""
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return None
+
+
+def _is_squad(whole, path: Path) -> bool:
     """One JSON object with a "data" list (SQuAD), not JSON lines (whatever the file is named)."""
-    if path.suffix.lower() == ".jsonl" or not raw.lstrip().startswith("{"):
-        return False
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError:
-        return False
-    return isinstance(data, dict) and "data" in data
+    return path.suffix.lower() != ".jsonl" and isinstance(whole, dict) and "data" in whole
 
 
-def _json_records(raw: str, path: Path) -> list[tuple[int, dict]]:
-    """(number, parsed object) of each record: the items of one JSON list, one JSON object, or
-    the lines of JSONL."""
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError:
-        data = None
-    if isinstance(data, list):
-        return list(enumerate(data, 1))
-    if isinstance(data, dict) and not data.keys() & {"question", "turns"}:
+def _json_records(whole, raw: str, path: Path) -> list[tuple[int, dict]]:
+    """(number, parsed object) of each record: the items of one JSON list, one JSON object
+    (``whole``, the file parsed as one document), or the lines of JSONL."""
+    if isinstance(whole, list):
+        return list(enumerate(whole, 1))
+    if isinstance(whole, dict) and not whole.keys() & {"question", "turns"}:
         raise EvalFileError(f"{path} is neither SQuAD JSON (an object with a 'data' list) nor questions "
                             "(objects with 'question' and 'answers')")
-    return [(1, data)] if isinstance(data, dict) else _jsonl_records(raw, path)
+    return [(1, whole)] if isinstance(whole, dict) else _jsonl_records(raw, path)
 
 
 def _jsonl_records(raw: str, path: Path) -> list[tuple[int, dict]]:
