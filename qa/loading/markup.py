@@ -19,6 +19,7 @@ pop-up; and hidden elements.
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from qa.loading.tables import row_texts
@@ -71,9 +72,12 @@ def _page_titles(tag, page_chars: int) -> list:
     (not hidden, not a banner or pop-up); none for anything else."""
     if tag.name != "header" or _is_boilerplate(tag, page_chars, frame=False):
         return []
-    return [h1 for h1 in tag.find_all("h1")
-            if not any(_is_boilerplate(x, page_chars) for x in [h1, *h1.parents] if x is not tag and
-                       tag in x.parents)]
+
+    def shown(h1) -> bool:  # neither it nor an element between it and the header is boilerplate
+        inside = itertools.takewhile(lambda x: x is not tag, [h1, *h1.parents])
+        return not any(_is_boilerplate(x, page_chars) for x in inside)
+
+    return [h1 for h1 in tag.find_all("h1") if shown(h1)]
 
 
 def _ends_a_line(text: str) -> bool:

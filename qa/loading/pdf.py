@@ -138,9 +138,15 @@ def _label_unruled(lines: list[Line]) -> list[Line]:
     return out
 
 
+def _centre(obj) -> tuple[float, float]:
+    """The middle of a pdfplumber object (a character, a word), in PDF points."""
+    return (obj["x0"] + obj["x1"]) / 2, (obj["top"] + obj["bottom"]) / 2
+
+
 def _outside(boxes: list[tuple]):
+    """A filter for objects whose centre lies in none of the boxes (edges included)."""
     def keep(obj) -> bool:
-        cx, cy = (obj["x0"] + obj["x1"]) / 2, (obj["top"] + obj["bottom"]) / 2
+        cx, cy = _centre(obj)
         return not any(x0 <= cx <= x1 and top <= cy <= bottom for x0, top, x1, bottom in boxes)
 
     return keep
@@ -190,7 +196,7 @@ def _column_texts(rows: list[list[dict]], cuts: list[float]) -> list[list[str]]:
     columns: list[list[str]] = [[] for _ in cuts] + [[]]
     for row in rows:
         for k, (lo, hi) in enumerate(itertools.pairwise(bounds)):
-            words = sorted((w for w in row if lo <= (w["x0"] + w["x1"]) / 2 < hi), key=lambda w: w["x0"])
+            words = sorted((w for w in row if lo <= _centre(w)[0] < hi), key=lambda w: w["x0"])
             if words:
                 columns[k].append(" ".join(w["text"] for w in words))
     return columns
@@ -250,7 +256,7 @@ def column_gutters(words: list[dict]) -> list[tuple[float, float]]:
 def _within(x0: float, top: float, x1: float, bottom: float):
     """A filter for objects whose centre lies in the box (left and top edges included)."""
     def keep(obj) -> bool:
-        cx, cy = (obj["x0"] + obj["x1"]) / 2, (obj["top"] + obj["bottom"]) / 2
+        cx, cy = _centre(obj)
         return x0 <= cx < x1 and top <= cy < bottom
 
     return keep
@@ -316,7 +322,7 @@ def page_lines(page, carried: list[str] | None = None) -> tuple[list[Line], list
     rows, boxes, names = _table_lines(page, carried)
     text_page = page.filter(_outside(boxes)) if boxes else page
     words = text_page.extract_words()
-    gutters = column_gutters(words) if words else []
+    gutters = column_gutters(words)
     if gutters:
         lines, rows = _column_lines(text_page, words, gutters, boxes, rows)
     else:
