@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from qa.embedding import Embedder
 from qa.index import PassageIndex
 from qa.splitting import Passage
@@ -65,7 +67,7 @@ class Retriever:
         n = max(top_k, self.candidates)
         dense = bm25 = []
         if self.mode in ("hybrid", "dense"):
-            query = self.embedder.encode([question])[0]
+            query = _encode_question(self.embedder, question)
             dense = self.index.search(query, n)
         if self.mode in ("hybrid", "bm25"):
             bm25 = self.index.keyword_search(question, n)
@@ -102,3 +104,10 @@ def rrf(rankings: list[list[tuple[int, float]]], k: int = RRF_K) -> dict[int, fl
         for rank, (i, _) in enumerate(ranking, start=1):
             fused[i] = fused.get(i, 0.0) + 1.0 / (k + rank)
     return fused
+
+
+def _encode_question(embedder, question: str) -> np.ndarray:
+    """The question's vector: ``encode_queries`` where the embedder has it (passages may be
+    embedded another way, e.g. int8), else ``encode``."""
+    encode = getattr(embedder, "encode_queries", None) or embedder.encode
+    return encode([question])[0]
