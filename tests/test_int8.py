@@ -1,0 +1,98 @@
+"""int8 passage embedding (qa.int8): close to fp32, made once and cached, clear without its extra."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+from qa import int8
+from qa.embedding import Embedder, default_embedding_model
+
+needs_int8 = pytest.mark.skipif(not int8.available(), reason="the int8 extra (openvino, nncf) is not installed")
+
+PASSAGES = [
+    "The Coast Guard reported 35 boat strikes since August, most of them off the coast of Venezuela.",
+    "Photosynthesis turns light, water and carbon dioxide into sugars and oxygen in the chloroplasts.",
+    "The 1973 oil crisis began when OAPEC proclaimed an embargo on nations that had supported Israel.",
+    "Falcon Optics appointed Eva Pichler as chief executive officer in March; its CFO is Tom Reyes.",
+]
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    """A private cache folder holding one int8 copy made from 16 calibration paragraphs."""
+    folder = tmp_path_factory.mktemp("int8cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("QA_CACHE_DIR", str(folder))
+        if int8.available():
+            int8.Int8Encoder(Embedder(precision="fp32").model, default_embedding_model(), calibration=16)
+    return folder
+
+
+@needs_int8
+def test_int8_vectors_stay_close_to_fp32(cache, monkeypatch):
+    monkeypatch.setenv("QA_CACHE_DIR", str(cache))
+    fp32 = Embedder(precision="fp32")
+    encoder = int8.Int8Encoder(fp32.model, default_embedding_model(), calibration=16)
+    got = encoder.encode(PASSAGES)
+    got /= np.linalg.norm(got, axis=1, keepdims=True)
+    ref = fp32.encode(PASSAGES)
+    cos = (got * ref).sum(1)
+    assert got.shape == (4, 384) and cos.min() > 0.97 and cos.mean() > 0.98
+    # each passage is still nearest to its own fp32 vector
+    assert list((got @ ref.T).argmax(1)) == [0, 1, 2, 3]
+
+
+@needs_int8
+def test_the_int8_copy_is_made_once_then_read_from_the_cache(cache, monkeypatch):
+    monkeypatch.setenv("QA_CACHE_DIR", str(cache))
+
+    def refuse(*_):
+        raise AssertionError("quantized again instead of reading the cache")
+
+    monkeypatch.setattr(int8.Int8Encoder, "_quantize", refuse)
+    encoder = int8.Int8Encoder(Embedder(precision="fp32").model, default_embedding_model(), calibration=16)
+    assert encoder.encode(PASSAGES[:1]).shape == (1, 384)
+    made = [p for p in cache.iterdir()]
+    assert len(made) == 1 and {f.name for f in made[0].iterdir()} == {"model.xml", "model.bin", "source.json"}
+
+
+@needs_int8
+def test_a_failed_conversion_leaves_nothing_in_the_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path))
+
+    def fail(*_):
+        raise RuntimeError("conversion failed")
+
+    monkeypatch.setattr(int8.Int8Encoder, "_quantize", fail)
+    with pytest.raises(RuntimeError, match="conversion failed"):
+        int8.Int8Encoder(Embedder(precision="fp32").model, default_embedding_model(), calibration=16)
+    assert list(tmp_path.iterdir()) == []
+
+
+@needs_int8
+def test_int8_embedder_embeds_passages_in_int8_and_questions_in_bf16():
+    e = Embedder(precision="int8")  # the default cache, as the tests' shared embedder uses
+    q = e.encode_queries(["How many boat strikes since August?"])
+    assert e._int8 is None and q.shape == (1, 384)  # asking never builds the int8 copy
+    assert e.query_precision == "bf16"
+    p = e.encode(PASSAGES)
+    assert np.allclose(np.linalg.norm(p, axis=1), 1, atol=1e-5)
+    assert int((q @ p.T).argmax()) == 0
+
+
+def test_without_the_extra_auto_is_bf16_and_int8_names_the_extra(monkeypatch):
+    monkeypatch.setattr(int8, "available", lambda: False)
+    assert Embedder().precision == "bf16"
+    monkeypatch.setitem(sys.modules, "openvino", None)  # import openvino -> ImportError
+    e = Embedder(precision="int8")
+    with pytest.raises(ImportError, match=r"int8 extra.*pip install -e '\.\[int8\]'"):
+        e.encode(PASSAGES[:1])
+    assert e.encode_queries(["still answers questions"]).shape == (1, 384)
+
+
+def test_an_unknown_precision_is_refused():
+    with pytest.raises(ValueError, match="precision must be one of"):
+        Embedder(precision="int4")
