@@ -9,10 +9,13 @@ int8 copy (cached) is timed apart as ``int8_prepare_s``. Prints one JSON line
 per precision and one per precision for its recall difference from fp32. Run
 from the repository root:
 
-    python bench/indexing.py reports/dev-a-articles ../shared/qa-data/squad-v1.1/dev-v1.1-part-a.json [int8,bf16,fp32]
+    python bench/indexing.py reports/dev-a-articles ../shared/qa-data/squad-v1.1/dev-v1.1-part-a.json [int8,bf16,fp32 [REPEATS]]
+
+REPEATS embedding runs per precision (default 1) give the median embedding time.
 """
 
 import json
+import statistics
 import sys
 import tempfile
 import time
@@ -30,7 +33,7 @@ from qa.splitting import Splitter
 KS = (1, 5, 10)
 
 
-def index_folder(folder: str, precision: str, out: str) -> dict:
+def index_folder(folder: str, precision: str, out: str, repeats: int = 1) -> dict:
     embedder = Embedder(precision=precision)
     splitter = Splitter(embedder.model.tokenizer)
     t = time.perf_counter()
@@ -41,9 +44,12 @@ def index_folder(folder: str, precision: str, out: str) -> dict:
     t = time.perf_counter()
     embedder.encode([p.text for p in flat[:64]])  # warm-up (int8: made or loaded from the cache)
     t_prepare = time.perf_counter() - t
-    t = time.perf_counter()
-    vectors = embedder.encode([p.text for p in flat])
-    t_embed = time.perf_counter() - t
+    times = []
+    for _ in range(repeats):  # this machine's timings vary by about 10 % from run to run
+        t = time.perf_counter()
+        vectors = embedder.encode([p.text for p in flat])
+        times.append(time.perf_counter() - t)
+    t_embed = statistics.median(times)
     index = PassageIndex(embedder.name, embedder.dim)
     at = 0
     t = time.perf_counter()
@@ -55,7 +61,7 @@ def index_folder(folder: str, precision: str, out: str) -> dict:
     total = t_split + t_embed + t_save
     return {"precision": precision, "passages": len(flat), "int8_prepare_s": round(t_prepare, 2),
             "load_split_s": round(t_split, 2),
-            "embed_s": round(t_embed, 2), "save_s": round(t_save, 2),
+            "embed_s": round(t_embed, 2), "embed_runs_s": [round(x, 2) for x in times], "save_s": round(t_save, 2),
             "passages_per_s": round(len(flat) / total, 1), "embed_passages_per_s": round(len(flat) / t_embed, 1)}
 
 
@@ -69,13 +75,14 @@ def recall(index_dir: str, eval_file: str, precision: str) -> list[float]:
     return [round(100 * v, 2) for v in hits.mean(0)]
 
 
-def main(folder: str, eval_file: str, precisions: str = "") -> None:
-    """``precisions``: comma-separated, e.g. "int8,fp32" (default: int8 where installed, bf16, fp32)."""
+def main(folder: str, eval_file: str, precisions: str = "", repeats: str = "1") -> None:
+    """``precisions``: comma-separated, e.g. "int8,fp32" (default: int8 where installed, bf16, fp32);
+    ``repeats``: embedding runs per precision, the median counted."""
     recalls = {}
     chosen = precisions.split(",") if precisions else [*(["int8"] if int8.available() else []), "bf16", "fp32"]
     for precision in chosen:
         with tempfile.TemporaryDirectory() as tmp:
-            result = index_folder(folder, precision, tmp)
+            result = index_folder(folder, precision, tmp, int(repeats))
             recalls[precision] = recall(tmp, eval_file, precision)
             result.update({f"dense_recall@{k}": r for k, r in zip(KS, recalls[precision])})
             print(json.dumps(result), flush=True)
@@ -86,4 +93,4 @@ def main(folder: str, eval_file: str, precisions: str = "") -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:5])

@@ -75,7 +75,10 @@ class Int8Encoder:
             raise ImportError(f"int8 embedding needs the int8 extra: {INSTALL_HINT} ({err})") from None
         self.model, self.batch_size = model, batch_size
         path = self._cached(source, calibration)
-        self.compiled = ov.Core().compile_model(str(path), "CPU", {"PERFORMANCE_HINT": "LATENCY"})
+        import torch
+
+        config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": torch.get_num_threads()}
+        self.compiled = ov.Core().compile_model(str(path), "CPU", config)  # threads as torch (qa --threads)
         self.inputs = {p.get_any_name() for p in self.compiled.inputs}
 
     def encode(self, texts: list[str]) -> np.ndarray:
