@@ -5,7 +5,7 @@ into a fresh index once per precision (int8 where the int8 extra is installed,
 bf16, fp32), timing loading + splitting, embedding and saving; then measures
 dense recall@k of each index on the dev questions (questions embedded as
 ``qa ask`` does: bf16, fp32 for the fp32 index). The one-time making of the
-int8 copy (cached) is timed apart as ``int8_prepare_s``. Prints one JSON line
+int8 copy (cached) is timed apart, in ``warmup_s``. Prints one JSON line
 per precision and one per precision for its recall difference from fp32. Run
 from the repository root:
 
@@ -59,7 +59,7 @@ def index_folder(folder: str, precision: str, out: str, repeats: int = 1) -> dic
     index.save(out)
     t_save = time.perf_counter() - t
     total = t_split + t_embed + t_save
-    return {"precision": precision, "passages": len(flat), "int8_prepare_s": round(t_prepare, 2),
+    return {"precision": precision, "passages": len(flat), "warmup_s": round(t_prepare, 2),
             "load_split_s": round(t_split, 2),
             "embed_s": round(t_embed, 2), "embed_runs_s": [round(x, 2) for x in times], "save_s": round(t_save, 2),
             "passages_per_s": round(len(flat) / total, 1), "embed_passages_per_s": round(len(flat) / t_embed, 1)}
