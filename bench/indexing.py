@@ -3,8 +3,8 @@
 Indexes a folder (the 24 articles of SQuAD dev part A, see squad_articles.py)
 into a fresh index once per precision (int8 where the int8 extra is installed,
 bf16, fp32), timing loading + splitting, embedding and saving; then measures
-dense recall@k of each index on the dev questions (questions embedded as
-``qa ask`` does: bf16, fp32 for the fp32 index). The one-time making of the
+dense recall@k of each index on the dev questions (questions embedded by
+``Embedder.encode_queries``: bf16, as ``qa ask`` does, and fp32 for the fp32 index). The one-time making of the
 int8 copy (cached) is timed apart, in ``warmup_s``. Prints one JSON line
 per precision and one per precision for its recall difference from fp32. Run
 from the repository root:
@@ -79,6 +79,7 @@ def main(folder: str, eval_file: str, precisions: str = "", repeats: str = "1") 
     """``precisions``: comma-separated, e.g. "int8,fp32" (default: int8 where installed, bf16, fp32);
     ``repeats``: embedding runs per precision, the median counted."""
     recalls = {}
+    repeats = str(max(1, int(repeats)))
     chosen = precisions.split(",") if precisions else [*(["int8"] if int8.available() else []), "bf16", "fp32"]
     for precision in chosen:
         with tempfile.TemporaryDirectory() as tmp:

@@ -96,7 +96,7 @@ def serve(texts: list[str], questions: list[str], folder: str) -> dict:
     retrieval, ask = [], []
     for q in questions[1:51]:
         t = time.perf_counter()
-        real.encode([q])
+        real.encode_queries([q])
         t1 = time.perf_counter()
         hits = retriever.retrieve(q, 5)
         t2 = time.perf_counter()

@@ -139,7 +139,7 @@ def embed_files(files: dict[str, Path], embedder, actors: int | None = None
     ds = ray.data.from_items([{"key": k, "path": str(p)} for k, p in files.items()])
     pool = ray.data.ActorPoolStrategy(size=actors)
     ds = ds.flat_map(_SplitFile, fn_constructor_args=(tokenizer,), compute=pool)
-    ds = ds.map_batches(_Embed, fn_constructor_args=(model, getattr(embedder, "precision", "bf16")),
+    ds = ds.map_batches(_Embed, fn_constructor_args=(model, _requested_precision(embedder)),
                         batch_size=EMBED_BATCH, compute=ray.data.ActorPoolStrategy(size=actors))
     waiting: dict[str, list[dict]] = {}
     for row in ds.iter_rows():
@@ -195,3 +195,9 @@ def evaluate_open_on_ray(items: list, index_dir: str, reader: str | None = None,
                        for p in parts if p])
     by_id = {r["id"]: r for records, _ in results for r in records}
     return open_report(items, [by_id[i.id] for i in items], top_k, results[0][1] if results else 0.0)
+
+
+def _requested_precision(embedder) -> str:
+    """The precision to ask each worker for: "auto" stays "auto", so that a worker without the
+    int8 extra embeds in bf16 instead of failing."""
+    return getattr(embedder, "requested_precision", None) or getattr(embedder, "precision", "bf16")

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from qa.hf import check_model_ref, linear_weights_to_bf16, loading
 
 PRECISIONS = ("auto", "int8", "bf16", "fp32")
+# Under "auto", the int8 copy is loaded (or made, about 20 s once) for a call of at least this many
+# passages, the indexing batch size: a few passages (an upload in the chat page, the seed article)
+# are embedded in bf16 sooner than the copy would load.
+AUTO_INT8_MIN = 256
 
 
 def default_embedding_model() -> str:
@@ -25,14 +31,18 @@ class Embedder:
         batch_size: texts per forward pass.
         precision: how passages are embedded (:meth:`encode`). "int8": an int8 OpenVINO copy
             of the model (:mod:`qa.int8`, the ``int8`` extra; about 2x bf16's speed on a CPU
-            with AVX-512 VNNI, cosine 0.997 to fp32, dense recall within 0.4 point, made once
+            with AVX-512 VNNI, cosine 0.997 to fp32, dense recall within 0.3 point, made once
             and cached); "bf16": bfloat16 autocast (about 2x fp32 with AVX-512 BF16, cosine
             0.99998; the linear weights are kept in bf16, which changes no result); "fp32";
-            "auto" (default): int8 where the ``int8`` extra is installed, else bf16.
-            Questions (:meth:`encode_queries`) are embedded in bf16, or fp32 when
+            "auto" (default): int8 where the ``int8`` extra is installed, else bf16 (and bf16
+            when the int8 copy cannot be made, with a warning); bf16 too for calls of fewer
+            than ``AUTO_INT8_MIN`` texts until the int8 copy is loaded. Questions
+            (:meth:`encode_queries`) are embedded by the model itself in bf16, or fp32 when
             precision is "fp32", so asking never waits for the int8 copy.
 
     Attributes:
+        precision: the passage precision in use ("int8", "bf16" or "fp32"; "auto" resolved).
+        requested_precision: the precision asked for (Ray workers resolve "auto" themselves).
         name: the model as recorded in an index's manifest ("packaged:all-MiniLM-L6-v2"
             for the default, else the given id or folder).
         dim: the vector dimension.
@@ -52,6 +62,7 @@ class Embedder:
             self.model = SentenceTransformer(path, device="cpu")
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
+        self.requested_precision = precision
         if precision == "auto":
             from qa import int8
 
@@ -72,13 +83,28 @@ class Embedder:
         """
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        if self.precision != "int8":
+        small = self.requested_precision == "auto" and len(texts) < AUTO_INT8_MIN
+        if self.precision != "int8" or (self._int8 is None and small):
             return self._torch_encode(texts, progress)
-        if self._int8 is None:
-            from qa.int8 import Int8Encoder
-
-            self._int8 = Int8Encoder(self.model, self._path)
+        if self._int8 is None and not self._start_int8():
+            return self._torch_encode(texts, progress)
         return _unit(self._int8.encode(texts))
+
+    def _start_int8(self) -> bool:
+        """Load (or make) the int8 copy; under "auto", a failure falls back to bf16 with a warning
+        instead of failing the indexing run. Returns whether int8 is in use."""
+        from qa.int8 import Int8Encoder
+
+        try:
+            self._int8 = Int8Encoder(self.model, self._path)
+        except Exception as err:
+            if self.requested_precision != "auto":
+                raise
+            print(f"warning: int8 embedding unavailable ({type(err).__name__}: {err}); embedding in bf16",
+                  file=sys.stderr)
+            self.precision = "bf16"
+            return False
+        return True
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """Embed questions (bf16, or fp32 when precision is "fp32"); float32 (len(texts), dim), norm 1."""

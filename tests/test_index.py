@@ -26,7 +26,7 @@ def test_build_persist_and_search(tmp_path, embedder):
                            / "manifest.json").read_text())
     assert manifest["dim"] == 384 and manifest["format_version"] == 2
     assert manifest["embedding_model"] == embedder.name
-    q = embedder.encode(["How long is the Lune river?"])[0]
+    q = embedder.encode_queries(["How long is the Lune river?"])[0]
     best, score = index.search(q, 1)[0]
     assert "Lune" in index.passage(best).text and 0 < score <= 1.0001
     assert np.allclose(np.linalg.norm(index.vectors, axis=1), 1, atol=1e-3)
@@ -174,7 +174,7 @@ def test_hnsw_index_finds_the_same_best(tmp_path, embedder):
     build_index(tmp_path / "hnsw", [docs], embedder=embedder, index_type="hnsw")
     index = PassageIndex.load(tmp_path / "hnsw")
     assert index.index_type == "hnsw"
-    q = embedder.encode(["Where does the Lune flow?"])[0]
+    q = embedder.encode_queries(["Where does the Lune flow?"])[0]
     assert "Lune" in index.passage(index.search(q, 1)[0][0]).text
 
 

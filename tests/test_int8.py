@@ -96,3 +96,32 @@ def test_without_the_extra_auto_is_bf16_and_int8_names_the_extra(monkeypatch):
 def test_an_unknown_precision_is_refused():
     with pytest.raises(ValueError, match="precision must be one of"):
         Embedder(precision="int4")
+
+
+def test_auto_embeds_a_few_passages_in_bf16_without_loading_the_int8_copy(monkeypatch):
+    from qa import embedding
+
+    monkeypatch.setattr(int8, "available", lambda: True)
+    e = Embedder()
+    assert e.precision == "int8" and e.requested_precision == "auto"
+    monkeypatch.setattr(embedding, "AUTO_INT8_MIN", 10)
+    vecs = e.encode(PASSAGES)
+    assert e._int8 is None and vecs.shape == (4, 384)
+    assert np.allclose(vecs, e.encode_queries(PASSAGES))  # the bf16 model's own vectors
+
+
+def test_auto_falls_back_to_bf16_when_the_int8_copy_cannot_be_made(monkeypatch, capsys):
+    from qa import embedding
+
+    def fail(*_):
+        raise RuntimeError("cannot write the cache")
+
+    monkeypatch.setattr(int8, "available", lambda: True)
+    monkeypatch.setattr(int8, "Int8Encoder", fail)
+    monkeypatch.setattr(embedding, "AUTO_INT8_MIN", 2)
+    e = Embedder()
+    vecs = e.encode(PASSAGES)
+    assert e.precision == "bf16" and vecs.shape == (4, 384)
+    assert "int8 embedding unavailable (RuntimeError: cannot write the cache); embedding in bf16" in capsys.readouterr().err
+    with pytest.raises(RuntimeError, match="cannot write"):
+        Embedder(precision="int8").encode(PASSAGES)  # asked for by name: the error stands
