@@ -75,15 +75,16 @@ class Int8Encoder:
         except ImportError as err:
             raise ImportError(f"int8 embedding needs the int8 extra: {INSTALL_HINT} ({err})") from None
         self.model, self.batch_size = model, batch_size
+        get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
+        name = getattr(model, "default_prompt_name", None)
+        self.prompt = (getattr(model, "prompts", None) or {}).get(name) if name else None
         path = self._cached(source, calibration)
         import torch
 
         config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": torch.get_num_threads()}
         self.compiled = ov.Core().compile_model(str(path), "CPU", config)  # threads as torch (qa --threads)
         self.inputs = {p.get_any_name() for p in self.compiled.inputs}
-        self.dim = int(model.get_sentence_embedding_dimension())
-        name = getattr(model, "default_prompt_name", None)
-        self.prompt = (getattr(model, "prompts", None) or {}).get(name) if name else None
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Sentence embeddings, float32 of shape (len(texts), dim), as the model's pooling gives
@@ -141,7 +142,7 @@ class Int8Encoder:
         from sentence_transformers import SentenceTransformer
 
         wrapped = _pooled_module(SentenceTransformer(source, device="cpu")).eval()
-        sample = self.model.tokenize(["a short text", "another"])
+        sample = self._tokenize(["a short text", "another"])
         with warnings.catch_warnings():  # tracing notes shape checks that hold for every input here
             warnings.simplefilter("ignore")
             graph = ov.convert_model(
@@ -149,7 +150,7 @@ class Int8Encoder:
                 input=[("input_ids", [-1, -1], ov.Type.i64), ("attention_mask", [-1, -1], ov.Type.i64)])
         items = []
         for text in calibration_texts(calibration):
-            batch = self.model.tokenize([text])
+            batch = self._tokenize([text])
             items.append({k: batch[k].numpy().astype(np.int64) for k in ("input_ids", "attention_mask")})
         return nncf.quantize(graph, nncf.Dataset(items), model_type=nncf.ModelType.TRANSFORMER,
                              subset_size=len(items))
