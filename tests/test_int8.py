@@ -20,6 +20,13 @@ PASSAGES = [
 ]
 
 
+def _raising(error: Exception):
+    """A stand-in that raises ``error`` whatever it is called with."""
+    def stand_in(*_):
+        raise error
+    return stand_in
+
+
 @pytest.fixture(scope="module")
 def cache(tmp_path_factory):
     """A private cache folder holding one int8 copy made from 16 calibration paragraphs."""
@@ -48,11 +55,7 @@ def test_int8_vectors_stay_close_to_fp32(cache, monkeypatch):
 @needs_int8
 def test_the_int8_copy_is_made_once_then_read_from_the_cache(cache, monkeypatch):
     monkeypatch.setenv("QA_CACHE_DIR", str(cache))
-
-    def refuse(*_):
-        raise AssertionError("quantized again instead of reading the cache")
-
-    monkeypatch.setattr(int8.Int8Encoder, "_quantize", refuse)
+    monkeypatch.setattr(int8.Int8Encoder, "_quantize", _raising(AssertionError("quantized again instead of reading the cache")))
     encoder = int8.Int8Encoder(Embedder(precision="fp32").model, default_embedding_model(), calibration=16)
     assert encoder.encode(PASSAGES[:1]).shape == (1, 384)
     made = [p for p in cache.iterdir()]
@@ -62,11 +65,7 @@ def test_the_int8_copy_is_made_once_then_read_from_the_cache(cache, monkeypatch)
 @needs_int8
 def test_a_failed_conversion_leaves_nothing_in_the_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path))
-
-    def fail(*_):
-        raise RuntimeError("conversion failed")
-
-    monkeypatch.setattr(int8.Int8Encoder, "_quantize", fail)
+    monkeypatch.setattr(int8.Int8Encoder, "_quantize", _raising(RuntimeError("conversion failed")))
     with pytest.raises(RuntimeError, match="conversion failed"):
         int8.Int8Encoder(Embedder(precision="fp32").model, default_embedding_model(), calibration=16)
     assert list(tmp_path.iterdir()) == []
@@ -113,11 +112,8 @@ def test_auto_embeds_a_few_passages_in_bf16_without_loading_the_int8_copy(monkey
 def test_auto_falls_back_to_bf16_when_the_int8_copy_cannot_be_made(monkeypatch, capsys):
     from qa import embedding
 
-    def fail(*_):
-        raise RuntimeError("cannot write the cache")
-
     monkeypatch.setattr(int8, "available", lambda: True)
-    monkeypatch.setattr(int8, "Int8Encoder", fail)
+    monkeypatch.setattr(int8, "Int8Encoder", _raising(RuntimeError("cannot write the cache")))
     monkeypatch.setattr(embedding, "AUTO_INT8_MIN", 2)
     e = Embedder()
     vecs = e.encode(PASSAGES)
