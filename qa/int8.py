@@ -36,6 +36,7 @@ CALIBRATION_FILE = Path(__file__).parent / "data" / "int8-calibration.txt"
 INSTALL_HINT = "pip install -e '.[int8]' (openvino and nncf)"
 _FORMAT = 1  # bump when the conversion below changes
 _INPUTS = ("input_ids", "attention_mask")  # the converted model's inputs (token type ids are all 0)
+_LOCK_WAIT_S = 900  # seconds to wait for another process making the same copy
 
 
 def available() -> bool:
@@ -105,34 +106,52 @@ class Int8Encoder:
         return self.model.tokenize([(self.prompt or "") + t for t in texts])
 
     def _cached(self, source: str, calibration: int | None) -> Path:
-        """The quantized model's .xml in the cache, made (and written atomically) when missing."""
+        """The quantized model's .xml in the cache, made (and written atomically) when missing.
+
+        One process makes it while others wait on a file lock (Ray actors on one node); folders
+        left by a conversion that was killed are removed then.
+
+        Raises:
+            TimeoutError: another process held the lock for over 15 minutes.
+        """
+        from filelock import FileLock, Timeout
+
         dest = cache_dir() / f"int8-{_key(self.model, calibration)}"
         xml = dest / "model.xml"
-        if xml.is_file() and (dest / "model.bin").is_file():
+        if _complete(dest):
             return xml
-        print(f"making an int8 copy of the embedding model (once, about 20 s; cached in {dest})",
-              file=sys.stderr, flush=True)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        lock = dest.parent / f"{dest.name}.lock"
+        try:
+            with FileLock(str(lock), timeout=_LOCK_WAIT_S):
+                if not _complete(dest):
+                    self._make(dest, source, calibration)
+        except Timeout:
+            raise TimeoutError(f"waited {_LOCK_WAIT_S} s for another process making the int8 copy "
+                               f"(lock {lock}); remove the lock file if no such process runs") from None
+        return xml
+
+    def _make(self, dest: Path, source: str, calibration: int | None) -> None:
+        """Quantize the model and write it to ``dest`` through a temporary folder renamed at the
+        end; the caller holds the lock, so any other temporary folder of ``dest`` is stale."""
+        for stale in dest.parent.glob(f"{dest.name}.*"):
+            if stale.is_dir():
+                shutil.rmtree(stale, ignore_errors=True)
+        _tell(f"making an int8 copy of the embedding model (once, about 20 s; cached in {dest})")
         with contextlib.redirect_stdout(sys.stderr):  # NNCF's progress bars: keep stdout for results
             quantized = self._quantize(source, calibration)
         import openvino as ov
 
-        dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=dest.name + ".", dir=dest.parent))
         try:
             ov.save_model(quantized, str(tmp / "model.xml"))
             (tmp / "source.json").write_text(json.dumps({"model": source, "format": _FORMAT}) + "\n")
             tmp.chmod(0o755)
-            try:
-                tmp.rename(dest)
-            except OSError:  # another process finished first (use theirs), or a broken copy is there
-                if not (xml.is_file() and (dest / "model.bin").is_file()):
-                    shutil.rmtree(dest, ignore_errors=True)
-                    tmp.rename(dest)
-                shutil.rmtree(tmp, ignore_errors=True)
+            shutil.rmtree(dest, ignore_errors=True)  # a broken copy (the lock makes us the only writer)
+            tmp.rename(dest)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        return xml
 
     def _quantize(self, source: str, calibration: int | None):
         """Convert the model to OpenVINO and quantize it to int8 on the calibration texts."""
@@ -150,6 +169,18 @@ class Int8Encoder:
         items = [self._feed([text]) for text in calibration_texts(calibration)]
         return nncf.quantize(graph, nncf.Dataset(items), model_type=nncf.ModelType.TRANSFORMER,
                              subset_size=len(items))
+
+
+def _complete(dest: Path) -> bool:
+    """Whether the cache folder ``dest`` holds a whole saved model."""
+    return (dest / "model.xml").is_file() and (dest / "model.bin").is_file()
+
+
+def _tell(message: str) -> None:
+    """Print ``message`` to stderr on a line of its own, above any progress bar being drawn."""
+    from tqdm import tqdm
+
+    tqdm.write(message, file=sys.stderr)
 
 
 def _pooled_module(model):

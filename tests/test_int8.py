@@ -58,7 +58,7 @@ def test_the_int8_copy_is_made_once_then_read_from_the_cache(cache, monkeypatch)
     monkeypatch.setattr(int8.Int8Encoder, "_quantize", _raising(AssertionError("quantized again instead of reading the cache")))
     encoder = int8.Int8Encoder(Embedder(precision="fp32").model, default_embedding_model(), calibration=16)
     assert encoder.encode(PASSAGES[:1]).shape == (1, 384)
-    made = [p for p in cache.iterdir()]
+    made = [p for p in cache.iterdir() if p.is_dir()]
     assert len(made) == 1 and {f.name for f in made[0].iterdir()} == {"model.xml", "model.bin", "source.json"}
 
 
@@ -68,7 +68,55 @@ def test_a_failed_conversion_leaves_nothing_in_the_cache(tmp_path, monkeypatch):
     monkeypatch.setattr(int8.Int8Encoder, "_quantize", _raising(RuntimeError("conversion failed")))
     with pytest.raises(RuntimeError, match="conversion failed"):
         int8.Int8Encoder(Embedder(precision="fp32").model, default_embedding_model(), calibration=16)
-    assert list(tmp_path.iterdir()) == []
+    assert [p.name for p in tmp_path.iterdir() if not p.name.endswith(".lock")] == []
+
+
+@needs_int8
+def test_a_killed_conversions_leftover_folder_is_removed_by_the_next(tmp_path, monkeypatch):
+    monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path))
+    model = Embedder(precision="fp32").model
+    stale = tmp_path / f"int8-{int8._key(model, 16)}.k1ll3d"
+    stale.mkdir()
+    (stale / "model.bin").write_bytes(b"half written")
+    monkeypatch.setattr(int8.Int8Encoder, "_quantize", _raising(RuntimeError("conversion failed")))
+    with pytest.raises(RuntimeError, match="conversion failed"):
+        int8.Int8Encoder(model, default_embedding_model(), calibration=16)
+    assert not stale.exists()
+
+
+@needs_int8
+def test_a_second_process_waits_for_the_copy_another_is_making(cache, tmp_path, monkeypatch):
+    import shutil
+    import threading
+
+    from filelock import FileLock
+
+    monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path))
+    model = Embedder(precision="fp32").model
+    made = next(p for p in cache.iterdir() if p.is_dir())
+    lock = FileLock(str(tmp_path / f"{made.name}.lock"), thread_local=False)  # released by the timer
+    lock.acquire()
+
+    def other_process_finishes():
+        shutil.copytree(made, tmp_path / made.name)
+        lock.release()
+
+    threading.Timer(1.0, other_process_finishes).start()
+    monkeypatch.setattr(int8.Int8Encoder, "_quantize", _raising(AssertionError("made twice")))
+    encoder = int8.Int8Encoder(model, default_embedding_model(), calibration=16)  # waits, then reads theirs
+    assert encoder.encode(PASSAGES[:1]).shape == (1, 384)
+
+
+@needs_int8
+def test_a_lock_held_too_long_is_named_in_the_error(tmp_path, monkeypatch):
+    from filelock import FileLock
+
+    monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(int8, "_LOCK_WAIT_S", 0.2)
+    model = Embedder(precision="fp32").model
+    held = FileLock(str(tmp_path / f"int8-{int8._key(model, 16)}.lock"))
+    with held, pytest.raises(TimeoutError, match=r"another process making the int8 copy \(lock .*\.lock\)"):
+        int8.Int8Encoder(model, default_embedding_model(), calibration=16)
 
 
 @needs_int8
