@@ -107,7 +107,11 @@ def build_index(
         IndexLoadError: the existing index is corrupt.
         ImportError: ``ray`` is given but the ``cluster`` extra is not installed.
         ConnectionError: no Ray cluster at ``ray``.
+        TypeError: ``index_dir`` is not one path (documents go in ``paths``, the second argument).
     """
+    if not isinstance(index_dir, (str, Path)):
+        raise TypeError(f"index_dir must be one folder path, not {type(index_dir).__name__}; the documents to "
+                        "index go in paths, the second argument: build_index('index', ['docs/'])")
     index_dir = Path(index_dir)
     paths = [paths] if isinstance(paths, (str, Path)) else paths
     remove = [remove] if isinstance(remove, (str, Path)) else remove

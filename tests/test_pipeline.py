@@ -166,3 +166,11 @@ def test_build_index_takes_a_single_path_string(tmp_path, embedder):
     (docs / "owls.txt").write_text("Owls hunt at night.")
     report = build_index(tmp_path / "ix", str(docs), embedder=embedder)
     assert len(report.added) == 1
+
+
+def test_build_index_with_the_documents_first_says_which_argument_is_which(tmp_path, embedder):
+    from qa.pipeline import build_index
+
+    with pytest.raises(TypeError, match=r"index_dir must be one folder path, not list.*paths, the second argument"):
+        build_index([str(tmp_path)], str(tmp_path / "ix"), embedder=embedder)
+    assert not (tmp_path / "ix").exists()
