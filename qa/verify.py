@@ -70,8 +70,8 @@ def sentence_around(text: str, start: int, end: int) -> str:
 
 
 def contradicts_role(question: str, passage: str, start: int, end: int) -> bool:
-    """True when the question asks who holds exactly one role, the sentence of the answer
-    ``passage[start:end]`` names roles, and that role is not among them.
+    """True when the question asks who holds exactly one role, the text names roles for the answer
+    ``passage[start:end]`` (:func:`roles_of_answer`), and that role is not among them.
 
     Only questions for a person (starting with who / whom / whose) are checked: "In what year
     did the CEO who succeeded Brandt join?" asks for a year. ``start``/``end``: character offsets of the answer in
@@ -82,8 +82,21 @@ def contradicts_role(question: str, passage: str, start: int, end: int) -> bool:
     asked = roles(question)
     if len(asked) != 1:
         return False
-    around = roles(sentence_around(passage, start, end))
-    return bool(around) and not asked <= around
+    held = roles_of_answer(passage, start, end)
+    return bool(held) and not asked <= held
+
+
+def roles_of_answer(passage: str, start: int, end: int) -> set[str]:
+    """The roles written around the answer ``passage[start:end]``: those of its own sentence, else
+    those of the other sentences of the passage that name it ("founded by Amira Haddad and Liam
+    Chen. ... The current CEO is Amira Haddad." gives the first mention ``{"ceo"}``)."""
+    held = roles(sentence_around(passage, start, end))
+    if held or end <= start:
+        return held
+    for m in re.finditer(re.escape(passage[start:end]), passage):
+        if m.start() != start:
+            held |= roles(sentence_around(passage, m.start(), m.end()))
+    return held
 
 
 def _lines(passage: str) -> list[tuple[int, int, bool, set[str]]]:

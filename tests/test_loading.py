@@ -1,3 +1,5 @@
+import random
+
 import pytest
 
 from qa.loading import LoadError, load_documents, load_file
@@ -41,6 +43,13 @@ def test_html_declarations_are_not_text(tmp_path):
     (tmp_path / "p.html").write_text("<?xml version='1.0'?>\n<!DOCTYPE html>\n<html><body><!-- note -->"
                                      "<p>Hello world.</p></body></html>", encoding="utf-8")
     assert load_file(tmp_path / "p.html").text == "Hello world."
+
+
+def test_text_with_a_few_control_characters_is_still_text(tmp_path):
+    text = "Page one.\fPage two has a bell\x07 and an \x1b[1mANSI\x1b[0m escape; the depot opened in 1998.\n" * 3
+    f = tmp_path / "log.txt"
+    f.write_bytes(text.encode())
+    assert "the depot opened in 1998" in load_file(f).text
 
 
 def test_latin1_text_is_decoded(tmp_path):
@@ -92,6 +101,8 @@ def test_docx(tmp_path):
     ("fake.pdf", b"not a pdf at all", "PDF"),
     ("broken.docx", b"PK\x03\x04 nonsense", "DOCX"),
     ("noise.txt", bytes(range(256)) * 10, "binary"),
+    ("noise_without_nul.txt", random.Random(7).randbytes(4096).replace(b"\x00", b"\x01"), "binary file .control bytes"),
+    ("noise_without_nul.md", random.Random(8).randbytes(600).replace(b"\x00", b"A"), "binary file .control bytes"),
     ("empty.txt", b"   \n", "^empty file$"),
     ("empty.pdf", b"", "^empty file$"),
     ("empty.docx", b"", "^empty file$"),

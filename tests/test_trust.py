@@ -128,6 +128,21 @@ def test_roles_are_read_in_their_written_forms():
     assert not contradicts_role("Who runs Acme?", row, 6, 17)  # no role asked: nothing to check
 
 
+def test_a_person_whose_role_is_written_in_another_sentence_is_checked_against_it():
+    from qa.verify import contradicts_role
+
+    text = ("Kestrel Robotics was founded in 2015 by Amira Haddad and Liam Chen in Leeds. "
+            "It employs 340 people. The current CEO is Amira Haddad.")
+    first = text.index("Amira")
+    assert contradicts_role("Who is the CFO of Kestrel Robotics?", text, first, first + 12)
+    assert contradicts_role("Who is the chief technology officer?", text, first, first + 12)
+    assert not contradicts_role("Who is the CEO of Kestrel Robotics?", text, first, first + 12)
+    liam = text.index("Liam")  # named once, with no role anywhere: nothing to check against
+    assert not contradicts_role("Who is the CFO of Kestrel Robotics?", text, liam, liam + 9)
+    both = "Ann Lee founded Orrin in 1990. Ann Lee was CEO until 2010. Since then Ann Lee has been its Chair."
+    assert not contradicts_role("Who is the chair of Orrin?", both, 0, 7)
+
+
 def test_an_answer_from_another_row_than_the_one_named_gives_way():
     from qa.verify import wrong_row
 

@@ -110,12 +110,12 @@ def decode(data: bytes) -> str:
     """Decode a text file's bytes.
 
     Order: a byte-order mark (UTF-8, UTF-16 or UTF-32, LE or BE); UTF-16 without
-    a mark (NULs at every other byte); then the NUL-byte test for binary
-    files; then UTF-8, also with a few stray bytes (replaced by U+FFFD); then
+    a mark (NULs at every other byte); then the tests for binary files (NUL
+    bytes, C0 control bytes); then UTF-8, also with a few stray bytes (replaced by U+FFFD); then
     the best-fitting legacy code page.
 
     Raises:
-        LoadError: the bytes are binary (NUL bytes, or no encoding fits).
+        LoadError: the bytes are binary (NUL or control bytes, or no encoding fits).
     """
     for bom, encoding in _BOMS:
         if data.startswith(bom):
@@ -131,12 +131,24 @@ def decode(data: bytes) -> str:
             pass
     if b"\x00" in data[:8192]:
         raise LoadError("binary file (contains NUL bytes)")
+    if _control_bytes(data[:8192]):
+        raise LoadError("binary file (control bytes that text does not hold)")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
     mostly = _mostly_utf8(data)
     return mostly if mostly is not None else _decode_legacy(data)
+
+
+_CONTROL = bytes(b for b in range(1, 32) if b not in b"\t\n\r\x0c\x1b")  # not tab, newlines, form feed, ESC
+
+
+def _control_bytes(data: bytes) -> bool:
+    """Whether more than 1 in 50 bytes (and at least 4) are C0 control bytes that text files do not
+    hold: random or compressed data without NULs has about 1 in 11; text has none."""
+    count = len(data) - len(data.translate(None, _CONTROL))
+    return count >= 4 and 50 * count > len(data)
 
 
 def _mostly_utf8(data: bytes) -> str | None:
