@@ -20,9 +20,14 @@ it was understood, and its answer):
 - "What about X?" is the previous question with a name of X's kind swapped
   for X (a name for a name, an acronym such as "CFO" or "UK" for an acronym;
   X in lower case takes the first name), or its topic when it has no name;
+- "And X?" is read as "What about X?";
 - another elliptic question takes the previous question's place of the
   question word ("Who founded Solvia?" + "When?" -> "When founded Solvia?"),
   which extractive readers read well enough.
+
+A question that names nothing but speaks of "the X" with no owner ("Who is the CEO?") after a
+question that named one thing is about that thing: "Who is the CEO of Kestrel Robotics?"; "the
+company" (an owner noun, or a word of the thing's name) becomes the name itself.
 
 The retrieval query is the resolved question plus the previous question and
 answer, so the passage of the earlier answer is found again. This is a rule
@@ -48,6 +53,7 @@ _PRONOUNS = {
     "he": "obj", "she": "obj", "him": "obj", "her": "poss", "his": "poss",
     "there": "place", "that": "obj", "this": "obj",
 }
+_SAME_REFERENT = ({"it", "its"}, {"they", "them", "their"}, {"he", "him", "his"}, {"she", "her"})
 _WH = re.compile(
     r"^\s*(?:(?:and|so|then)\s+)?(?:(?:in|on|at|from|to|for|by|with|during|since)\s+)?"
     r"(?:how\s+(?:many|much|long|old|far|big|often|large|tall)(?:\s+(?!is|are|was|were|do|does|did|has|have|had)"
@@ -58,6 +64,18 @@ _WH_BARE = re.compile(
     r"(?:how\s+(?:many|much|long|old|far|big|often|large|tall)|what|which|whose|who|whom|when|where|why|how)\b",
     re.IGNORECASE)
 _LEAD = re.compile(r"^\s*(?:and|so|then|but|ok|okay)\b[\s,]*", re.IGNORECASE)
+_AND_X = re.compile(  # "And Bluefin Coffee?", "And of Orion?" (after the leading "and" is gone)
+    r"^\s*(?:(?:for|of|in|at|on|about)\s+)?(?!(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would)\b)"
+    r"([^?.!]+?)\s*[?.!]*\s*$", re.IGNORECASE)
+_CALENDAR = frozenset("""
+january february march april may june july august september october november december
+monday tuesday wednesday thursday friday saturday sunday
+""".split())  # noqa: SIM905
+_OWNER_NOUNS = frozenset("""
+company firm business organisation organization group brand startup start-up corporation enterprise
+city town village country region place school university college club team band museum hotel
+restaurant shop store bank agency charity project programme program study report book film
+""".split())  # noqa: SIM905
 _WHAT_ABOUT = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+(.+?)\s*[?.!]*\s*$", re.IGNORECASE)
 _ENTITY_QUESTION = re.compile(r"^\s*(?:(?:in|at|from|by|with)\s+)?(?:who|whom|which|what|where)\b", re.IGNORECASE)
 _WORD = re.compile(r"[A-Za-z0-9][\w'’.-]*[A-Za-z0-9]|[A-Za-z0-9]")
@@ -68,10 +86,12 @@ _NUMBER_LIKE = re.compile(r"^[\d\s.,%$€£:/-]+|(?:\d{1,2}\s+)?[A-Z][a-z]+\s+\d
 
 @dataclass
 class Turn:
-    """One earlier turn: the question as it was understood, and its best answer (None: none)."""
+    """One earlier turn: the question as it was understood, its best answer (None: none) and, when
+    the conversation changed it, the question as typed (``asked``)."""
 
     question: str
     answer: str | None = None
+    asked: str | None = None  # the question as typed, when the conversation changed it
 
 
 @dataclass
@@ -168,8 +188,29 @@ def _thing_named(question: str) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
+def _carried(prev: Turn, word: str) -> str | None:
+    """What the same pronoun stood for in the previous turn, when that turn was a follow-up
+    that replaced it ("How many cafés do they operate?" read as "... do Bluefin Coffee
+    operate?": "they" is Bluefin Coffee again); None otherwise."""
+    if not prev.asked:
+        return None
+    bare = _LEAD.sub("", prev.asked) or prev.asked
+    bare = bare[:1].upper() + bare[1:]
+    m = _pronoun(bare)
+    if not m or not any(word in group and m.group(1).lower() in group for group in _SAME_REFERENT):
+        return None
+    before, after = bare[:m.start()], bare[m.end():]
+    now = prev.question
+    if len(now) <= len(before) + len(after) or not (now.startswith(before) and now.endswith(after)):
+        return None
+    return _POSSESSIVE.sub("", now[len(before):len(now) - len(after)].strip()) or None
+
+
 def _referent(prev: Turn, word: str) -> str | None:
     """What a pronoun of the follow-up stands for; None when no replacement is safe."""
+    carried = _carried(prev, word)
+    if carried:
+        return carried
     person = word in ("he", "she", "him", "his", "her")
     wh = _WH_BARE.match(prev.question)
     asked = wh.group(0).split()[-1].lower() if wh else ""
@@ -229,8 +270,16 @@ def _swap(prev_question: str, old: str, new: str) -> str:
     return prev_question[:at] + new + prev_question[at + len(old):]
 
 
-def _resolve_elliptic(question: str, prev: Turn) -> str:
-    about = _WHAT_ABOUT.match(question)
+def _swaps(question: str, led_by_and: bool) -> re.Match | None:
+    """The X of "What about X?", or of "And X?" (``led_by_and``: the question began with "and",
+    now gone; X is not a question of its own: "And how many died?" is not one)."""
+    if _WHAT_ABOUT.match(question):
+        return _WHAT_ABOUT.match(question)
+    return _AND_X.match(question) if led_by_and and not _WH.match(question) else None
+
+
+def _resolve_elliptic(question: str, prev: Turn, led_by_and: bool = False) -> str:
+    about = _swaps(question, led_by_and)
     if about:
         old = _swap_target(prev.question, about.group(1))
         if old and old in prev.question:
@@ -242,18 +291,79 @@ def _resolve_elliptic(question: str, prev: Turn) -> str:
     return _with_context(question, prev)
 
 
+def _unowned_definite(question: str) -> tuple[int, int, str] | None:
+    """The first "the X" of ``question`` with no owner ("the CEO" in "Who is the CEO?", not "the
+    speed of light" nor "the firm's"), when the question names nothing (acronyms such as "CEO"
+    aside): ``(start, end, head word)``, character offsets of "the X"; else None."""
+    if any(not _is_acronym(n) for n in names(question)):
+        return None
+    for m in re.finditer(r"\bthe\s+", question, re.IGNORECASE):
+        run = []
+        for w in _WORD.finditer(question, m.end()):
+            if w.group(0).lower() in _STOP:
+                break
+            run.append(w)
+        if len(run) > 1 and _ends_in_verb(question[:m.start()], run[-1].group(0)):
+            run.pop()  # "When was the company founded?", "What did the study find?"
+        if run and len(run) <= 3 and not re.match(r"\s+of\b|['’]s?\b", question[run[-1].end():], re.IGNORECASE):
+            return m.start(), run[-1].end(), run[-1].group(0).lower()
+    return None
+
+
+def _ends_in_verb(before: str, last: str) -> bool:
+    """Whether ``last``, the word closing a "the X ..." run, is the question's verb: after "do" /
+    "has" / "can" ... a verb comes last ("What did the study find?"); after "is" / "was" a
+    participle ("When was the company founded?") but also a noun ("Who is the current CEO?")."""
+    aux = re.search(r"\b(do|does|did|has|have|had|can|could|will|would|should|may|might)\b", before, re.IGNORECASE)
+    return aux is not None or bool(re.search(r"(?:ed|en|ing)$", last.lower()))
+
+
+def may_refer_back(question: str) -> bool:
+    """Whether :func:`resolve` could change ``question``, given some history: it depends on the
+    conversation (:func:`depends_on_history`) or speaks of "the X" with no owner."""
+    return depends_on_history(question) or _unowned_definite(question) is not None
+
+
+def _own_definite(question: str, prev: Turn) -> str | None:
+    """A question that names nothing but speaks of "the X" with no owner, after a question that
+    named one thing: "the X" is that thing's ("Who is the CEO?" after "When was Kestrel Robotics
+    founded?" -> "Who is the CEO of Kestrel Robotics?"; "When was the company founded?" -> "When
+    was Kestrel Robotics founded?"). None when the rule does not apply."""
+    thing = _thing_named(prev.question)
+    if thing and thing.split()[0].lower() in _CALENDAR:
+        thing = None  # "since August": a time, not the thing the conversation is about
+    found = _unowned_definite(question)
+    if not thing or not found or thing.lower() in question.lower():
+        return None
+    start, end, head = found
+    if head in _OWNER_NOUNS or head in thing.lower().split():
+        return question[:start] + thing + question[end:]
+    return question[:end] + " of " + thing + question[end:]
+
+
 def resolve(question: str, history: list[Turn]) -> Resolved:
     """Read ``question`` in the context of ``history`` (earlier turns, oldest first).
 
     Returns the question unchanged (``rewritten`` False) when there is no
     history or the question stands alone.
     """
-    if not history or not depends_on_history(question):
+    if not history:
         return Resolved(question, question, False)
+    if not depends_on_history(question):
+        owned = _own_definite(question, history[-1])
+        if owned is None:
+            return Resolved(question, question, False)
+        return Resolved(owned, " ".join([owned, history[-1].question, history[-1].answer or ""]).strip(), True)
     prev = history[-1]
     bare = _LEAD.sub("", question) or question
     bare = bare[:1].upper() + bare[1:]
     m = _pronoun(bare)
-    resolved = _replace_pronoun(bare, m, prev) if m else _resolve_elliptic(bare, prev)
+    led_by_and = re.match(r"^\s*and\b", question, re.IGNORECASE) is not None
+    if m:
+        resolved = _replace_pronoun(bare, m, prev)
+    elif _swaps(bare, led_by_and):
+        resolved = _resolve_elliptic(bare, prev, led_by_and)
+    else:
+        resolved = _own_definite(bare, prev) or _resolve_elliptic(bare, prev, led_by_and)
     query = " ".join([resolved, prev.question, prev.answer or ""]).strip()
     return Resolved(resolved, query, True)

@@ -17,7 +17,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from qa.embedding import Embedder
-from qa.followup import Turn, depends_on_history, resolve
+from qa.followup import Turn, may_refer_back, resolve
 from qa.index import PassageIndex, index_exists, index_lock, internal_paths
 from qa.loading import EXTRACTION_VERSION, LoadError, Skipped, content_hash, iter_files, load_file
 from qa.questions import mend_question_word
@@ -455,7 +455,7 @@ class QA:
             raise ValueError("top_k and max_answers must be at least 1")
         question = check_question(question)
         read_as = query = mend_question_word(question)  # "whn was ..." -> "when was ..."
-        if history and depends_on_history(read_as):
+        if history and may_refer_back(read_as):
             resolved = resolve(read_as, [self._turn(history)])
             read_as, query = resolved.question, resolved.query
         retrieved = self.retriever.retrieve(query, top_k)
@@ -516,7 +516,8 @@ class QA:
         last = history[-1]
         if not isinstance(last, Result):
             last = self.ask(last, max_answers=1, history=history[:-1])
-        return Turn(last.understood_as or last.question, last.answers[0].text if last.answers else None)
+        return Turn(last.understood_as or last.question, last.answers[0].text if last.answers else None,
+                    last.question if last.understood_as else None)
 
 
 def _batch_sizes(n: int) -> list[int]:

@@ -187,6 +187,18 @@ def test_reader_applies_its_rule_to_the_threshold():
     assert Span("z", 0.0, 0, 0, 1, 0.0).odds == 0.0
 
 
+def test_a_span_the_reader_barely_believes_is_not_an_answer_even_when_null_is_less_likely():
+    from qa.reading import MIN_SPAN_SCORE, Reader, Span
+
+    reader = Reader.__new__(Reader)
+    reader.threshold, reader.rule = 0.93, "odds"
+    guess = Span("Holm", 0.0014, 0, 0, 4, 0.00001)  # odds 0.993, but 0.14 % likely
+    assert guess.odds > 0.99 and not reader.accepts(guess)
+    assert reader.accepts(Span("Lena Vik", MIN_SPAN_SCORE, 0, 0, 8, 0.001))
+    reader.threshold = 0.0  # "answer everything" keeps even guesses
+    assert reader.accepts(guess)
+
+
 def test_a_json_list_of_questions_and_a_number_as_answer(tmp_path):
     f = tmp_path / "q.json"
     f.write_text('[{"question": "When was Solvia founded?", "answers": 2011},\n'

@@ -7,6 +7,8 @@ import pytest
 from qa.followup import Turn, depends_on_history, resolve
 
 BOATS = Turn("How many boat strikes has the Trump administration conducted since August?", "35")
+KESTREL_CEO = Turn("Who is the CEO of Kestrel Robotics?", "Amira Haddad")
+KESTREL_FOUNDED = Turn("When was Kestrel Robotics founded?", "2015")
 
 
 @pytest.mark.parametrize("question,previous,expected", [
@@ -29,6 +31,16 @@ BOATS = Turn("How many boat strikes has the Trump administration conducted since
      "Who is the CFO of Norrland Ceramics?"),
     ("What about the UK?", Turn("How many boat strikes has the US carried out?", "35"),
      "How many boat strikes has the UK carried out?"),
+    # "And X?" is "What about X?"
+    ("And Bluefin Coffee?", KESTREL_CEO, "Who is the CEO of Bluefin Coffee?"),
+    ("And of Orion?", KESTREL_CEO, "Who is the CEO of Orion?"),
+    ("and the CFO", KESTREL_CEO, "Who is the CFO of Kestrel Robotics?"),
+    # "the X" with no owner, after a question that named one thing, is that thing's
+    ("Who is the CEO?", KESTREL_FOUNDED, "Who is the CEO of Kestrel Robotics?"),
+    ("Where is the headquarters?", KESTREL_FOUNDED, "Where is the headquarters of Kestrel Robotics?"),
+    ("When was the company founded?", KESTREL_CEO, "When was Kestrel Robotics founded?"),
+    ("What did the study find?", Turn("When did the Framingham Heart Study begin?", "1948"),
+     "What did Framingham Heart Study find?"),
 ])
 def test_follow_ups_are_resolved(question, previous, expected):
     r = resolve(question, [previous])
@@ -44,6 +56,28 @@ def test_self_contained_questions_are_not_changed(question):
     assert not depends_on_history(question)
     assert resolve(question, [BOATS]) == resolve(question, [])
     assert resolve(question, [BOATS]).question == question
+
+
+@pytest.mark.parametrize("question, previous, expected", [
+    ("What is the speed of light?", KESTREL_FOUNDED, None),  # "the X of Y" has its owner
+    ("Who founded Orion Analytics?", KESTREL_FOUNDED, None),  # names its own thing
+    ("Who is the CEO?", Turn("How many boat strikes since August?", "35"), None),  # a month is not a thing
+    ("Who is the CEO?", Turn("Did Kestrel Robotics buy Orion Analytics?", "yes"), None),  # two things: which?
+    ("And how many died?", BOATS, ("How many died boat strikes has the Trump administration conducted since "
+                                  "August?")),  # a question of its own after "and", not "What about X?"
+])
+def test_definite_and_and_rules_leave_other_questions_alone(question, previous, expected):
+    assert resolve(question, [previous]).question == (expected or question)
+
+
+def test_a_pronoun_carried_on_stands_for_what_it_stood_for_in_the_turn_before():
+    cafes = Turn("How many cafés do Bluefin Coffee operate?", "27", asked="How many cafés do they operate?")
+    assert resolve("When did they open a second roastery?", [cafes]).question == \
+        "When did Bluefin Coffee open a second roastery?"
+    ceo = Turn("Who is Kestrel Robotics's CEO?", "Amira Haddad", asked="And who is its CEO?")
+    assert resolve("Who is its CFO?", [ceo]).question == "Who is Kestrel Robotics's CFO?"
+    # another pronoun than the one replaced before: the usual rule (here, the person answered)
+    assert resolve("Where was she born?", [ceo]).question == "Where was Amira Haddad born?"
 
 
 def test_names_and_content_words_keep_numbers_and_end_at_possessives():
