@@ -321,7 +321,48 @@ def test_html_tables_and_lists(tmp_path):
         "<table><tr><th>Item</th><th>Price</th></tr><tr><td><p>Rain <i>barrel</i></p></td>"
         "<td>89.00 EUR</td></tr></table><ul><li>One</li><li>Two</li></ul>", encoding="utf-8")
     assert load_file(tmp_path / "t.html").text.split("\n") == [
-        "Item | Price", "Rain barrel | 89.00 EUR", "One", "Two"]
+        "Item: Rain barrel | Price: 89.00 EUR", "One", "Two"]  # two columns under a <th> row: labelled
+
+
+def test_two_columns_are_labelled_under_a_marked_header_only(tmp_path):
+    import docx
+
+    d = docx.Document()
+    d.add_paragraph("Harbour masters:")
+    table = d.add_table(rows=0, cols=2)
+    for k, (a, b) in enumerate([("Harbour", "Harbour master"), ("Tarnwick", "Lena Vik"), ("Holm", "Per Aasen")]):
+        cells = table.add_row().cells
+        for cell, text in zip(cells, (a, b)):
+            cell.paragraphs[0].add_run(text).bold = k == 0
+    d.save(tmp_path / "harbours.docx")
+    assert load_file(tmp_path / "harbours.docx").text.split("\n")[1:] == [
+        "Harbour: Tarnwick | Harbour master: Lena Vik", "Harbour: Holm | Harbour master: Per Aasen"]
+    # a name | value list (<th> down the first column, or no header at all) stays as it is
+    (tmp_path / "kv.html").write_text("<table><tr><th>Office</th><td>Ghent</td></tr><tr><th>Opened</th>"
+                                      "<td>2014</td></tr></table><table><tr><td>Phone</td><td>+32 9 555 0101</td>"
+                                      "</tr><tr><td>Fax</td><td>none</td></tr></table>", encoding="utf-8")
+    assert load_file(tmp_path / "kv.html").text.split("\n") == [
+        "Office | Ghent", "Opened | 2014", "Phone | +32 9 555 0101", "Fax | none"]
+
+
+def test_html_header_in_two_rows_names_each_column_once(tmp_path):
+    (tmp_path / "rooms.html").write_text(
+        "<table><thead><tr><th rowspan=2>Room</th><th colspan=2>Price per night</th></tr>"
+        "<tr><th>Low season</th><th>High season</th></tr></thead>"
+        "<tr><td>Single</td><td>95 EUR</td><td>140 EUR</td></tr>"
+        "<tr><td>Suite</td><td>240 EUR</td><td>380 EUR</td></tr></table>", encoding="utf-8")
+    assert load_file(tmp_path / "rooms.html").text.split("\n") == [
+        "Room: Single | Price per night, Low season: 95 EUR | Price per night, High season: 140 EUR",
+        "Room: Suite | Price per night, Low season: 240 EUR | Price per night, High season: 380 EUR"]
+
+
+def test_html_definition_list_reads_term_and_definition_on_one_line(tmp_path):
+    (tmp_path / "dl.html").write_text(
+        "<p>The hotel.</p><dl><dt>Nearest airport</dt><dd>Milan Malpensa, 60 km</dd>"
+        "<dt>Staff</dt><dd>about 40</dd><dd>plus 10 in summer</dd></dl><p>Parking is free.</p>", encoding="utf-8")
+    assert load_file(tmp_path / "dl.html").text.split("\n") == [
+        "The hotel.", "Nearest airport: Milan Malpensa, 60 km", "Staff: about 40", "plus 10 in summer",
+        "Parking is free."]
 
 
 # --- 6. Encodings -------------------------------------------------------------------------------
@@ -545,7 +586,7 @@ def test_markdown_pipe_tables_read_like_other_tables(tmp_path):
                                       "| Day | Hours |\n| --- | --- |\n| Monday | 9 to 5 |\n\nA | line | of prose.\n")
     assert load_file(tmp_path / "food.md").text.split("\n") == [
         "Shop", "Our prices:", "Food: Oats | Pack: 1 kg | Price: 2.40 EUR",
-        "Food: Rice | Pack: 500 g | Price: 1.90 EUR", "Day | Hours", "Monday | 9 to 5", "A | line | of prose."]
+        "Food: Rice | Pack: 500 g | Price: 1.90 EUR", "Day: Monday | Hours: 9 to 5", "A | line | of prose."]
 
 
 def test_html_hidden_or_banner_headers_give_no_title(tmp_path):
@@ -555,3 +596,30 @@ def test_html_hidden_or_banner_headers_give_no_title(tmp_path):
                    '<header><div class="modal"><h1>Subscribe to our newsletter</h1></div></header>'):
         (tmp_path / "p.html").write_text(f"<body>{header}{body}</body>", encoding="utf-8")
         assert load_file(tmp_path / "p.html").text.startswith("Cobalt was founded"), header
+
+
+def test_answers_from_two_column_and_two_row_header_tables(tmp_path, embedder, reader):
+    import docx
+
+    from qa.pipeline import QA, build_index
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    d = docx.Document()
+    d.add_paragraph("Harbour masters of the islands:")
+    table = d.add_table(rows=0, cols=2)
+    rows = [("Harbour", "Harbour master"), ("Tarnwick", "Lena Vik"), ("Holm", "Per Aasen"), ("Skerry", "Jon Berge")]
+    for k, row in enumerate(rows):
+        for cell, text in zip(table.add_row().cells, row):
+            cell.paragraphs[0].add_run(text).bold = k == 0
+    d.save(docs / "harbours.docx")
+    (docs / "rooms.html").write_text(
+        "<p>Room prices of the Brightwater Hotel.</p><table><thead><tr><th rowspan=2>Room</th>"
+        "<th colspan=2>Price per night</th></tr><tr><th>Low season</th><th>High season</th></tr></thead>"
+        "<tr><td>Single</td><td>95 EUR</td><td>140 EUR</td></tr>"
+        "<tr><td>Suite</td><td>240 EUR</td><td>380 EUR</td></tr></table>", encoding="utf-8")
+    build_index(tmp_path / "index", [docs], embedder=embedder)
+    qa = QA(tmp_path / "index", reader, embedder)
+    assert qa.ask("Who is the harbour master in Tarnwick?").answers[0].text == "Lena Vik"
+    assert qa.ask("Who is the harbour master of Holm?").answers[0].text == "Per Aasen"
+    assert qa.ask("What does a single room cost in high season?").answers[0].text == "140 EUR"

@@ -22,7 +22,7 @@ from __future__ import annotations
 import itertools
 import re
 
-from qa.loading.tables import row_texts
+from qa.loading.tables import merge_header_rows, row_texts
 from qa.loading.text import CELL_SEP
 
 _DROP = {"script", "style", "noscript", "template", "svg", "iframe", "nav", "aside", "form",
@@ -87,6 +87,15 @@ def _ends_a_line(text: str) -> bool:
     return not text or text[-1] in ".!?:;\n"
 
 
+def _term_of(node) -> bool:
+    """Whether ``node`` is a ``<dd>`` right after its ``<dt>``: "Nearest airport: Milan Malpensa"
+    reads as one line, as a person reads a definition list."""
+    if node is None or node.name != "dd":
+        return False
+    before = node.find_previous_sibling(True)
+    return before is not None and before.name == "dt"
+
+
 def _walk(node, out: list[str], in_cell: bool, in_pre: bool, page_chars: int) -> None:
     """Append the text of ``node`` to ``out``: "\\n" marks block ends (a space inside table cells)."""
     from bs4 import NavigableString, Tag
@@ -115,9 +124,10 @@ def _walk(node, out: list[str], in_cell: bool, in_pre: bool, page_chars: int) ->
             _walk(child, out, True, in_pre, page_chars)
         elif name in _BLOCK:
             brk = " " if in_cell and name != "table" else "\n"
-            out.append(brk)
+            term = _term_of(child)
+            out.append("" if term else brk)
             _walk(child, out, in_cell and name != "table", in_pre or name == "pre", page_chars)
-            out.append(brk)
+            out.append(": " if _term_of(child.find_next_sibling(True)) else brk)
         else:
             _walk(child, out, in_cell, in_pre, page_chars)
 
@@ -182,6 +192,9 @@ def _table_lines(table, page_chars: int) -> list[str]:
     first_tr = table.find("tr")
     if heads and heads[0] and (all(heads[0]) or (first_tr is not None and first_tr.find_parent("thead"))):
         header = True  # else the text decides: <th> down the first column names rows, not columns
+    header_rows = next((k for k, th in enumerate(heads) if not (th and all(th))), len(heads))
+    if 2 <= header_rows < len(grid):  # a group header over its columns' own names
+        grid = merge_header_rows(grid, header_rows)
     caption = table.find("caption")
     lines = [_cell_text(caption, page_chars)] if caption is not None else []
     return [line for line in lines + [t for t in row_texts(grid, header) if t] if line]

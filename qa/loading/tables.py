@@ -62,7 +62,8 @@ def row_texts(rows: list[Row], header: bool | None = None, min_columns: int = 3)
 
     When the first row names the columns (``header`` True: the markup says so; None:
     :func:`looks_like_header` decides; False: it does not) and the table has at least
-    ``min_columns`` columns (two columns are mostly "name | value"), the header row is dropped
+    ``min_columns`` columns, or two under a header the markup marks (two columns judged from
+    the text alone are mostly "name | value" lists), the header row is dropped
     and every other row puts each column's name before its value:
     ``Item: Rain barrel | Size: 200 l | Price: 89.00 EUR``. A reader then sees which value is
     the price and which the stock, and a header cell is never an answer; this is the key-value
@@ -79,11 +80,22 @@ def header_names(rows: list[Row], header: bool | None = None, min_columns: int =
     """The column names :func:`row_texts` labels this table's rows with, or None when it does not."""
     filled = [r for r in rows if any(c and c.strip() for c in r)]
     width = max((len(r) for r in filled), default=0)
+    least = 2 if header is True else min_columns  # a marked header names two columns too
     if header is None:
         header = looks_like_header(filled)
-    if not header or width < min_columns or len(filled) < 2 or filled[0] is not rows[0]:
+    if not header or width < least or len(filled) < 2 or filled[0] is not rows[0]:
         return None
     return _column_names(rows[0], width)
+
+
+def merge_header_rows(rows: list[Row], count: int) -> list[Row]:
+    """``rows`` with their first ``count`` rows (a header in several rows: a group name spanning
+    columns over their own names) made one header row, each column named by its names top to
+    bottom, each once: "Price per night" over "Low season" gives "Price per night, Low season"."""
+    width = max((len(r) for r in rows[:count]), default=0)
+    columns = zip(*(_column_names(r, width) for r in rows[:count]), strict=True)
+    merged = [", ".join(dict.fromkeys(n for n in names if n)) for names in columns]
+    return [merged, *rows[count:]]
 
 
 def labelled_rows(names: list[str], rows: list[Row]) -> list[str]:
