@@ -623,3 +623,31 @@ def test_answers_from_two_column_and_two_row_header_tables(tmp_path, embedder, r
     assert qa.ask("Who is the harbour master in Tarnwick?").answers[0].text == "Lena Vik"
     assert qa.ask("Who is the harbour master of Holm?").answers[0].text == "Per Aasen"
     assert qa.ask("What does a single room cost in high season?").answers[0].text == "140 EUR"
+
+
+def test_a_footer_split_by_a_page_in_columns_is_still_a_footer(tmp_path):
+    from reportlab.pdfgen import canvas
+
+    path = tmp_path / "survey.pdf"
+    c = canvas.Canvas(str(path))
+    prose = [["The Kvalsund survey counted seabirds on the northern islands in 2023.",
+              "Most nests were found on Store Fugloy, where the cliffs are steepest."],
+             ["The kittiwake count was 2,870 pairs, made from photographs.",
+              "Gulls were not counted this year because the boat broke down."]]
+    for number in (1, 2, 3):
+        c.setFont("Helvetica", 9)
+        c.drawString(72, 40, "Confidential draft")
+        c.drawRightString(523, 40, f"Page {number} of 3")
+        c.setFont("Helvetica", 10)
+        if number < 3:
+            for i, line in enumerate(prose[number - 1]):
+                c.drawString(72, 760 - 13 * i, line)
+        else:
+            for k, lines in enumerate([LEFT, RIGHT]):
+                for i, line in enumerate(lines):
+                    c.drawString(72 + k * 235, 760 - 13 * i, line)
+        c.showPage()
+    c.save()
+    text = load_file(path).text
+    assert "Confidential" not in text and "Page" not in text
+    assert COLUMN_TEXT[1] in text  # the paragraph runs on from the left column's foot to the right column

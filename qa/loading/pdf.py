@@ -341,27 +341,45 @@ def drop_running_lines(pages: list[list[Line]]) -> list[list[Line]]:
     """Remove headers, footers and page numbers: lines found at the top or bottom of most pages.
 
     A line (digits masked in short lines, so "Page 3 of 9" matches "Page 4 of
-    9") counts when it is among the first or last three lines (one on a short
-    page) of at least half the pages, and of two pages at least. A lone page
-    number at a page's edge goes too.
+    9") counts when it is among the three highest or lowest lines on the page (one on a short
+    page; by position, so the foot of a left column counts on a page in columns) of at least
+    half the pages, and of two pages at least. A lone page number at a page's edge goes too,
+    and so does an edge line of two words or more that begins or ends a running line not
+    found whole on its page (a footer "Confidential draft    Page 2 of 3" split in two by the
+    page's columns).
     """
-    def edges(lines: list[Line]) -> list[Line]:
-        k = _EDGE_LINES if len(lines) > 2 * _EDGE_LINES else 1
-        return lines[:k] + lines[-k:]
-
     counts: dict[str, int] = {}
     for lines in pages:
-        for key in {_edge_key(ln.text) for ln in edges(lines)}:
+        for key in {_edge_key(ln.text) for ln in _edges(lines)}:
             counts[key] = counts.get(key, 0) + 1
     need = max(2, math.ceil(len(pages) / 2))
     running = {k for k, n in counts.items() if n >= need}
-    number = re.compile(r"^(?:page\s*)?[-–(]?\s*\d{1,4}\s*[-–)]?(?:\s*(?:/|of)\s*\d{1,4})?$", re.IGNORECASE)
     out = []
     for lines in pages:
-        edge = {id(ln) for ln in edges(lines)}
-        out.append([ln for ln in lines if id(ln) not in edge
-                    or (_edge_key(ln.text) not in running and not number.match(ln.text))])
+        edge = _edges(lines)
+        split = running - {_edge_key(ln.text) for ln in edge}  # running lines not whole on this page
+        dropped = {id(ln) for ln in edge if _is_running(ln.text, running, split)}
+        out.append([ln for ln in lines if id(ln) not in dropped])
     return out
+
+
+_PAGE_NUMBER = re.compile(r"^(?:page\s*)?[-–(]?\s*\d{1,4}\s*[-–)]?(?:\s*(?:/|of)\s*\d{1,4})?$", re.IGNORECASE)
+
+
+def _edges(lines: list[Line]) -> list[Line]:
+    """The page's highest and lowest lines: three each (one on a short page), by position."""
+    k = _EDGE_LINES if len(lines) > 2 * _EDGE_LINES else 1
+    by_height = sorted(lines, key=lambda ln: ln.top)
+    return by_height[:k] + by_height[-k:]
+
+
+def _is_running(text: str, running: set[str], split: set[str]) -> bool:
+    """Whether an edge line is a running header or footer, a page number, or the start or end
+    (two words at least) of a running line that is not whole on its page (``split``)."""
+    key = _edge_key(text)
+    if key in running or _PAGE_NUMBER.match(text):
+        return True
+    return len(key.split()) >= 2 and any(r.startswith(key + " ") or r.endswith(" " + key) for r in split)
 
 
 def _starts_paragraph(prev: Line, line: Line, gap_limit: float,
