@@ -3,8 +3,9 @@
 A question *depends* on the conversation when it refers back with a pronoun
 ("How many people died in them?", "Where is it based?", "Who else was
 there?") or is *elliptic*: short, with no name or topic of its own ("When?",
-"In which country?", "And how many died?", "What about Chevron?"). A
-self-contained question is left exactly as it is.
+"In which country?", "And how many died?", "What about Chevron?"), or asks for "the CEO" or
+"the headquarters" without saying whose (see below). A self-contained question is left exactly
+as it is.
 
 A dependent question is resolved against the previous turn (its question as
 it was understood, and its answer):
@@ -25,9 +26,10 @@ it was understood, and its answer):
   question word ("Who founded Solvia?" + "When?" -> "When founded Solvia?"),
   which extractive readers read well enough.
 
-A question that names nothing but speaks of "the X" with no owner ("Who is the CEO?") after a
-question that named one thing is about that thing: "Who is the CEO of Kestrel Robotics?"; "the
-company" (an owner noun, or a word of the thing's name) becomes the name itself.
+A question that names nothing but asks for "the X" with no owner, X a role or an attribute that
+needs one ("Who is the CEO?", "Where is the headquarters?"), after a question that named one
+thing, is about that thing: "Who is the CEO of Kestrel Robotics?"; "the company" becomes the name
+itself. Other questions without a name ("How far is the moon?") stand alone.
 
 The retrieval query is the resolved question plus the previous question and
 answer, so the passage of the earlier answer is found again. This is a rule
@@ -64,18 +66,21 @@ _WH_BARE = re.compile(
     r"(?:how\s+(?:many|much|long|old|far|big|often|large|tall)|what|which|whose|who|whom|when|where|why|how)\b",
     re.IGNORECASE)
 _LEAD = re.compile(r"^\s*(?:and|so|then|but|ok|okay)\b[\s,]*", re.IGNORECASE)
-_AND_X = re.compile(  # "And Bluefin Coffee?", "And of Orion?" (after the leading "and" is gone)
-    r"^\s*(?:(?:for|of|in|at|on|about)\s+)?(?!(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would)\b)"
-    r"([^?.!]+?)\s*[?.!]*\s*$", re.IGNORECASE)
+_AND_NAME = re.compile(  # "And Bluefin Coffee?", "and of Orion?", "And the CFO?": a name or an acronym, as typed
+    r"^\s*(?i:and)\s+(?:(?i:for|of|in|at|on|about)\s+)?((?:(?i:the)\s+)?[A-Z][\w&.-]*(?:\s+(?:[A-Z][\w&.-]*|of|and|&))*)"
+    r"\s*[?.!]*\s*$")
 _CALENDAR = frozenset("""
 january february march april may june july august september october november december
 monday tuesday wednesday thursday friday saturday sunday
 """.split())  # noqa: SIM905
 _OWNER_NOUNS = frozenset("""
-company firm business organisation organization group brand startup start-up corporation enterprise
-city town village country region place school university college club team band museum hotel
-restaurant shop store bank agency charity project programme program study report book film
-""".split())  # noqa: SIM905
+company firm business organisation organization corporation startup start-up brand
+""".split())  # noqa: SIM905 - "the company" after a question about Kestrel Robotics is Kestrel Robotics
+_RELATIONAL = frozenset("""
+ceo cfo coo cto cio cmo chair chairman chairwoman chairperson president founder founders owner owners
+director manager headquarters hq address website revenue revenues turnover profit profits staff
+workforce employees population mayor capital logo slogan motto subsidiary subsidiaries
+""".split())  # noqa: SIM905 - roles and attributes that need an owner: "the CEO" is someone's CEO
 _WHAT_ABOUT = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+(.+?)\s*[?.!]*\s*$", re.IGNORECASE)
 _ENTITY_QUESTION = re.compile(r"^\s*(?:(?:in|at|from|by|with)\s+)?(?:who|whom|which|what|where)\b", re.IGNORECASE)
 _WORD = re.compile(r"[A-Za-z0-9][\w'’.-]*[A-Za-z0-9]|[A-Za-z0-9]")
@@ -270,21 +275,31 @@ def _swap(prev_question: str, old: str, new: str) -> str:
     return prev_question[:at] + new + prev_question[at + len(old):]
 
 
-def _swaps(question: str, led_by_and: bool) -> re.Match | None:
-    """The X of "What about X?", or of "And X?" (``led_by_and``: the question began with "and",
-    now gone; X is not a question of its own: "And how many died?" is not one)."""
-    if _WHAT_ABOUT.match(question):
-        return _WHAT_ABOUT.match(question)
-    return _AND_X.match(question) if led_by_and and not _WH.match(question) else None
+def _and_name(question: str) -> str | None:
+    """X of "And X?" when X is a name or an acronym as typed ("Bluefin Coffee", "the CFO"), not a
+    question of its own ("And how many died?") nor a word like "So" or "you"."""
+    m = _AND_NAME.match(question)
+    if not m:
+        return None
+    words = _ARTICLE.sub("", m.group(1)).split()
+    if any(w.lower() in _STOP and w.lower() not in ("of", "and") for w in words) or _POSSESSIVE.search(words[-1]):
+        return None
+    return m.group(1)
 
 
-def _resolve_elliptic(question: str, prev: Turn, led_by_and: bool = False) -> str:
-    about = _swaps(question, led_by_and)
-    if about:
-        old = _swap_target(prev.question, about.group(1))
+def _swapped_in(question: str, and_name: str | None) -> str | None:
+    """The X of "What about X?", else ``and_name`` (the X of "And X?", see :func:`_and_name`)."""
+    about = _WHAT_ABOUT.match(question)
+    return about.group(1) if about else and_name
+
+
+def _resolve_elliptic(question: str, prev: Turn, and_name: str | None = None) -> str:
+    new = _swapped_in(question, and_name)
+    if new:
+        old = _swap_target(prev.question, new)
         if old and old in prev.question:
-            return _swap(prev.question, old, about.group(1))
-        return _with_context(about.group(1), prev)
+            return _swap(prev.question, old, new)
+        return _with_context(new, prev)
     wh_now, wh_prev = _WH.match(question), _WH_BARE.match(prev.question)
     if wh_now and wh_prev and not question[wh_now.end():].strip(" ?.!"):
         return f"{wh_now.group(0).strip()} {prev.question[wh_prev.end():].strip(' ?')}?"
@@ -292,9 +307,14 @@ def _resolve_elliptic(question: str, prev: Turn, led_by_and: bool = False) -> st
 
 
 def _unowned_definite(question: str) -> tuple[int, int, str] | None:
-    """The first "the X" of ``question`` with no owner ("the CEO" in "Who is the CEO?", not "the
-    speed of light" nor "the firm's"), when the question names nothing (acronyms such as "CEO"
-    aside): ``(start, end, head word)``, character offsets of "the X"; else None."""
+    """The first "the X" of ``question`` that asks for a role or an attribute of an organisation
+    with no owner given ("the CEO" in "Who is the CEO?", "the company" in "When was the company
+    founded?"; not "the size of the team", "the firm's CEO" nor "the moon"), when the question
+    names nothing (acronyms such as "CEO" aside): ``(start, end, head word)``, character offsets
+    of "the X"; else None. X is :data:`_OWNER_NOUNS`, :data:`_RELATIONAL` or a role of
+    :func:`qa.verify.roles`."""
+    from qa.verify import roles
+
     if any(not _is_acronym(n) for n in names(question)):
         return None
     for m in re.finditer(r"\bthe\s+", question, re.IGNORECASE):
@@ -304,15 +324,20 @@ def _unowned_definite(question: str) -> tuple[int, int, str] | None:
                 break
             run.append(w)
         if len(run) > 1 and _ends_in_verb(question[:m.start()], run[-1].group(0)):
-            run.pop()  # "When was the company founded?", "What did the study find?"
-        if run and len(run) <= 3 and not re.match(r"\s+of\b|['’]s?\b", question[run[-1].end():], re.IGNORECASE):
-            return m.start(), run[-1].end(), run[-1].group(0).lower()
+            run.pop()  # "When was the company founded?"
+        if not run or len(run) > 3 or re.search(r"\bof\s+$", question[:m.start()], re.IGNORECASE):
+            continue  # "the size of the team": the team owns the size
+        if any(_POSSESSIVE.search(w.group(0)) for w in run) or re.match(r"\s+of\b|['’]", question[run[-1].end():]):
+            continue  # "the firm's CEO", "the speed of light": owned already
+        head = run[-1].group(0).lower()
+        if (head in _OWNER_NOUNS and len(run) == 1) or head in _RELATIONAL or roles(question[m.start():run[-1].end()]):
+            return m.start(), run[-1].end(), head
     return None
 
 
 def _ends_in_verb(before: str, last: str) -> bool:
     """Whether ``last``, the word closing a "the X ..." run, is the question's verb: after "do" /
-    "has" / "can" ... a verb comes last ("What did the study find?"); after "is" / "was" a
+    "has" / "can" ... a verb comes last ("What did the company buy?"); after "is" / "was" a
     participle ("When was the company founded?") but also a noun ("Who is the current CEO?")."""
     aux = re.search(r"\b(do|does|did|has|have|had|can|could|will|would|should|may|might)\b", before, re.IGNORECASE)
     return aux is not None or bool(re.search(r"(?:ed|en|ing)$", last.lower()))
@@ -336,7 +361,7 @@ def _own_definite(question: str, prev: Turn) -> str | None:
     if not thing or not found or thing.lower() in question.lower():
         return None
     start, end, head = found
-    if head in _OWNER_NOUNS or head in thing.lower().split():
+    if head in _OWNER_NOUNS:
         return question[:start] + thing + question[end:]
     return question[:end] + " of " + thing + question[end:]
 
@@ -358,12 +383,12 @@ def resolve(question: str, history: list[Turn]) -> Resolved:
     bare = _LEAD.sub("", question) or question
     bare = bare[:1].upper() + bare[1:]
     m = _pronoun(bare)
-    led_by_and = re.match(r"^\s*and\b", question, re.IGNORECASE) is not None
+    and_name = _and_name(question)
     if m:
         resolved = _replace_pronoun(bare, m, prev)
-    elif _swaps(bare, led_by_and):
-        resolved = _resolve_elliptic(bare, prev, led_by_and)
+    elif _swapped_in(bare, and_name):
+        resolved = _resolve_elliptic(bare, prev, and_name)
     else:
-        resolved = _own_definite(bare, prev) or _resolve_elliptic(bare, prev, led_by_and)
+        resolved = _own_definite(bare, prev) or _resolve_elliptic(bare, prev)
     query = " ".join([resolved, prev.question, prev.answer or ""]).strip()
     return Resolved(resolved, query, True)

@@ -109,7 +109,7 @@ def build_index(
         ConnectionError: no Ray cluster at ``ray``.
         TypeError: ``index_dir`` is not one path (documents go in ``paths``, the second argument).
     """
-    if not isinstance(index_dir, (str, Path)):
+    if not isinstance(index_dir, (str, os.PathLike)):
         raise TypeError(f"index_dir must be one folder path, not {type(index_dir).__name__}; the documents to "
                         "index go in paths, the second argument: build_index('index', ['docs/'])")
     index_dir = Path(index_dir)

@@ -94,9 +94,10 @@ def resolve_reader(model: str | None) -> tuple[str, str]:
     return str(folder), f"packaged-{name}"
 
 
-# The least span probability shown as an answer. On the kept SQuAD 2.0 measure half (base reader,
-# odds rule, 2,360 questions, 2026-11-30) no accepted answer scored under 0.05, so this floor
-# changes no figure there; it drops the rare table guesses at 0.00 that a new user saw.
+# Under the odds rule, the least span probability that counts as an answer (a threshold of 0 still
+# answers everything). On the kept SQuAD 2.0 measure half (base reader, odds rule, 2,360
+# questions, 2026-11-30) no accepted answer scored under 0.05, so this floor changes no figure
+# there; it drops the rare table guesses at 0.00 that a new user saw.
 MIN_SPAN_SCORE = 0.05
 
 
@@ -128,9 +129,12 @@ class Span:
         return self.score / total if total > 0 else 0.0
 
     def confidence(self, rule: str) -> float:
-        """The value a no-answer threshold applies to under ``rule``: ``"odds"`` (:attr:`odds`)
-        or ``"span"`` (:attr:`score`)."""
-        return self.odds if rule == "odds" else self.score
+        """The value a no-answer threshold applies to under ``rule``: ``"odds"`` (:attr:`odds`,
+        0 for a span under :data:`MIN_SPAN_SCORE`: the odds can be high for a span the reader
+        gives 0.1 % when no answer is even less likely, a guess) or ``"span"`` (:attr:`score`)."""
+        if rule == "odds":
+            return self.odds if self.score >= MIN_SPAN_SCORE else 0.0
+        return self.score
 
 
 @dataclass
@@ -259,7 +263,8 @@ class Reader:
         threshold: answers below it are dropped (no-answer); by default the calibrated
             value in the model folder's ``qa_reader.json``, else 0.
         rule: what the threshold applies to: ``"span"`` (the span probability,
-            :attr:`Span.score`) or ``"odds"`` (:attr:`Span.odds`); by default the calibrated
+            :attr:`Span.score`) or ``"odds"`` (:attr:`Span.odds`, for spans of at least
+            :data:`MIN_SPAN_SCORE`; see :meth:`Span.confidence`); by default the calibrated
             rule in ``qa_reader.json``, else ``"span"``.
 
     Raises:
@@ -306,11 +311,9 @@ class Reader:
 
     def accepts(self, span: Span) -> bool:
         """True when ``span`` is an answer rather than a no-answer: its confidence reaches the
-        threshold and, unless the threshold is 0 (answer everything), its own probability is at
-        least :data:`MIN_SPAN_SCORE` (under the odds rule a span can clear the threshold while the
-        reader gives it 0.1 %, when no-answer is even less likely: a guess, not an answer)."""
-        floor = MIN_SPAN_SCORE if self.threshold > 0 else 0.0
-        return self.confidence(span) >= self.threshold and span.score >= floor
+        threshold (see :meth:`Span.confidence`, which applies :data:`MIN_SPAN_SCORE` under the
+        odds rule)."""
+        return self.confidence(span) >= self.threshold
 
     def _cut_question(self, question: str) -> str:
         """The question as the model was trained to see it: typed as a question, at most

@@ -51,22 +51,37 @@ def roles(text: str) -> set[str]:
     "chief X officer" becomes the acronym ``c`` + X's first letter + ``o``; "head of design"
     becomes ``"head of design"``; "vice president" is not also "president".
     """
+    return {role for _, _, role in role_spans(text)}
+
+
+def role_spans(text: str) -> list[tuple[int, int, str]]:
+    """Where ``text`` names roles: ``(start, end, role)``, character offsets, roles as :func:`roles`."""
     low = text.lower()
-    found = {f"c{(m.group(1) or m.group(2))[0]}o" for m in _CHIEF.finditer(low)}
-    found |= {m.group(0) for m in _ACRONYM.finditer(low)}
+    found = [(m.start(), m.end(), f"c{(m.group(1) or m.group(2))[0]}o") for m in _CHIEF.finditer(low)]
+    found += [(m.start(), m.end(), m.group(0)) for m in _ACRONYM.finditer(low)]
+    taken: list[tuple[int, int]] = []
     for pattern, name in _WORDS:
         for m in pattern.finditer(low):
-            found.add(f"head of {m.group(1)}" if name == "head of" else name)
-        low = pattern.sub(" ", low) if name == "vice president" else low
+            if any(a <= m.start() < b for a, b in taken):
+                continue  # "president" inside "vice president"
+            found.append((m.start(), m.end(), f"head of {m.group(1)}" if name == "head of" else name))
+            if name == "vice president":
+                taken.append((m.start(), m.end()))
     return found
 
 
 def sentence_around(text: str, start: int, end: int) -> str:
     """The sentence (or line: a table row) of ``text`` that holds characters ``start:end``."""
+    left, right = _sentence_bounds(text, start, end)
+    return text[left:right]
+
+
+def _sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """Character offsets of the sentence of ``text`` that holds ``start:end``."""
     breaks = list(_SENTENCE_END.finditer(text))
     left = max((m.end() for m in breaks if m.end() <= start), default=0)
     right = min((m.start() for m in breaks if m.start() >= end), default=len(text))
-    return text[left:right]
+    return left, right
 
 
 def contradicts_role(question: str, passage: str, start: int, end: int) -> bool:
@@ -87,15 +102,29 @@ def contradicts_role(question: str, passage: str, start: int, end: int) -> bool:
 
 
 def roles_of_answer(passage: str, start: int, end: int) -> set[str]:
-    """The roles written around the answer ``passage[start:end]``: those of its own sentence, else
-    those of the other sentences of the passage that name it ("founded by Amira Haddad and Liam
-    Chen. ... The current CEO is Amira Haddad." gives the first mention ``{"ceo"}``)."""
+    """The roles written for the answer ``passage[start:end]``: those of its own sentence, else
+    those written next to it where the passage names it again ("founded by Amira Haddad and Liam
+    Chen. ... The current CEO is Amira Haddad." gives the first mention ``{"ceo"}``; in "The CEO,
+    Amira Haddad, praised Liam Chen." the CEO is not Liam Chen): see :func:`_roles_next_to`."""
     held = roles(sentence_around(passage, start, end))
     if held or end <= start:
         return held
-    for m in re.finditer(re.escape(passage[start:end]), passage):
+    for m in re.finditer(r"(?<!\w)" + re.escape(passage[start:end]) + r"(?!\w)", passage):
         if m.start() != start:
-            held |= roles(sentence_around(passage, m.start(), m.end()))
+            held |= _roles_next_to(passage, m.start(), m.end())
+    return held
+
+
+def _roles_next_to(passage: str, start: int, end: int) -> set[str]:
+    """The roles of the sentence holding ``passage[start:end]`` that are written next to it: at
+    most 60 characters away, with no other name (a capitalised word) in between."""
+    at, right = _sentence_bounds(passage, start, end)
+    sentence, a, b = passage[at:right], start - at, end - at
+    held = set()
+    for r0, r1, role in role_spans(sentence):
+        between = sentence[r1:a] if r1 <= a else sentence[b:r0] if r0 >= b else ""
+        if len(between) <= 60 and not re.search(r"\b[A-Z]", between):
+            held.add(role)
     return held
 
 

@@ -197,6 +197,8 @@ def test_a_span_the_reader_barely_believes_is_not_an_answer_even_when_null_is_le
     assert reader.accepts(Span("Lena Vik", MIN_SPAN_SCORE, 0, 0, 8, 0.001))
     reader.threshold = 0.0  # "answer everything" keeps even guesses
     assert reader.accepts(guess)
+    reader.threshold, reader.rule = 0.01, "span"  # under the span rule the threshold is the floor
+    assert reader.accepts(Span("x", 0.02, 0, 0, 1, 0.5))
 
 
 def test_a_json_list_of_questions_and_a_number_as_answer(tmp_path):

@@ -356,13 +356,51 @@ def test_html_header_in_two_rows_names_each_column_once(tmp_path):
         "Room: Suite | Price per night, Low season: 240 EUR | Price per night, High season: 380 EUR"]
 
 
+def test_title_and_section_rows_across_a_table_stay_plain_lines(tmp_path):
+    (tmp_path / "t.html").write_text(
+        "<table><tr><th colspan=2>Kestrel Robotics</th></tr><tr><th>Founded</th><td>2015</td></tr></table>"
+        "<table><tr><th>Country</th><th>2023</th><th>2024</th></tr><tr><th colspan=3>Europe</th></tr>"
+        "<tr><td>France</td><td>12</td><td>14</td></tr><tr><th colspan=3>Asia</th></tr>"
+        "<tr><td>Japan</td><td>20</td><td>22</td></tr></table>", encoding="utf-8")
+    assert load_file(tmp_path / "t.html").text.split("\n") == [
+        "Kestrel Robotics", "Founded | 2015", "Europe", "Country: France | 2023: 12 | 2024: 14", "Asia",
+        "Country: Japan | 2023: 20 | 2024: 22"]
+    import docx
+
+    d = docx.Document()
+    table = d.add_table(rows=3, cols=2)
+    table.cell(0, 0).merge(table.cell(0, 1)).paragraphs[0].add_run("Harbour masters").bold = True
+    for i, (a, b) in enumerate([("Harbour", "Harbour master"), ("Tarnwick", "Lena Vik")], start=1):
+        for j, text in enumerate((a, b)):
+            table.cell(i, j).paragraphs[0].add_run(text).bold = i == 1
+    d.save(tmp_path / "t.docx")
+    assert load_file(tmp_path / "t.docx").text.split("\n") == [
+        "Harbour masters", "Harbour: Tarnwick | Harbour master: Lena Vik"]
+
+
+def test_a_cover_page_title_like_the_running_header_stays(tmp_path):
+    from qa.loading.pdf import Line, drop_running_lines
+
+    def page(texts):
+        return [Line(t, 50 + 20 * i, 60 + 20 * i, 50, 500) for i, t in enumerate(texts)]
+
+    body = [f"Line {n} of the body text, a sentence of prose." for n in range(7)]
+    cover = page(["Kestrel Robotics", "Annual Report", *body])
+    pages = [cover] + [page(["Kestrel Robotics Annual Report", *body]) for _ in range(4)]
+    kept = drop_running_lines(pages)
+    assert [ln.text for ln in kept[0][:2]] == ["Kestrel Robotics", "Annual Report"]
+    assert all(ln.text != "Kestrel Robotics Annual Report" for p in kept[1:] for ln in p)
+
+
 def test_html_definition_list_reads_term_and_definition_on_one_line(tmp_path):
     (tmp_path / "dl.html").write_text(
         "<p>The hotel.</p><dl><dt>Nearest airport</dt><dd>Milan Malpensa, 60 km</dd>"
         "<dt>Staff</dt><dd>about 40</dd><dd>plus 10 in summer</dd></dl><p>Parking is free.</p>", encoding="utf-8")
     assert load_file(tmp_path / "dl.html").text.split("\n") == [
-        "The hotel.", "Nearest airport: Milan Malpensa, 60 km", "Staff: about 40", "plus 10 in summer",
+        "The hotel.", "Nearest airport: Milan Malpensa, 60 km", "Staff: about 40; plus 10 in summer",
         "Parking is free."]
+    (tmp_path / "colon.html").write_text("<dl><dt>Phone:</dt><dd>+39 0322 911</dd></dl>", encoding="utf-8")
+    assert load_file(tmp_path / "colon.html").text == "Phone: +39 0322 911"
 
 
 # --- 6. Encodings -------------------------------------------------------------------------------

@@ -39,8 +39,8 @@ KESTREL_FOUNDED = Turn("When was Kestrel Robotics founded?", "2015")
     ("Who is the CEO?", KESTREL_FOUNDED, "Who is the CEO of Kestrel Robotics?"),
     ("Where is the headquarters?", KESTREL_FOUNDED, "Where is the headquarters of Kestrel Robotics?"),
     ("When was the company founded?", KESTREL_CEO, "When was Kestrel Robotics founded?"),
-    ("What did the study find?", Turn("When did the Framingham Heart Study begin?", "1948"),
-     "What did Framingham Heart Study find?"),
+    ("Does the company have a CFO?", KESTREL_FOUNDED, "Does Kestrel Robotics have a CFO?"),
+    ("What did the CEO say about layoffs?", KESTREL_FOUNDED, "What did the CEO of Kestrel Robotics say about layoffs?"),
 ])
 def test_follow_ups_are_resolved(question, previous, expected):
     r = resolve(question, [previous])
@@ -65,6 +65,16 @@ def test_self_contained_questions_are_not_changed(question):
     ("Who is the CEO?", Turn("Did Kestrel Robotics buy Orion Analytics?", "yes"), None),  # two things: which?
     ("And how many died?", BOATS, ("How many died boat strikes has the Trump administration conducted since "
                                   "August?")),  # a question of its own after "and", not "What about X?"
+    # questions without a name that need no owner stand alone after a turn that named one thing
+    *[(q, KESTREL_FOUNDED, None) for q in [
+        "How far is the moon?", "Who invented the telephone?", "Which is the oldest company?",
+        "What is the size of the team?", "Where did the meeting take place?", "When did the company go public?",
+        "How does the immune system fight infection?", "Who is the firm's CEO?", "What is the speed of light?",
+        "Who won the election?", "What is the theme of the report?", "Are the offices open?"]],
+    # "And X?" only for a name or an acronym as typed; else the previous turn is given as context
+    ("And you?", KESTREL_CEO, "You (CEO Kestrel Robotics Amira Haddad)?"),
+    ("And should I invest?", KESTREL_CEO, "Should I invest (CEO Kestrel Robotics Amira Haddad)?"),
+    ("And Orion's CFO?", KESTREL_CEO, "Orion's CFO (CEO Kestrel Robotics Amira Haddad)?"),
 ])
 def test_definite_and_and_rules_leave_other_questions_alone(question, previous, expected):
     assert resolve(question, [previous]).question == (expected or question)

@@ -45,8 +45,13 @@ def test_html_declarations_are_not_text(tmp_path):
     assert load_file(tmp_path / "p.html").text == "Hello world."
 
 
-def test_text_with_a_few_control_characters_is_still_text(tmp_path):
-    text = "Page one.\fPage two has a bell\x07 and an \x1b[1mANSI\x1b[0m escape; the depot opened in 1998.\n" * 3
+@pytest.mark.parametrize("text", [
+    "Page one.\fPage two has a bell\x07 and an \x1b[1mANSI\x1b[0m escape; the depot opened in 1998.\n" * 3,
+    "N\bNA\bAM\bME\bE\n     depot - the depot opened in 1998\n" * 5,  # a man page's overstrike
+    "Slide 1\x0bRevenue up 12%\x0bthe depot opened in 1998\x0b\n" * 5,  # vertical tabs from slides
+    "id\x1fname\x1eone\x1fthe depot opened in 1998\x1e" * 5,  # unit and record separators
+])
+def test_text_with_control_characters_text_files_hold_is_still_text(tmp_path, text):
     f = tmp_path / "log.txt"
     f.write_bytes(text.encode())
     assert "the depot opened in 1998" in load_file(f).text

@@ -141,6 +141,12 @@ def test_a_person_whose_role_is_written_in_another_sentence_is_checked_against_i
     assert not contradicts_role("Who is the CFO of Kestrel Robotics?", text, liam, liam + 9)
     both = "Ann Lee founded Orrin in 1990. Ann Lee was CEO until 2010. Since then Ann Lee has been its Chair."
     assert not contradicts_role("Who is the chair of Orrin?", both, 0, 7)
+    # another person's role in the sentence that names the answer again is not the answer's
+    praised = "Liam Chen joined Kestrel in 2016. The CEO, Amira Haddad, praised Liam Chen."
+    assert not contradicts_role("Who is the CFO?", praised, 0, 9)
+    # a name inside a longer name is not a mention of it
+    assert not contradicts_role("Who is the CFO?", "Lee joined in 2019. Sarah Leeds is the CEO.", 0, 3)
+    assert not contradicts_role("Who is the CFO?", "Ann joined in 2019. Annette Brown is the CEO.", 0, 3)
 
 
 def test_an_answer_from_another_row_than_the_one_named_gives_way():

@@ -22,7 +22,7 @@ from __future__ import annotations
 import itertools
 import re
 
-from qa.loading.tables import merge_header_rows, row_texts
+from qa.loading.tables import merge_header_rows, row_texts, spans_all
 from qa.loading.text import CELL_SEP
 
 _DROP = {"script", "style", "noscript", "template", "svg", "iframe", "nav", "aside", "form",
@@ -87,13 +87,24 @@ def _ends_a_line(text: str) -> bool:
     return not text or text[-1] in ".!?:;\n"
 
 
-def _term_of(node) -> bool:
-    """Whether ``node`` is a ``<dd>`` right after its ``<dt>``: "Nearest airport: Milan Malpensa"
-    reads as one line, as a person reads a definition list."""
+def _defines(node) -> bool:
+    """Whether ``node`` is a ``<dd>`` right after its ``<dt>`` or after another ``<dd>`` of it:
+    "Nearest airport: Milan Malpensa", "Languages: English; German" read as one line, as a
+    person reads a definition list."""
     if node is None or node.name != "dd":
         return False
     before = node.find_previous_sibling(True)
+    while before is not None and before.name == "dd":
+        before = before.find_previous_sibling(True)
     return before is not None and before.name == "dt"
+
+
+def _after_term(node, out: list[str]) -> str:
+    """What joins ``node`` (a ``<dt>`` or ``<dd>``) to the ``<dd>`` after it: ": " after the
+    term (" " when it ends in a colon already), "; " between two definitions."""
+    if node.name == "dd":
+        return "; "
+    return " " if "".join(out[-3:]).rstrip().endswith(":") else ": "
 
 
 def _walk(node, out: list[str], in_cell: bool, in_pre: bool, page_chars: int) -> None:
@@ -124,10 +135,9 @@ def _walk(node, out: list[str], in_cell: bool, in_pre: bool, page_chars: int) ->
             _walk(child, out, True, in_pre, page_chars)
         elif name in _BLOCK:
             brk = " " if in_cell and name != "table" else "\n"
-            term = _term_of(child)
-            out.append("" if term else brk)
+            out.append("" if _defines(child) else brk)
             _walk(child, out, in_cell and name != "table", in_pre or name == "pre", page_chars)
-            out.append(": " if _term_of(child.find_next_sibling(True)) else brk)
+            out.append(_after_term(child, out) if _defines(child.find_next_sibling(True)) else brk)
         else:
             _walk(child, out, in_cell, in_pre, page_chars)
 
@@ -188,16 +198,27 @@ def _fill_from_above(row: list, th: list, below: dict) -> None:
 def _table_lines(table, page_chars: int) -> list[str]:
     """A table (with no table inside) as lines: its caption, then its rows (see module docstring)."""
     grid, heads = _table_grid(table, page_chars)
-    header: bool | None = None
-    first_tr = table.find("tr")
-    if heads and heads[0] and (all(heads[0]) or (first_tr is not None and first_tr.find_parent("thead"))):
-        header = True  # else the text decides: <th> down the first column names rows, not columns
-    header_rows = next((k for k, th in enumerate(heads) if not (th and all(th))), len(heads))
-    if 2 <= header_rows < len(grid):  # a group header over its columns' own names
-        grid = merge_header_rows(grid, header_rows)
     caption = table.find("caption")
     lines = [_cell_text(caption, page_chars)] if caption is not None else []
+    while len(grid) > 1 and spans_all(grid[0]):  # one cell across the table: its title
+        lines.append(grid.pop(0)[0] or "")
+        heads.pop(0)
+    header: bool | None = None
+    if heads and heads[0] and (all(heads[0]) or _in_thead(table, len(lines) - bool(caption is not None))):
+        header = True  # else the text decides: <th> down the first column names rows, not columns
+    header_rows = 0  # a group header over its columns' own names: rows of <th>, as wide as the first
+    while (header_rows < len(grid) and heads[header_rows] and all(heads[header_rows])
+           and len(grid[header_rows]) == len(grid[0]) and not spans_all(grid[header_rows])):
+        header_rows += 1
+    if 2 <= header_rows < len(grid):
+        grid = merge_header_rows(grid, header_rows)
     return [line for line in lines + [t for t in row_texts(grid, header) if t] if line]
+
+
+def _in_thead(table, skipped: int) -> bool:
+    """Whether the first row left after ``skipped`` title rows sits in the table's ``<thead>``."""
+    rows = table.find_all("tr")
+    return len(rows) > skipped and rows[skipped].find_parent("thead") is not None
 
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n.*?\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)

@@ -344,9 +344,9 @@ def drop_running_lines(pages: list[list[Line]]) -> list[list[Line]]:
     9") counts when it is among the three highest or lowest lines on the page (one on a short
     page; by position, so the foot of a left column counts on a page in columns) of at least
     half the pages, and of two pages at least. A lone page number at a page's edge goes too,
-    and so does an edge line of two words or more that begins or ends a running line not
-    found whole on its page (a footer "Confidential draft    Page 2 of 3" split in two by the
-    page's columns).
+    and so does, on a page set in columns, an edge line of two words or more that begins or
+    ends a running line not found whole on that page (a footer "Confidential draft    Page 2 of
+    3" split in two by the columns; a cover's title that begins the running header stays).
     """
     counts: dict[str, int] = {}
     for lines in pages:
@@ -357,7 +357,8 @@ def drop_running_lines(pages: list[list[Line]]) -> list[list[Line]]:
     out = []
     for lines in pages:
         edge = _edges(lines)
-        split = running - {_edge_key(ln.text) for ln in edge}  # running lines not whole on this page
+        in_columns = any(ln.column > 0 for ln in lines)  # only columns split a running line
+        split = running - {_edge_key(ln.text) for ln in edge} if in_columns else set()
         dropped = {id(ln) for ln in edge if _is_running(ln.text, running, split)}
         out.append([ln for ln in lines if id(ln) not in dropped])
     return out

@@ -68,12 +68,19 @@ def row_texts(rows: list[Row], header: bool | None = None, min_columns: int = 3)
     ``Item: Rain barrel | Size: 200 l | Price: 89.00 EUR``. A reader then sees which value is
     the price and which the stock, and a header cell is never an answer; this is the key-value
     linearisation used for tables in text QA (e.g. Chen et al., 2020, "HybridQA"). Empty cells
-    are left out of labelled rows; a merged cell is written once, named by all its columns.
+    are left out of labelled rows; a merged cell is written once, named by all its columns; a
+    row of one cell across all columns (a section name) is written plain.
     """
     names = header_names(rows, header, min_columns)
     if names is None:
         return [_plain(r) or None for r in rows]
-    return [None] + [_labelled(names, r) or None for r in rows[1:]]
+    return [None] + [(_plain(r) if spans_all(r) else _labelled(names, r)) or None for r in rows[1:]]
+
+
+def spans_all(row: Row) -> bool:
+    """A row of one cell across every column: a table's title over its header, or a section name
+    ("Europe") over the rows under it."""
+    return len(row) > 1 and row[0] is not None and all(c is None for c in row[1:])
 
 
 def header_names(rows: list[Row], header: bool | None = None, min_columns: int = 3) -> list[str] | None:

@@ -15,7 +15,7 @@ import zipfile
 from pathlib import Path
 
 from qa.loading.errors import LoadError
-from qa.loading.tables import row_texts
+from qa.loading.tables import row_texts, spans_all
 from qa.loading.text import CELL_SEP
 
 
@@ -50,23 +50,28 @@ def table_lines(table) -> list[str]:
         rows.append(cells)
         nested_of.append(nested)
     lines: list[str] = []
-    for text, nested in zip(row_texts(rows, _marked_header(table)), nested_of, strict=True):
+    titles = 0
+    while titles + 1 < len(rows) and spans_all(rows[titles]):  # one cell across the table: its title
+        lines.extend([rows[titles][0], *nested_of[titles]] if rows[titles][0] else nested_of[titles])
+        titles += 1
+    texts = row_texts(rows[titles:], _marked_header(table, titles))
+    for text, nested in zip(texts, nested_of[titles:], strict=True):
         lines.extend([text] if text else [])
         lines.extend(nested)
     return lines
 
 
-def _marked_header(table) -> bool | None:
-    """True when the first row is marked as a header: set to repeat on every page, or all its
-    text bold; None (let the text decide) otherwise."""
+def _marked_header(table, first: int = 0) -> bool | None:
+    """True when row ``first`` (the first under any title rows) is marked as a header: set to
+    repeat on every page, or all its text bold; None (let the text decide) otherwise."""
     from docx.oxml.ns import qn
 
-    if not table.rows:
+    if len(table.rows) <= first:
         return None
-    tr = table.rows[0]._tr
+    tr = table.rows[first]._tr
     if tr.trPr is not None and tr.trPr.find(qn("w:tblHeader")) is not None:
         return True
-    runs = [r for c in table.rows[0].cells for para in c.paragraphs for r in para.runs if r.text.strip()]
+    runs = [r for c in table.rows[first].cells for para in c.paragraphs for r in para.runs if r.text.strip()]
     return True if runs and all(r.bold for r in runs) else None
 
 
