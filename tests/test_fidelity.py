@@ -689,3 +689,81 @@ def test_a_footer_split_by_a_page_in_columns_is_still_a_footer(tmp_path):
     text = load_file(path).text
     assert "Confidential" not in text and "Page" not in text
     assert COLUMN_TEXT[1] in text  # the paragraph runs on from the left column's foot to the right column
+
+
+def _with_footnote(path, text):
+    """Add a footnotes part holding one footnote ``text`` to the DOCX at ``path``."""
+    import zipfile
+
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    notes = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:footnotes {w}>'
+             '<w:footnote w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p></w:footnote>'
+             f'<w:footnote w:id="1"><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:footnote></w:footnotes>')
+    parts = {i.filename: zipfile.ZipFile(path).read(i.filename) for i in zipfile.ZipFile(path).infolist()}
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(b"</Types>", (
+        b'<Override PartName="/word/footnotes.xml" ContentType="application/'
+        b'vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"/></Types>'))
+    parts["word/_rels/document.xml.rels"] = parts["word/_rels/document.xml.rels"].replace(b"</Relationships>", (
+        b'<Relationship Id="rIdFn1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+        b'footnotes" Target="footnotes.xml"/></Relationships>'))
+    parts["word/footnotes.xml"] = notes.encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+
+
+def test_docx_reads_as_word_shows_it_changes_accepted(tmp_path):
+    import docx
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    d = docx.Document()
+    d.add_paragraph("To ship a parcel:")
+    for step in ["Weigh the parcel.", "Print the label.", "Seal the box with red tape."]:
+        d.add_paragraph(step, style="List Number")
+    d.add_paragraph("a FRAGILE sticker", style="List Bullet")
+    p = d.add_paragraph("The courier pickup is at ")
+    p._p.append(parse_xml(f'<w:del {nsdecls("w")} w:id="2" w:author="A"><w:r><w:delText>3:00 pm</w:delText></w:r></w:del>'))
+    p._p.append(parse_xml(f'<w:ins {nsdecls("w")} w:id="1" w:author="A"><w:r><w:t>4:30 pm</w:t></w:r></w:ins>'))
+    p.add_run(" every weekday.")
+    p = d.add_paragraph("The warehouse manager is ")
+    p._p.append(parse_xml(f'<w:fldSimple {nsdecls("w")} w:instr="DOCPROPERTY Manager"><w:r><w:t>Tomasz Wilk'
+                          '</w:t></w:r></w:fldSimple>'))
+    p.add_run(", the safety officer ")
+    p._p.append(parse_xml(f'<w:sdt {nsdecls("w")}><w:sdtPr/><w:sdtContent><w:r><w:t>Lena Okafor</w:t></w:r>'
+                          '</w:sdtContent></w:sdt>'))
+    p.add_run(".")
+    body = d.element.body
+    body.insert(len(body) - 1, parse_xml(
+        f'<w:sdt {nsdecls("w")}><w:sdtPr/><w:sdtContent><w:p><w:r><w:t>The dock closes at 22:00.</w:t></w:r>'
+        '</w:p></w:sdtContent></w:sdt>'))
+    box = "<w:txbxContent><w:p><w:r><w:t>Emergency: call extension 5150.</w:t></w:r></w:p></w:txbxContent>"
+    body.insert(len(body) - 1, parse_xml(
+        f'<w:p {nsdecls("w")} xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" '
+        'xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape" '
+        'xmlns:v="urn:schemas-microsoft-com:vml"><w:r><mc:AlternateContent><mc:Choice Requires="wps">'
+        f'<wps:txbx>{box}</wps:txbx></mc:Choice><mc:Fallback><v:textbox>{box}</v:textbox></mc:Fallback>'
+        '</mc:AlternateContent></w:r></w:p>'))
+    d.add_paragraph("Its first director later moved to Lisbon.")
+    d.save(tmp_path / "handbook.docx")
+    _with_footnote(tmp_path / "handbook.docx", "The first director was Ana Quental.")
+    assert load_file(tmp_path / "handbook.docx").text.split("\n") == [
+        "To ship a parcel:", "1. Weigh the parcel.", "2. Print the label.", "3. Seal the box with red tape.",
+        "a FRAGILE sticker", "The courier pickup is at 4:30 pm every weekday.",
+        "The warehouse manager is Tomasz Wilk, the safety officer Lena Okafor.", "The dock closes at 22:00.",
+        "Emergency: call extension 5150.", "Its first director later moved to Lisbon.",
+        "The first director was Ana Quental."]
+
+
+def test_numbered_lists_keep_their_numbers_in_html_and_markdown(tmp_path):
+    (tmp_path / "steps.html").write_text(
+        "<p>To descale:</p><ol><li>Empty the tank.</li><li>Add <b>descaler</b>.</li><li>Run a cycle.</li></ol>"
+        "<ol start=4><li>Rinse.</li></ol><ul><li>Wear gloves.</li></ul><ol type=a><li>Either</li><li>Or</li></ol>",
+        encoding="utf-8")
+    assert load_file(tmp_path / "steps.html").text.split("\n") == [
+        "To descale:", "1. Empty the tank.", "2. Add descaler.", "3. Run a cycle.", "4. Rinse.", "Wear gloves.",
+        "a. Either", "b. Or"]
+    (tmp_path / "steps.md").write_text("To descale:\n\n1. Empty the tank.\n2. Add descaler.\n   - gloves on\n"
+                                       "3. Run a cycle.\n")
+    assert load_file(tmp_path / "steps.md").text.split("\n") == [
+        "To descale:", "1. Empty the tank.", "2. Add descaler.", "gloves on", "3. Run a cycle."]

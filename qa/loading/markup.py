@@ -87,6 +87,37 @@ def _ends_a_line(text: str) -> bool:
     return not text or text[-1] in ".!?:;\n"
 
 
+def _item_number(node) -> str:
+    """"3. " before the third ``<li>`` of an ``<ol>`` (its ``start`` and ``value`` kept, "a."/"A."
+    for ``type="a"``/``"A"``), as a browser draws it; "" for other elements and bullet lists."""
+    parent = node.parent
+    if node.name != "li" or parent is None or parent.name != "ol":
+        return ""
+    n = _int(parent.get("start"), 1)
+    for item in parent.find_all("li", recursive=False):
+        n = _int(item.get("value"), n)
+        if item is node:
+            break
+        n += 1
+    kind = str(parent.get("type", "1"))
+    label = chr(96 + (n - 1) % 26 + 1) if kind == "a" else chr(64 + (n - 1) % 26 + 1) if kind == "A" else str(n)
+    return f"{label}. "
+
+
+def _after_item_number(out: list[str]) -> bool:
+    """Whether the text so far ends with a list item's number: the item's first paragraph
+    (``<li><p>``, a loose Markdown list) goes on its line."""
+    last = next((t for t in reversed(out) if t.strip()), "")
+    return re.fullmatch(r"[0-9A-Za-z]+\. ", last) is not None
+
+
+def _int(value, default: int) -> int:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return default
+
+
 def _defines(node) -> bool:
     """Whether ``node`` is a ``<dd>`` right after its ``<dt>`` or after another ``<dd>`` of it:
     "Nearest airport: Milan Malpensa", "Languages: English; German" read as one line, as a
@@ -135,7 +166,8 @@ def _walk(node, out: list[str], in_cell: bool, in_pre: bool, page_chars: int) ->
             _walk(child, out, True, in_pre, page_chars)
         elif name in _BLOCK:
             brk = " " if in_cell and name != "table" else "\n"
-            out.append("" if _defines(child) else brk)
+            out.append("" if _defines(child) or _after_item_number(out) else brk)
+            out.append(_item_number(child))
             _walk(child, out, in_cell and name != "table", in_pre or name == "pre", page_chars)
             out.append(_after_term(child, out) if _defines(child.find_next_sibling(True)) else brk)
         else:

@@ -6,7 +6,13 @@ cells joined by `` | `` (a merged cell counted once); a table nested in a cell
 follows its row, row by row, each of its rows led by the outer row's cells
 before it. A table under a header row (marked to repeat on each page, or all bold, or judged
 by :func:`qa.loading.tables.looks_like_header`) names the column in each cell
-(:func:`qa.loading.tables.row_texts`). Header and footer text comes first, each distinct line once.
+(:func:`qa.loading.tables.row_texts`). Header and footer text comes first, each distinct line once;
+footnotes and endnotes come last.
+
+Text is read from the document's XML as Word shows it with changes accepted: tracked insertions
+in, deletions out, the values of content controls and fields (not their codes), text boxes as
+lines after their paragraph (once, not again from their fallback drawing), and numbered list
+paragraphs with their numbers ("3. Seal the box").
 """
 
 from __future__ import annotations
@@ -18,19 +24,65 @@ from qa.loading.errors import LoadError
 from qa.loading.tables import row_texts, spans_all
 from qa.loading.text import CELL_SEP
 
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+_NOT_SHOWN = {_W + "del", _W + "moveFrom", _W + "delText", _W + "instrText", _FALLBACK}  # deleted, field codes
+
+
+def _inline(element, out: list[str], boxes: list) -> None:
+    """Append the text of a paragraph's content to ``out`` as Word shows it; text boxes found
+    go to ``boxes`` (read as blocks of their own)."""
+    for child in element:
+        tag = child.tag
+        if tag == _W + "t":
+            out.append(child.text or "")
+        elif tag == _W + "tab":
+            out.append("\t")
+        elif tag in (_W + "br", _W + "cr"):
+            out.append("" if child.get(_W + "type") in ("page", "column") else "\n")
+        elif tag == _W + "noBreakHyphen":
+            out.append("-")
+        elif tag == _W + "txbxContent":
+            boxes.append(child)
+        elif tag not in _NOT_SHOWN and isinstance(tag, str):
+            _inline(child, out, boxes)
+
+
+def _blocks(container, parent, numbers: _Numbers | None = None):
+    """The paragraphs (text) and tables (python-docx ``Table``) of a body, cell, header, note or
+    text box, in document order; block content controls are opened, text boxes follow their
+    paragraph. ``parent``: the python-docx object tables hang from."""
+    from docx.table import Table
+
+    for child in container:
+        tag = child.tag
+        if tag == _W + "p":
+            out: list[str] = []
+            boxes: list = []
+            _inline(child, out, boxes)
+            text = "".join(out)
+            yield (numbers.label(child) if numbers else "") + text if text.strip() else text
+            for box in boxes:
+                yield from _blocks(box, parent, numbers)
+        elif tag == _W + "tbl":
+            yield Table(child, parent)
+        elif tag == _W + "sdt":
+            content = child.find(_W + "sdtContent")
+            yield from _blocks(content if content is not None else [], parent, numbers)
+        elif tag in (_W + "customXml", _W + "ins", _W + "moveTo"):
+            yield from _blocks(child, parent, numbers)
+
 
 def _cell_text(cell, nested: list[str], row_so_far: list[str]) -> str:
     """The paragraphs of a cell on one line. Its nested tables' lines go to ``nested``, each led
     by the row's cells before it ("Chemistry | Room | B-214"), so a value keeps its row."""
-    from docx.table import Table
-
     parts = []
-    for item in cell.iter_inner_content():
-        if isinstance(item, Table):
+    for item in _blocks(cell._tc, cell):
+        if isinstance(item, str):
+            parts.append(item)
+        else:
             lead = [c for c in row_so_far if c] + ([" ".join(" ".join(parts).split())] if any(parts) else [])
             nested.extend(CELL_SEP.join([*lead, line]) for line in table_lines(item))
-        else:
-            parts.append(item.text)
     return " ".join(" ".join(parts).split())
 
 
@@ -75,21 +127,108 @@ def _marked_header(table, first: int = 0) -> bool | None:
     return True if runs and all(r.bold for r in runs) else None
 
 
+def _lines(container, parent, numbers: _Numbers | None = None) -> list[str]:
+    """The lines of a body, header or note: a paragraph a line, a table a line per row."""
+    lines: list[str] = []
+    for block in _blocks(container, parent, numbers):
+        lines.extend([block] if isinstance(block, str) else table_lines(block))
+    return lines
+
+
 def _header_lines(doc) -> list[str]:
     """The text of the sections' headers and footers, each distinct line once, before the body
     (a header can hold facts: "Confidential memo prepared by Helga Vandermeer")."""
-    from docx.table import Table
-
     lines: list[str] = []
     for section in doc.sections:
         for part in (section.header, section.footer):
             if part.is_linked_to_previous and lines:
                 continue
-            for block in part.iter_inner_content():
-                for line in (table_lines(block) if isinstance(block, Table) else [block.text]):
-                    if line.strip() and line not in lines:
-                        lines.append(line)
+            for line in _lines(part._element, part):
+                if line.strip() and line not in lines:
+                    lines.append(line)
     return lines
+
+
+def _note_lines(doc) -> list[str]:
+    """The text of the footnotes and endnotes, in their order, after the body."""
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+    from docx.oxml import parse_xml
+
+    lines: list[str] = []
+    for rel in doc.part.rels.values():
+        if rel.is_external or rel.reltype not in (RT.FOOTNOTES, RT.ENDNOTES):
+            continue
+        root = parse_xml(rel.target_part.blob)
+        for note in root:
+            if note.tag in (_W + "footnote", _W + "endnote") and note.get(_W + "type") in (None, "normal"):
+                lines.extend(_lines(note, doc._body))
+    return lines
+
+
+_NUMBER_FORMATS = {"decimal": str, "lowerLetter": lambda n: chr(96 + (n - 1) % 26 + 1),
+                   "upperLetter": lambda n: chr(64 + (n - 1) % 26 + 1)}
+
+
+class _Numbers:
+    """The numbers Word draws before numbered list paragraphs ("1.", "2.", "a)"), counted per
+    list and level from ``numbering.xml``; bullets and unnumbered paragraphs get none."""
+
+    def __init__(self, doc):
+        self.levels: dict[tuple[str, int], tuple[str, str, int]] = {}  # (numId, ilvl) -> (format, text, start)
+        self.counts: dict[tuple[str, int], int] = {}
+        self.styles = {st.style_id: st.element for st in doc.styles}
+        try:
+            numbering = doc.part.numbering_part.element
+        except (KeyError, NotImplementedError):
+            return
+        abstract = {a.get(_W + "abstractNumId"): a for a in numbering.findall(_W + "abstractNum")}
+        for num in numbering.findall(_W + "num"):
+            ref = num.find(_W + "abstractNumId")
+            for lvl in abstract.get(ref.get(_W + "val") if ref is not None else None, []):
+                if lvl.tag == _W + "lvl":
+                    fmt, text, start = (lvl.find(_W + k) for k in ("numFmt", "lvlText", "start"))
+                    self.levels[(num.get(_W + "numId"), int(lvl.get(_W + "ilvl", 0)))] = (
+                        fmt.get(_W + "val") if fmt is not None else "decimal",
+                        text.get(_W + "val") if text is not None else "",
+                        int(start.get(_W + "val")) if start is not None else 1)
+
+    def label(self, p) -> str:
+        """The number before paragraph ``p`` and a space ("3. "), or "" when it has none."""
+        num = self._num_pr(p)
+        if num is None:
+            return ""
+        key = num
+        fmt, text, start = self.levels.get(key, ("", "", 1))
+        if fmt not in _NUMBER_FORMATS:
+            return ""  # bullets, and numbering this reader does not draw
+        self.counts[key] = self.counts.get(key, start - 1) + 1
+        for deeper in [k for k in self.counts if k[0] == key[0] and k[1] > key[1]]:
+            del self.counts[deeper]  # a sub-list starts again under each item
+        out = text
+        for level in range(key[1] + 1):
+            f, _, s0 = self.levels.get((key[0], level), ("decimal", "", 1))
+            value = self.counts.get((key[0], level), s0)
+            out = out.replace(f"%{level + 1}", _NUMBER_FORMATS.get(f, str)(value))
+        return out.strip() + " " if out.strip() else ""
+
+    def _num_pr(self, p) -> tuple[str, int] | None:
+        """(numId, level) of a paragraph's numbering, its own or its style's; None without."""
+        ppr = p.find(_W + "pPr")
+        num = ppr.find(_W + "numPr") if ppr is not None else None
+        style = ppr.find(_W + "pStyle") if ppr is not None else None
+        seen = 0
+        while num is None and style is not None and seen < 10:  # a style, or a style it is based on
+            element = self.styles.get(style.get(_W + "val"))
+            spr = element.find(_W + "pPr") if element is not None else None
+            num = spr.find(_W + "numPr") if spr is not None else None
+            style = element.find(_W + "basedOn") if element is not None else None
+            seen += 1
+        if num is None:
+            return None
+        num_id, ilvl = num.find(_W + "numId"), num.find(_W + "ilvl")
+        if num_id is None or num_id.get(_W + "val") in (None, "0"):
+            return None
+        return num_id.get(_W + "val"), int(ilvl.get(_W + "val")) if ilvl is not None else 0
 
 
 def read_docx(path: Path) -> str:
@@ -100,16 +239,10 @@ def read_docx(path: Path) -> str:
     """
     from docx import Document as DocxDocument
     from docx.opc.exceptions import OpcError
-    from docx.table import Table
 
     try:
         doc = DocxDocument(str(path))
-        lines: list[str] = _header_lines(doc)
-        for block in doc.iter_inner_content():
-            if isinstance(block, Table):
-                lines.extend(table_lines(block))
-            else:
-                lines.append(block.text)
+        lines = _header_lines(doc) + _lines(doc.element.body, doc._body, _Numbers(doc)) + _note_lines(doc)
     except (zipfile.BadZipFile, OpcError, KeyError, ValueError, AttributeError) as e:
         detail = "not a Word zip package" if type(e).__name__ == "PackageNotFoundError" else str(e)
         raise LoadError(f"corrupt or unreadable DOCX ({detail})") from e
