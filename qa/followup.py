@@ -69,6 +69,7 @@ _LEAD = re.compile(r"^\s*(?:and|so|then|but|ok|okay)\b[\s,]*", re.IGNORECASE)
 _AND_NAME = re.compile(  # "And Bluefin Coffee?", "and of Orion?", "And the CFO?": a name or an acronym, as typed
     r"^\s*(?i:and)\s+(?:(?i:for|of|in|at|on|about)\s+)?((?:(?i:the)\s+)?[A-Z][\w&.-]*(?:\s+(?:[A-Z][\w&.-]*|of|and|&))*)"
     r"\s*[?.!]*\s*$")
+_CONTEXT = re.compile(r"\s*\([^()]*\)\s*\?$")  # the previous turn's words that _with_context appends
 _CALENDAR = frozenset("""
 january february march april may june july august september october november december
 monday tuesday wednesday thursday friday saturday sunday
@@ -148,17 +149,31 @@ def topic(question: str) -> str:
     A run that starts with a name stops where the name ends ("Solvia" in "When
     was Solvia founded?").
     """
+    return next(iter(_topics(question)), "")
+
+
+def _topics(question: str) -> list[str]:
+    """The runs of content words after the question word, in order (see :func:`topic`):
+    ["stops", "tram line"] for "How many stops will the tram line have?"."""
     wh = _WH_BARE.match(question)
     rest = question[wh.end():] if wh else question
+    runs: list[str] = []
     run: list[str] = []
-    for w in _WORD.findall(rest):
-        stop = w.lower() in _STOP or (run and run[0][:1].isupper() and not w[:1].isupper())
+    for w in [*_WORD.findall(rest), ""]:
+        stop = not w or w.lower() in _STOP or (run and run[0][:1].isupper() and not w[:1].isupper())
         if stop:
             if run:
-                break
+                runs.append(" ".join(run))
+            run = [] if not w or w.lower() in _STOP else [w]
             continue
         run.append(w)
-    return " ".join(run)
+    return runs
+
+
+def _plural(phrase: str) -> bool:
+    """Whether a phrase ends in an English plural ("stops", "boat strikes"; not "bus", "glass")."""
+    last = phrase.split()[-1].lower() if phrase.split() else ""
+    return len(last) > 3 and last.endswith("s") and not last.endswith(("ss", "us", "is"))
 
 
 def names(question: str) -> list[str]:
@@ -230,6 +245,8 @@ def _referent(prev: Turn, word: str) -> str | None:
     subject = topic(prev.question)
     if asked in ("who", "whom"):  # "it" after a question about a person: the thing it named
         return _thing_named(prev.question) if word in ("it", "its") else None
+    if word in ("it", "its") and subject and _plural(subject):  # "it" is one thing: "the tram line"
+        subject = next((t for t in _topics(prev.question) if not _plural(t)), None)
     if not subject:
         return None
     return subject if subject[:1].isupper() else f"the {subject}"
@@ -301,9 +318,17 @@ def _resolve_elliptic(question: str, prev: Turn, and_name: str | None = None) ->
             return _swap(prev.question, old, new)
         return _with_context(new, prev)
     wh_now, wh_prev = _WH.match(question), _WH_BARE.match(prev.question)
-    if wh_now and wh_prev and not question[wh_now.end():].strip(" ?.!"):
+    if wh_now and wh_prev and not question[wh_now.end():].strip(" ?.!") and not _into_subject(wh_now, wh_prev):
         return f"{wh_now.group(0).strip()} {prev.question[wh_prev.end():].strip(' ?')}?"
     return _with_context(question, prev)
+
+
+def _into_subject(wh_now: re.Match, wh_prev: re.Match) -> bool:
+    """Whether putting the new question phrase in the previous one's place would make it the
+    subject: "How many trees?" after "Who criticised the felling?" is not "How many trees
+    criticised the felling?" ("When?" after "Who founded Solvia?" is read well enough)."""
+    asked_thing = bool(content_words(wh_now.group(0)))
+    return asked_thing and wh_prev.group(0).split()[-1].lower() in ("who", "what", "which")
 
 
 def _unowned_definite(question: str) -> tuple[int, int, str] | None:
@@ -380,6 +405,7 @@ def resolve(question: str, history: list[Turn]) -> Resolved:
             return Resolved(question, question, False)
         return Resolved(owned, " ".join([owned, history[-1].question, history[-1].answer or ""]).strip(), True)
     prev = history[-1]
+    prev = Turn(_CONTEXT.sub("?", prev.question), prev.answer, prev.asked)  # not "... (stops tram line 14)?"
     bare = _LEAD.sub("", question) or question
     bare = bare[:1].upper() + bare[1:]
     m = _pronoun(bare)

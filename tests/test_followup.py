@@ -80,6 +80,17 @@ def test_definite_and_and_rules_leave_other_questions_alone(question, previous, 
     assert resolve(question, [previous]).question == (expected or question)
 
 
+def test_it_stands_for_one_thing_and_a_counted_thing_is_not_made_the_subject():
+    tram = Turn("How many stops will the tram line have?", "14")
+    assert resolve("How much will it cost?", [tram]).question == "How much will the tram line cost?"
+    assert resolve("How many people use them?", [tram]).question == "How many people use the stops?"
+    felling = Turn("Who criticised the tree felling?", "Karin Ek")
+    assert resolve("How many trees?", [felling]).question == "How many trees (criticised tree felling Karin Ek)?"
+    # context a fallback added to the previous question is not read as part of it again
+    after = Turn("How often will trams run (stops tram line 14)?", "every 7 minutes", asked="And how often will trams run?")
+    assert "stops tram line" not in resolve("How much will they cost?", [after]).question
+
+
 def test_a_pronoun_carried_on_stands_for_what_it_stood_for_in_the_turn_before():
     cafes = Turn("How many cafés do Bluefin Coffee operate?", "27", asked="How many cafés do they operate?")
     assert resolve("When did they open a second roastery?", [cafes]).question == \
