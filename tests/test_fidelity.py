@@ -767,3 +767,19 @@ def test_numbered_lists_keep_their_numbers_in_html_and_markdown(tmp_path):
                                        "3. Run a cycle.\n")
     assert load_file(tmp_path / "steps.md").text.split("\n") == [
         "To descale:", "1. Empty the tank.", "2. Add descaler.", "gloves on", "3. Run a cycle."]
+
+
+def test_pdf_form_values_are_read_after_their_labels(tmp_path):
+    from reportlab.pdfgen import canvas
+
+    path = tmp_path / "form.pdf"
+    c = canvas.Canvas(str(path))
+    c.setFont("Helvetica", 12)
+    c.drawString(72, 760, "Vehicle registration form")
+    for y, label, name, value in [(720, "Owner name:", "owner", "Marek Dvorak"), (690, "Licence plate:", "plate", "BRN-4471"),
+                                  (660, "Second owner:", "second", "")]:
+        c.drawString(72, y, label)
+        c.acroForm.textfield(name=name, value=value, x=170, y=y - 5, width=200, height=20, borderWidth=0)
+    c.save()
+    assert load_file(path).text.split("\n") == [
+        "Vehicle registration form", "Owner name: Marek Dvorak", "Licence plate: BRN-4471", "Second owner:"]

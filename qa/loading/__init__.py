@@ -56,7 +56,8 @@ def _strip(text: str, pages: list[tuple[int | None, int, int]]
 # rendered, HTML declarations dropped; 4: PDF pages in columns read column by column, the <h1> of
 # an HTML page header kept; 5: two-column tables under a marked header labelled, an HTML header
 # in two rows made one, a PDF footer split by a page's columns dropped; 6: DOCX read from its XML
-# with changes accepted, content controls, fields, text boxes, notes and list numbers; <ol> numbers), so that `qa index` reads already indexed files again instead of keeping
+# with changes accepted, content controls, fields, text boxes, notes and list numbers; <ol> numbers;
+# PDF form values), so that `qa index` reads already indexed files again instead of keeping
 # their old text.
 EXTRACTION_VERSION = 6
 

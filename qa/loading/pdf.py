@@ -327,8 +327,40 @@ def page_lines(page, carried: list[str] | None = None) -> tuple[list[Line], list
         lines, rows = _column_lines(text_page, words, gutters, boxes, rows)
     else:
         lines = _text_lines(text_page)
-    lines = _label_unruled(sorted(lines, key=_reading_order))
+    lines = _with_form_values(_label_unruled(sorted(lines, key=_reading_order)), page)
     return sorted(lines + rows, key=_reading_order), names
+
+
+def _form_values(page) -> list[tuple[str, float, float, float, float]]:
+    """The filled-in values of the page's form fields (text and choice fields): ``(value, top,
+    bottom, x0, x1)``; a PDF form keeps them in widget annotations, not in the page's text."""
+    from pdfminer.psparser import PSLiteral
+    from pdfminer.utils import decode_text
+
+    values = []
+    for annot in page.annots or []:
+        data = annot.get("data") or {}
+        kind, value = data.get("FT"), data.get("V")
+        kind = kind.name if isinstance(kind, PSLiteral) else kind
+        if kind not in ("Tx", "Ch") or not isinstance(value, (bytes, str)):
+            continue
+        text = normalize(decode_text(value) if isinstance(value, bytes) else value).strip()
+        if text:
+            values.append((" ".join(text.split()), annot["top"], annot["bottom"], annot["x0"], annot["x1"]))
+    return values
+
+
+def _with_form_values(lines: list[Line], page) -> list[Line]:
+    """``lines`` with the page's form values in place: after the label on their row ("Owner
+    name: Marek Dvorak"), or as lines of their own where no text stands to their left."""
+    out = list(lines)
+    for value, top, bottom, x0, x1 in _form_values(page):
+        row = next((k for k, ln in enumerate(out) if ln.top < bottom and top < ln.bottom and ln.x1 <= x0 + 1), None)
+        if row is None:
+            out.append(Line(value, top, bottom, x0, x1, is_row=True))
+        else:  # a line of its own, as a form reads: "Owner name: Marek Dvorak"
+            out[row] = dataclasses.replace(out[row], text=f"{out[row].text} {value}", x1=x1, is_row=True)
+    return sorted(out, key=_reading_order)
 
 
 def _edge_key(text: str) -> str:
