@@ -783,3 +783,24 @@ def test_pdf_form_values_are_read_after_their_labels(tmp_path):
     c.save()
     assert load_file(path).text.split("\n") == [
         "Vehicle registration form", "Owner name: Marek Dvorak", "Licence plate: BRN-4471", "Second owner:"]
+
+
+@pytest.mark.parametrize("how", ["page-rotated", "text-rotated"])
+def test_pdf_text_running_up_or_down_the_page_reads_as_lines(tmp_path, how):
+    from reportlab.pdfgen import canvas
+
+    path = tmp_path / "turned.pdf"
+    c = canvas.Canvas(str(path))
+    lines = ["The harbour crane lifts loads of up to 64 tonnes.",
+             "It was commissioned by port director Jana Kowalczyk in 2019."]
+    if how == "page-rotated":
+        c.setPageRotation(90)
+    else:
+        c.translate(300, 100)
+        c.rotate(90)
+    c.setFont("Helvetica", 12)
+    for i, line in enumerate(lines):
+        c.drawString(56 if how == "page-rotated" else 0, (560 if how == "page-rotated" else 0) - 23 * i, line)
+    c.showPage()
+    c.save()
+    assert load_file(path).text.split("\n") == lines

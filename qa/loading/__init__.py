@@ -57,7 +57,7 @@ def _strip(text: str, pages: list[tuple[int | None, int, int]]
 # an HTML page header kept; 5: two-column tables under a marked header labelled, an HTML header
 # in two rows made one, a PDF footer split by a page's columns dropped; 6: DOCX read from its XML
 # with changes accepted, content controls, fields, text boxes, notes and list numbers; <ol> numbers;
-# PDF form values), so that `qa index` reads already indexed files again instead of keeping
+# PDF form values, PDF pages whose text runs up or down), so that `qa index` reads already indexed files again instead of keeping
 # their old text.
 EXTRACTION_VERSION = 6
 

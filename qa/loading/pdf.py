@@ -318,6 +318,9 @@ def page_lines(page, carried: list[str] | None = None) -> tuple[list[Line], list
     this page with as many columns and no header of its own runs on from there, and its rows
     are labelled with them. A page in columns is read column by column (see the module
     docstring)."""
+    turned = _turned_lines(page)
+    if turned is not None:
+        return turned, None
     page = page.dedupe_chars()  # glyphs drawn twice (fake bold, some font subsets) count once
     rows, boxes, names = _table_lines(page, carried)
     text_page = page.filter(_outside(boxes)) if boxes else page
@@ -329,6 +332,58 @@ def page_lines(page, carried: list[str] | None = None) -> tuple[list[Line], list
         lines = _text_lines(text_page)
     lines = _with_form_values(_label_unruled(sorted(lines, key=_reading_order)), page)
     return sorted(lines + rows, key=_reading_order), names
+
+
+def _turned_lines(page) -> list[Line] | None:
+    """The lines of a page whose text runs up or down the sheet (a landscape page stored turned,
+    ``/Rotate 90``, or a table printed sideways), read as a person turning the page would; None
+    when most of the page's characters are upright (the usual reading applies).
+
+    Characters running down (text matrix b < 0) form lines from the page's right edge leftwards,
+    characters running up from its left edge rightwards. Returned coordinates are those of the
+    turned page, so that paragraphs are found as on any page; tables are not looked for."""
+    chars = [c for c in page.chars if c["text"].strip() or c["text"] == " "]
+    turned = [c for c in chars if not c.get("upright", True)]
+    if not chars or 5 * len(turned) < 4 * len(chars):
+        return None
+    down = sum(c["matrix"][1] < 0 for c in turned) * 2 >= len(turned)
+    lines = []
+    for group in _columns_of_chars([c for c in turned if (c["matrix"][1] < 0) == down]):
+        text = normalize(" ".join(_turned_text(group, down).split()))
+        if not text:
+            continue
+        x0, x1 = min(c["x0"] for c in group), max(c["x1"] for c in group)
+        top, bottom = min(c["top"] for c in group), max(c["bottom"] for c in group)
+        if down:  # the turned page's top is the sheet's right edge
+            lines.append(Line(text, page.width - x1, page.width - x0, top, bottom))
+        else:
+            lines.append(Line(text, x0, x1, page.height - bottom, page.height - top))
+    return sorted(lines, key=_reading_order)
+
+
+def _columns_of_chars(chars: list[dict]) -> list[list[dict]]:
+    """Turned characters grouped into lines: those whose horizontal centres lie within 30 % of a
+    character's height (its x extent, turned) of each other."""
+    groups: list[tuple[float, list[dict]]] = []
+    for c in sorted(chars, key=lambda c: (c["x0"] + c["x1"]) / 2):
+        centre = (c["x0"] + c["x1"]) / 2
+        if groups and centre - groups[-1][0] <= 0.3 * (c["x1"] - c["x0"]):
+            groups[-1][1].append(c)
+        else:
+            groups.append((centre, [c]))
+    return [g for _, g in groups]
+
+
+def _turned_text(group: list[dict], down: bool) -> str:
+    """A turned line's text in reading order, a space where characters stand apart (over a
+    quarter of the font size) and the PDF drew none."""
+    text, last = "", None
+    for c in sorted(group, key=lambda c: c["top"] if down else -c["bottom"]):
+        if last is not None and c["text"] != " " and not text.endswith(" "):
+            gap = c["top"] - last["bottom"] if down else last["top"] - c["bottom"]
+            text += " " if gap > 0.25 * (c["x1"] - c["x0"]) else ""
+        text, last = text + c["text"], c
+    return text
 
 
 def _form_values(page) -> list[tuple[str, float, float, float, float]]:
