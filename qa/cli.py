@@ -146,6 +146,9 @@ def _open_qa(args):
     from qa.pipeline import QA, build_index
     from qa.reading import Reader, default_reader
 
+    if Path(args.index).is_file():
+        raise CLIError(f"{args.index} is a file: --index takes the index folder "
+                       f"('qa index DOCS --index FOLDER' makes one)")
     if not index_exists(args.index):
         if args.index != DEFAULT_INDEX or not Path(DEFAULT_DOCS).is_dir():
             raise CLIError(f"no index in {args.index}: build one with 'qa index PATH --index {args.index}'")

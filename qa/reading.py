@@ -192,6 +192,23 @@ def complete_quote(text: str, start: int, end: int) -> tuple[int, int]:
     return start, close
 
 
+_DOUBLE_QUOTES = {'"': '"', "“": "”", "«": "»", "„": "“"}
+
+
+def balance_quotes(text: str, start: int, end: int) -> tuple[int, int]:
+    """Narrow ``text[start:end]`` past a double quote mark at its edge that the span does not
+    also open or close ("a historic day for public transport”" ends before the mark: the
+    quotation began before the span). Single quotes are left alone: they are also apostrophes."""
+    span = text[start:end]
+    closing = {v: k for k, v in _DOUBLE_QUOTES.items()}
+    if len(span) > 1 and span[-1] in closing and closing[span[-1]] not in span[:-1] and span[-1] != span[0]:
+        end -= 1
+    span = text[start:end]
+    if len(span) > 1 and span[0] in _DOUBLE_QUOTES and _DOUBLE_QUOTES[span[0]] not in span[1:]:
+        start += 1
+    return start, end
+
+
 def as_question(text: str) -> str:
     """``text`` with a final "?" when it ends without . ! or ? (people often leave it out).
 
@@ -368,7 +385,7 @@ class Reader:
                                                    top_n)
                 null[k] = min(null[k], null_p)
                 for s, e, p in spans:
-                    s, e = complete_quote(pairs[k][1], *trim_span(pairs[k][1], s, e))
+                    s, e = balance_quotes(pairs[k][1], *complete_quote(pairs[k][1], *trim_span(pairs[k][1], s, e)))
                     found[k].append(Span(pairs[k][1][s:e], p, k, s, e, null_p))
         return [_dedupe(spans, null[k])[:top_n] for k, spans in enumerate(found)]
 

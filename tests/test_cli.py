@@ -24,6 +24,12 @@ def test_missing_index(capsys, tmp_path):
     assert "no index" in _err(capsys)
 
 
+def test_a_file_given_as_the_index_is_named_as_a_file(capsys, tmp_path):
+    (tmp_path / "notes.txt").write_text("Owls hunt at night.")
+    assert main(["ask", "Anything?", "--index", str(tmp_path / "notes.txt")]) == 1
+    assert "notes.txt is a file: --index takes the index folder" in _err(capsys)
+
+
 def test_corrupt_index(capsys, tmp_path):
     ix = tmp_path / "ix"
     (ix / "v000001").mkdir(parents=True)

@@ -134,3 +134,13 @@ def test_folder_loads_good_and_reports_bad(tmp_path):
 def test_missing_path(tmp_path):
     with pytest.raises(FileNotFoundError):
         load_documents([tmp_path / "nope"])
+
+
+def test_a_pdf_without_a_text_layer_says_it_needs_ocr(tmp_path):
+    from reportlab.pdfgen import canvas
+
+    c = canvas.Canvas(str(tmp_path / "scan.pdf"))
+    c.rect(72, 500, 300, 200, fill=1)  # a page that is all picture, as a scan is
+    c.save()
+    with pytest.raises(LoadError, match=r"no text layer \(scanned pages\? run OCR on it first\)"):
+        load_file(tmp_path / "scan.pdf")

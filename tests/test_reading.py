@@ -117,3 +117,17 @@ def test_bf16_weights_give_the_autocast_results_bit_for_bit():
         want = fp32(**enc).start_logits
         got = reader.model(**enc).start_logits
     assert torch.equal(want, got)
+
+
+def test_a_quote_mark_the_span_does_not_open_is_left_out():
+    from qa.reading import balance_quotes
+
+    text = 'He called it "a historic day for public transport" on Monday.'
+    inside = text.index("a historic")
+    assert text[slice(*balance_quotes(text, inside, text.index(" on Monday")))] == "a historic day for public transport"
+    whole = text.index('"a')
+    assert text[slice(*balance_quotes(text, whole, text.index(" on Monday")))] == '"a historic day for public transport"'
+    assert text[slice(*balance_quotes(text, whole, inside + 10))] == "a historic"
+    title = "the report “Rivers of the North”, published in 2020"
+    start = title.index("Rivers")
+    assert title[slice(*balance_quotes(title, start, title.index(",")))] == "Rivers of the North"

@@ -106,7 +106,7 @@ def load_file(path: str | Path) -> Document:
         pages = [(None, 0, len(text))]
     text, pages = _strip(text, pages)
     if not text.strip():
-        raise LoadError("no text in file")
+        raise LoadError("no text layer (scanned pages? run OCR on it first)" if ext == ".pdf" else "no text in file")
     return Document(source=str(path), text=text, sha256=sha, pages=pages)
 
 
