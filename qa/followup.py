@@ -170,10 +170,16 @@ def _topics(question: str) -> list[str]:
     return runs
 
 
+_NOT_PLURAL = frozenset(["news", "series", "species", "means", "physics", "economics", "politics", "mathematics", "headquarters"])
+
+
 def _plural(phrase: str) -> bool:
-    """Whether a phrase ends in an English plural ("stops", "boat strikes"; not "bus", "glass")."""
-    last = phrase.split()[-1].lower() if phrase.split() else ""
-    return len(last) > 3 and last.endswith("s") and not last.endswith(("ss", "us", "is"))
+    """Whether a phrase ends in an English plural ("stops", "boat strikes"; not "bus", "glass",
+    "the news", nor a name such as "Wales" or "Siemens")."""
+    words = phrase.split()
+    last = words[-1] if words else ""
+    return (len(last) > 3 and last.islower() and last.endswith("s") and not last.endswith(("ss", "us", "is"))
+            and last not in _NOT_PLURAL)
 
 
 def names(question: str) -> list[str]:
@@ -246,7 +252,7 @@ def _referent(prev: Turn, word: str) -> str | None:
     if asked in ("who", "whom"):  # "it" after a question about a person: the thing it named
         return _thing_named(prev.question) if word in ("it", "its") else None
     if word in ("it", "its") and subject and _plural(subject):  # "it" is one thing: "the tram line"
-        subject = next((t for t in _topics(prev.question) if not _plural(t)), None)
+        subject = next((t for t in _topics(prev.question) if not _plural(t)), subject)
     if not subject:
         return None
     return subject if subject[:1].isupper() else f"the {subject}"
@@ -318,17 +324,23 @@ def _resolve_elliptic(question: str, prev: Turn, and_name: str | None = None) ->
             return _swap(prev.question, old, new)
         return _with_context(new, prev)
     wh_now, wh_prev = _WH.match(question), _WH_BARE.match(prev.question)
-    if wh_now and wh_prev and not question[wh_now.end():].strip(" ?.!") and not _into_subject(wh_now, wh_prev):
+    if wh_now and wh_prev and not question[wh_now.end():].strip(" ?.!") and not _into_subject(wh_now, wh_prev, prev.question):
         return f"{wh_now.group(0).strip()} {prev.question[wh_prev.end():].strip(' ?')}?"
     return _with_context(question, prev)
 
 
-def _into_subject(wh_now: re.Match, wh_prev: re.Match) -> bool:
-    """Whether putting the new question phrase in the previous one's place would make it the
-    subject: "How many trees?" after "Who criticised the felling?" is not "How many trees
-    criticised the felling?" ("When?" after "Who founded Solvia?" is read well enough)."""
-    asked_thing = bool(content_words(wh_now.group(0)))
-    return asked_thing and wh_prev.group(0).split()[-1].lower() in ("who", "what", "which")
+def _into_subject(wh_now: re.Match, wh_prev: re.Match, prev_question: str) -> bool:
+    """Whether putting a counted thing in the previous question's place would make it that
+    question's subject: "How many trees?" after "Who criticised the felling?" is not "How many
+    trees criticised the felling?" ("Which company?" after "Who acquired Solvia?" and "How many
+    companies?" after "What did Solvia acquire?" read well)."""
+    counted = re.match(r"\s*how\s+(?:many|much)\s+\w", wh_now.group(0), re.IGNORECASE) is not None
+    after = prev_question[wh_prev.end():].split()
+    subject_asked = wh_prev.group(0).split()[-1].lower() in ("who", "what", "which")
+    return counted and subject_asked and bool(after) and after[0].lower() not in _AUXILIARIES
+
+
+_AUXILIARIES = frozenset(["do", "does", "did", "is", "are", "was", "were", "has", "have", "had", "will", "would", "can", "could", "should", "may", "might"])
 
 
 def _unowned_definite(question: str) -> tuple[int, int, str] | None:
@@ -405,7 +417,8 @@ def resolve(question: str, history: list[Turn]) -> Resolved:
             return Resolved(question, question, False)
         return Resolved(owned, " ".join([owned, history[-1].question, history[-1].answer or ""]).strip(), True)
     prev = history[-1]
-    prev = Turn(_CONTEXT.sub("?", prev.question), prev.answer, prev.asked)  # not "... (stops tram line 14)?"
+    if prev.asked and not _CONTEXT.search(prev.asked):  # not "... (stops tram line 14)?" that a fallback added
+        prev = Turn(_CONTEXT.sub("?", prev.question), prev.answer, prev.asked)
     bare = _LEAD.sub("", question) or question
     bare = bare[:1].upper() + bare[1:]
     m = _pronoun(bare)

@@ -201,7 +201,8 @@ def balance_quotes(text: str, start: int, end: int) -> tuple[int, int]:
     quotation began before the span). Single quotes are left alone: they are also apostrophes."""
     span = text[start:end]
     closing = {v: k for k, v in _DOUBLE_QUOTES.items()}
-    if len(span) > 1 and span[-1] in closing and closing[span[-1]] not in span[:-1] and span[-1] != span[0]:
+    if (len(span) > 1 and span[-1] in closing and closing[span[-1]] not in span[:-1] and span[-1] != span[0]
+            and not (span[-1] == '"' and span[-2].isdigit())):  # 12" is twelve inches
         end -= 1
     span = text[start:end]
     if len(span) > 1 and span[0] in _DOUBLE_QUOTES and _DOUBLE_QUOTES[span[0]] not in span[1:]:

@@ -23,7 +23,7 @@ import itertools
 import re
 
 from qa.loading.tables import merge_header_rows, row_texts, spans_all
-from qa.loading.text import CELL_SEP
+from qa.loading.text import CELL_SEP, roman
 
 _DROP = {"script", "style", "noscript", "template", "svg", "iframe", "nav", "aside", "form",
          "button", "select", "textarea", "head", "object", "canvas"}
@@ -88,20 +88,23 @@ def _ends_a_line(text: str) -> bool:
 
 
 def _item_number(node) -> str:
-    """"3. " before the third ``<li>`` of an ``<ol>`` (its ``start`` and ``value`` kept, "a."/"A."
-    for ``type="a"``/``"A"``), as a browser draws it; "" for other elements and bullet lists."""
+    """"3. " before the third ``<li>`` of an ``<ol>`` as a browser draws it (``start``, ``value``,
+    ``reversed`` and ``type`` 1 / a / A / i / I kept); "" for other elements and bullet lists."""
     parent = node.parent
     if node.name != "li" or parent is None or parent.name != "ol":
         return ""
-    n = _int(parent.get("start"), 1)
-    for item in parent.find_all("li", recursive=False):
+    items = parent.find_all("li", recursive=False)
+    step = -1 if parent.has_attr("reversed") else 1
+    n = _int(parent.get("start"), len(items) if step < 0 else 1)
+    for item in items:
         n = _int(item.get("value"), n)
         if item is node:
             break
-        n += 1
+        n += step
     kind = str(parent.get("type", "1"))
-    label = chr(96 + (n - 1) % 26 + 1) if kind == "a" else chr(64 + (n - 1) % 26 + 1) if kind == "A" else str(n)
-    return f"{label}. "
+    labels = {"a": lambda k: chr(96 + (k - 1) % 26 + 1), "A": lambda k: chr(64 + (k - 1) % 26 + 1),
+              "i": roman, "I": lambda k: roman(k).upper()}
+    return f"{labels.get(kind, str)(n) if n > 0 or kind == '1' else n}. "
 
 
 def _after_item_number(out: list[str]) -> bool:

