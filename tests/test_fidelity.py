@@ -780,9 +780,14 @@ def test_pdf_form_values_are_read_after_their_labels(tmp_path):
                                   (660, "Second owner:", "second", "")]:
         c.drawString(72, y, label)
         c.acroForm.textfield(name=name, value=value, x=170, y=y - 5, width=200, height=20, borderWidth=0)
+    c.drawString(72, 630, "Town:")
+    c.acroForm.textfield(name="town", value="Brno", x=120, y=625, width=120, height=20, borderWidth=0)
+    c.drawString(300, 630, "Date:")
+    c.acroForm.textfield(name="date", value="2024-03-01", x=350, y=625, width=120, height=20, borderWidth=0)
     c.save()
     assert load_file(path).text.split("\n") == [
-        "Vehicle registration form", "Owner name: Marek Dvorak", "Licence plate: BRN-4471", "Second owner:"]
+        "Vehicle registration form", "Owner name: Marek Dvorak", "Licence plate: BRN-4471", "Second owner:",
+        "Town: Brno | Date: 2024-03-01"]
 
 
 @pytest.mark.parametrize("how", ["page-rotated", "text-rotated"])
@@ -804,3 +809,23 @@ def test_pdf_text_running_up_or_down_the_page_reads_as_lines(tmp_path, how):
     c.showPage()
     c.save()
     assert load_file(path).text.split("\n") == lines
+
+
+def test_a_sideways_table_keeps_its_rows_and_the_page_its_upright_header(tmp_path):
+    from reportlab.pdfgen import canvas
+
+    path = tmp_path / "appendix.pdf"
+    c = canvas.Canvas(str(path))
+    c.setFont("Helvetica", 10)
+    c.drawString(72, 810, "ACME Corp annual report 2023 - Appendix B")
+    c.saveState()
+    c.translate(500, 80)
+    c.rotate(90)
+    for i in range(12):
+        c.drawString(0, -18 * i, f"Supplier {i}      Invoice INV-{1000 + i}      Amount EUR {i * 1234}")
+    c.restoreState()
+    c.save()
+    lines = load_file(path).text.split("\n")
+    assert lines[0] == "ACME Corp annual report 2023 - Appendix B"
+    assert lines[1:4] == ["Supplier 0 | Invoice INV-1000 | Amount EUR 0", "Supplier 1 | Invoice INV-1001 | Amount EUR 1234",
+                          "Supplier 2 | Invoice INV-1002 | Amount EUR 2468"]

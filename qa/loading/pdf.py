@@ -340,25 +340,35 @@ def _turned_lines(page) -> list[Line] | None:
     when most of the page's characters are upright (the usual reading applies).
 
     Characters running down (text matrix b < 0) form lines from the page's right edge leftwards,
-    characters running up from its left edge rightwards. Returned coordinates are those of the
-    turned page, so that paragraphs are found as on any page; tables are not looked for."""
+    characters running up from its left edge rightwards; a wide gap in a line is a table's
+    cell border (`` | ``). Lines running the page's main way come first (their coordinates
+    those of the turned page, so that paragraphs are found as on any page), then those running
+    the other way; upright lines (a running header, a page number) stay above or below them.
+    Tables are not looked for."""
     chars = [c for c in page.chars if c["text"].strip() or c["text"] == " "]
     turned = [c for c in chars if not c.get("upright", True)]
     if not chars or 5 * len(turned) < 4 * len(chars):
         return None
-    down = sum(c["matrix"][1] < 0 for c in turned) * 2 >= len(turned)
+    main = sum(c["matrix"][1] < 0 for c in turned) * 2 >= len(turned)
     lines = []
-    for group in _columns_of_chars([c for c in turned if (c["matrix"][1] < 0) == down]):
-        text = normalize(" ".join(_turned_text(group, down).split()))
-        if not text:
-            continue
-        x0, x1 = min(c["x0"] for c in group), max(c["x1"] for c in group)
-        top, bottom = min(c["top"] for c in group), max(c["bottom"] for c in group)
-        if down:  # the turned page's top is the sheet's right edge
-            lines.append(Line(text, page.width - x1, page.width - x0, top, bottom))
-        else:
-            lines.append(Line(text, x0, x1, page.height - bottom, page.height - top))
+    for band, down in ((1, main), (2, not main)):
+        for group in _columns_of_chars([c for c in turned if (c["matrix"][1] < 0) == down]):
+            lines.extend(_turned_line(page, group, down, band))
+    for ln in _text_lines(page.filter(lambda obj: obj.get("object_type") != "char" or obj.get("upright", True))):
+        lines.append(dataclasses.replace(ln, band=0 if ln.top < page.height / 2 else 3))
     return sorted(lines, key=_reading_order)
+
+
+def _turned_line(page, group: list[dict], down: bool, band: int) -> list[Line]:
+    """One turned line as a :class:`Line` in the turned page's coordinates ([] when blank)."""
+    text = normalize(_turned_text(group, down))
+    if not text:
+        return []
+    x0, x1 = min(c["x0"] for c in group), max(c["x1"] for c in group)
+    top, bottom = min(c["top"] for c in group), max(c["bottom"] for c in group)
+    if down:  # the turned page's top is the sheet's right edge
+        return [Line(text, page.width - x1, page.width - x0, top, bottom, CELL_SEP in text, band)]
+    return [Line(text, x0, x1, page.height - bottom, page.height - top, CELL_SEP in text, band)]
 
 
 def _columns_of_chars(chars: list[dict]) -> list[list[dict]]:
@@ -375,28 +385,28 @@ def _columns_of_chars(chars: list[dict]) -> list[list[dict]]:
 
 
 def _turned_text(group: list[dict], down: bool) -> str:
-    """A turned line's text in reading order, a space where characters stand apart (over a
-    quarter of the font size) and the PDF drew none."""
-    text, last = "", None
-    for c in sorted(group, key=lambda c: c["top"] if down else -c["bottom"]):
-        if last is not None and c["text"] != " " and not text.endswith(" "):
+    """A turned line's text in reading order: a space where glyphs stand over 0.15 font sizes
+    apart, `` | `` where over 0.8 (as :func:`_cells_by_gaps` reads upright lines)."""
+    out, last = [], None
+    for c in sorted((c for c in group if c["text"].strip()), key=lambda c: c["top"] if down else -c["bottom"]):
+        if last is not None:  # drawn spaces are left out: the gaps between glyphs say where words end
             gap = c["top"] - last["bottom"] if down else last["top"] - c["bottom"]
-            text += " " if gap > 0.25 * (c["x1"] - c["x0"]) else ""
-        text, last = text + c["text"], c
-    return text
+            size = max(c["x1"] - c["x0"], 1.0)
+            out.append(CELL_SEP if gap > 0.8 * size else " " if gap > 0.15 * size else "")
+        out.append(c["text"])
+        last = c
+    return "".join(out).strip()
 
 
 def _form_values(page) -> list[tuple[str, float, float, float, float]]:
-    """The filled-in values of the page's form fields (text and choice fields): ``(value, top,
-    bottom, x0, x1)``; a PDF form keeps them in widget annotations, not in the page's text."""
-    from pdfminer.psparser import PSLiteral
+    """The filled-in values of the page's form fields (text and choice fields; a field's kind
+    and value may sit on its parent field): ``(value, top, bottom, x0, x1)``; a PDF form keeps
+    them in widget annotations, not in the page's text."""
     from pdfminer.utils import decode_text
 
     values = []
     for annot in page.annots or []:
-        data = annot.get("data") or {}
-        kind, value = data.get("FT"), data.get("V")
-        kind = kind.name if isinstance(kind, PSLiteral) else kind
+        kind, value = _field_entry(annot.get("data") or {})
         if kind not in ("Tx", "Ch") or not isinstance(value, (bytes, str)):
             continue
         text = normalize(decode_text(value) if isinstance(value, bytes) else value).strip()
@@ -405,17 +415,55 @@ def _form_values(page) -> list[tuple[str, float, float, float, float]]:
     return values
 
 
+def _field_entry(data: dict) -> tuple[str | None, object]:
+    """A widget's field kind ("Tx", "Ch", ...) and value, looked up through its parent fields."""
+    from pdfminer.pdftypes import resolve1
+    from pdfminer.psparser import PSLiteral
+
+    kind, value = data.get("FT"), data.get("V")
+    for _ in range(8):
+        if (kind is not None and value is not None) or not data.get("Parent"):
+            break
+        data = resolve1(data["Parent"]) or {}
+        kind = kind if kind is not None else data.get("FT")
+        value = value if value is not None else data.get("V")
+    kind = resolve1(kind)
+    return (kind.name if isinstance(kind, PSLiteral) else kind), resolve1(value)
+
+
 def _with_form_values(lines: list[Line], page) -> list[Line]:
-    """``lines`` with the page's form values in place: after the label on their row ("Owner
-    name: Marek Dvorak"), or as lines of their own where no text stands to their left."""
+    """``lines`` with the page's form values in place: each after the label left of it on its
+    row ("Owner name: Marek Dvorak", "Name: Marek Dvorak | Date: 2024-03-01"), a row a line of
+    its own, or as lines of their own where no text stands on their row."""
+    values = _form_values(page)
+    if not values:
+        return lines
     out = list(lines)
-    for value, top, bottom, x0, x1 in _form_values(page):
-        row = next((k for k, ln in enumerate(out) if ln.top < bottom and top < ln.bottom and ln.x1 <= x0 + 1), None)
+    by_row: dict[int, list[tuple]] = {}
+    for value in values:
+        row = next((k for k, ln in enumerate(out) if ln.top < value[2] and value[1] < ln.bottom), None)
         if row is None:
-            out.append(Line(value, top, bottom, x0, x1, is_row=True))
-        else:  # a line of its own, as a form reads: "Owner name: Marek Dvorak"
-            out[row] = dataclasses.replace(out[row], text=f"{out[row].text} {value}", x1=x1, is_row=True)
+            out.append(Line(value[0], value[1], value[2], value[3], value[4], is_row=True))
+        else:
+            by_row.setdefault(row, []).append(value)
+    words = page.extract_words() if by_row else []
+    for row, row_values in by_row.items():
+        out[row] = _row_with_values(out[row], row_values, words)
     return sorted(out, key=_reading_order)
+
+
+def _row_with_values(line: Line, values: list[tuple], words: list[dict]) -> Line:
+    """The row ``line`` rebuilt from its words and the form ``values`` on it, left to right, a
+    value closing its cell (`` | `` after it when more follows)."""
+    mid = (line.top + line.bottom) / 2
+    pieces = [(w["x0"], w["text"], False) for w in words
+              if w["top"] <= mid <= w["bottom"] and line.x0 - 1 <= w["x0"] <= line.x1 + 1]
+    pieces += [(x0, text, True) for text, _, _, x0, _ in values]
+    text, after_value = "", False
+    for _, piece, is_value in sorted(pieces, key=lambda p: p[0]):
+        text += (CELL_SEP if after_value else " " if text else "") + piece
+        after_value = is_value
+    return dataclasses.replace(line, text=normalize(text), x1=max(line.x1, *(v[4] for v in values)), is_row=True)
 
 
 def _edge_key(text: str) -> str:
