@@ -829,3 +829,16 @@ def test_a_sideways_table_keeps_its_rows_and_the_page_its_upright_header(tmp_pat
     assert lines[0] == "ACME Corp annual report 2023 - Appendix B"
     assert lines[1:4] == ["Supplier 0 | Invoice INV-1000 | Amount EUR 0", "Supplier 1 | Invoice INV-1001 | Amount EUR 1234",
                           "Supplier 2 | Invoice INV-1002 | Amount EUR 2468"]
+
+
+def test_html_comments_and_related_stories_are_not_the_article(tmp_path):
+    (tmp_path / "news.html").write_text(
+        "<html><body><div id='mw-navigation'>Main page Random article</div><article><h1>Bridge reopens</h1>"
+        "<p>The repairs cost 46 million euros.</p></article>"
+        "<section id='comments' class='comments'><p>harborfan77: the repairs actually cost 52 million euros</p></section>"
+        "<div id='disqus_thread'><p>It reopened for buses on Monday.</p></div>"
+        "<ol class='commentlist'><li>Great news!</li></ol>"
+        "<div class='jp-relatedposts'><p>Pool repairs will cost 2.1 million euros.</p></div>"
+        "<section class='related-stories'><p>Clara Benz directs the museum.</p></section>"
+        "</body></html>", encoding="utf-8")
+    assert load_file(tmp_path / "news.html").text.split("\n") == ["Bridge reopens", "The repairs cost 46 million euros."]

@@ -36,9 +36,11 @@ _CELLS = {"td", "th"}
 _BOILERPLATE_ROLES = {"navigation", "banner", "contentinfo", "complementary", "search", "dialog",
                       "alertdialog", "menu", "menubar"}
 _BOILERPLATE_NAMES = re.compile(
-    r"(?:^|[-_\s])(?:cookies?|consent|gdpr|cmp|navbar|nav|menu|breadcrumbs?|sidebar|share|sharing|"
+    r"(?:^|[-_\s])(?:cookies?|consent|gdpr|cmp|navbar|nav|navigation|menu|breadcrumbs?|sidebar|share|sharing|"
     r"social|newsletter|subscribe|popup|modal|skip-link|site-footer|site-header|masthead|"
-    r"advert|ads?)(?:$|[-_\s])", re.IGNORECASE)
+    r"advert|ads?|comments?|commentlist|comment-list|disqus|respond|"
+    r"related[-_]?(?:posts?|stories|articles?|content|links|news|reads)|more-stories|recommended)(?:$|[-_\s])",
+    re.IGNORECASE)
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 
 
