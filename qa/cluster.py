@@ -157,14 +157,15 @@ def embed_files(files: dict[str, Path], embedder, actors: int | None = None
 
 
 def _open_shard(items: list, index_dir: str, reader: str | None, threshold: float | None,
-                retrieval: str, top_k: int, history: bool) -> tuple[list[dict], float]:
-    """Ray task body: evaluate one shard of questions in open mode; returns its records and threshold."""
+                retrieval: str, top_k: int, history: bool) -> tuple[list[dict], float, str]:
+    """Ray task body: evaluate one shard of questions in open mode; returns its records and the
+    reader's no-answer threshold and rule."""
     from qa.evaluation import evaluate_open
     from qa.pipeline import QA
     from qa.reading import Reader
 
     qa = QA(index_dir, Reader(reader, threshold=threshold), retrieval=retrieval)
-    return evaluate_open(items, qa, top_k, history=history)["records"], qa.reader.threshold
+    return evaluate_open(items, qa, top_k, history=history)["records"], qa.reader.threshold, qa.reader.rule
 
 
 def evaluate_open_on_ray(items: list, index_dir: str, reader: str | None = None,
@@ -193,8 +194,9 @@ def evaluate_open_on_ray(items: list, index_dir: str, reader: str | None = None,
     task = ray.remote(_open_shard)
     results = ray.get([task.remote(p, str(index_dir), reader, threshold, retrieval, top_k, history)
                        for p in parts if p])
-    by_id = {r["id"]: r for records, _ in results for r in records}
-    return open_report(items, [by_id[i.id] for i in items], top_k, results[0][1] if results else 0.0)
+    by_id = {r["id"]: r for records, _, _ in results for r in records}
+    threshold, rule = (results[0][1], results[0][2]) if results else (0.0, "span")
+    return open_report(items, [by_id[i.id] for i in items], top_k, threshold, rule)
 
 
 def _requested_precision(embedder) -> str:

@@ -329,10 +329,11 @@ def evaluate_open(items: list[EvalItem], qa, top_k: int = 5, progress: bool = Fa
         if item.answers:
             record["retrieved"] = any(contains_answer(r.passage.text, item.answers) for r in result.passages)
         records.append(record)
-    return open_report(items, records, top_k, qa.reader.threshold)
+    return open_report(items, records, top_k, qa.reader.threshold, qa.reader.rule)
 
 
-def open_report(items: list[EvalItem], records: list[dict], top_k: int, threshold: float) -> dict:
+def open_report(items: list[EvalItem], records: list[dict], top_k: int, threshold: float,
+                rule: str = "span") -> dict:
     """The open-mode report from per-question records (as :func:`evaluate_open` makes them, in
     any number of parts: the records of shards evaluated apart give the report of the whole)."""
     preds = {r["id"]: r["prediction"] for r in records}
@@ -345,7 +346,7 @@ def open_report(items: list[EvalItem], records: list[dict], top_k: int, threshol
                 extra[name] = {k: v for k, v in score(part, preds).items() if k in ("count", "em", "f1")}
     times = [r["latency_ms"] / 1000 for r in records]
     return {"mode": "open", **score(items, preds), **extra, **latency_summary(times),
-            "threshold": threshold, "predictions": preds, "records": records}
+            "threshold": threshold, "rule": rule, "predictions": preds, "records": records}
 
 
 def calibrate_threshold(items: list[EvalItem], reader, negatives: list[EvalItem],

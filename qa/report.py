@@ -66,7 +66,12 @@ def _png(fig) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
-def _plots(records: list[dict], threshold: float) -> dict[str, str]:
+def _shown(value) -> str:
+    """A summary value as a person reads it: floats to at most four decimals."""
+    return f"{value:.4g}" if isinstance(value, float) and abs(value) < 1 else str(round(value, 2) if isinstance(value, float) else value)
+
+
+def _plots(records: list[dict], threshold: float, rule: str = "span") -> dict[str, str]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -81,9 +86,12 @@ def _plots(records: list[dict], threshold: float) -> dict[str, str]:
         ax.plot(xs, ys, marker="o", color="tab:blue", label="exact match")
         for x, y, n in points:
             ax.annotate(str(n), (x, y), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=7)
-    ax.axvline(threshold, color="tab:red", ls="--", label=f"no-answer threshold {threshold:.3f}")
-    ax.set(xlim=(0, 1), ylim=(0, 1.05), xlabel="confidence", ylabel="share right (exact match)",
-           title="Reliability")
+    if rule == "span":  # the threshold applies to this axis
+        ax.axvline(threshold, color="tab:red", ls="--", label=f"no-answer threshold {threshold:.3f}")
+    else:  # it applies to the span's odds against no answer, another scale: say so, draw no line
+        ax.plot([], [], " ", label=f"no-answer rule: {rule} >= {threshold:.3f} (not this axis)")
+    ax.set(xlim=(0, 1), ylim=(0, 1.05), xlabel="answer score (the reader's probability)",
+           ylabel="share right (exact match)", title="Reliability")
     ax.legend(fontsize=7, loc="upper left")
     plots["reliability"] = _png(fig)
     plt.close(fig)
@@ -141,8 +149,8 @@ def render_html(report: dict, wrong_limit: int = 200) -> str:
     records = report.get("records")
     if not records:
         raise ValueError("the report has no per-question records to draw")
-    plots = _plots(records, float(report.get("threshold", 0.0)))
-    summary = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>"
+    plots = _plots(records, float(report.get("threshold", 0.0)), str(report.get("rule", "span")))
+    summary = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(_shown(v))}</td></tr>"
                       for k, v in report.items() if k not in ("predictions", "records"))
     wrong = sum(r["f1"] < 1.0 for r in records)
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">

@@ -78,6 +78,9 @@ def test_html_report(seed_index, tmp_path):
     images = re.findall(r'src="data:image/png;base64,([^"]+)"', text)
     assert len(images) == 3 and all(base64.b64decode(i).startswith(b"\x89PNG") for i in images)
     assert "Texaco" in text and "<mark>Chevron" in text  # the wrong answer, marked in its passage
+    assert "<td>rule</td><td>odds</td>" in text  # the default reader's rule, named beside its threshold
+    threshold = re.search(r"<td>threshold</td><td>([^<]+)</td>", text).group(1)
+    assert len(threshold) <= 6  # 0.9299, not 0.9298844081113292
     assert "Ignacio Ramonet</td>" not in text.split("Wrong or partial")[1]  # right answers are not listed
     assert [question_type(q) for q in ("How many?", "In which year?", "Who?", "What is it?", "Name it.")] == [
         "how many", "when", "who", "what", "other"]
