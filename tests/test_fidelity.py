@@ -842,3 +842,14 @@ def test_html_comments_and_related_stories_are_not_the_article(tmp_path):
         "<section class='related-stories'><p>Clara Benz directs the museum.</p></section>"
         "</body></html>", encoding="utf-8")
     assert load_file(tmp_path / "news.html").text.split("\n") == ["Bridge reopens", "The repairs cost 46 million euros."]
+
+
+def test_markdown_notes_keep_key_value_lines_and_pipe_rows_apart(tmp_path):
+    (tmp_path / "notes.md").write_text(
+        "# Server\nHostname: atlas-01\nOwner: Platform team\nOS: Debian 12\n\n"
+        "| Name | Role | Phone\n| Jan Novak | Network admin | 555-0142\n| Eva Lind | DBA | 555-0177\n\n"
+        "The memo says\nNote: a wrapped sentence that\nruns on.\n")
+    assert load_file(tmp_path / "notes.md").text.split("\n") == [
+        "Server", "Hostname: atlas-01", "Owner: Platform team", "OS: Debian 12", "| Name | Role | Phone",
+        "| Jan Novak | Network admin | 555-0142", "| Eva Lind | DBA | 555-0177",
+        "The memo says Note: a wrapped sentence that runs on."]

@@ -267,12 +267,19 @@ def _hard_break(self, tokens, idx, options, env) -> str:
     return _LINE_END
 
 
+_KEY_VALUE = re.compile(r"^\s*[A-Z][\w .&/()'-]{0,40}:\s+\S")  # "Owner: Platform team", "Assigned to: Maria"
+
+
 def _soft_break(self, tokens, idx, options, env) -> str:
     """A wrapped line joins the next, except between rows of pipes that are not a GFM table
-    ("| x | y |" over "| 1 | 2 |" with no rule line), which stay one line each."""
+    ("| x | y" over "| 1 | 2" with no rule line) and between "Key: value" lines ("Owner:
+    Platform team" over "OS: Debian 12", as notes are written and note apps show them), which
+    stay one line each."""
     before = tokens[idx - 1].content if idx else ""
     after = tokens[idx + 1].content if idx + 1 < len(tokens) else ""
-    return _LINE_END if before.rstrip().endswith("|") and after.lstrip().startswith("|") else "\n"
+    pipes = (before.rstrip().endswith("|") or before.lstrip().startswith("|")) and after.lstrip().startswith("|")
+    pairs = bool(_KEY_VALUE.match(before)) and bool(_KEY_VALUE.match(after))
+    return _LINE_END if pipes or pairs else "\n"
 
 
 def markdown_to_text(source: str) -> str:
