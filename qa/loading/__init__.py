@@ -58,8 +58,8 @@ def _strip(text: str, pages: list[tuple[int | None, int, int]]
 # in two rows made one, a PDF footer split by a page's columns dropped; 6: DOCX read from its XML
 # with changes accepted, content controls, fields, text boxes, notes and list numbers; <ol> numbers;
 # PDF form values, PDF pages whose text runs up or down; 7: HTML comments and related stories
-# left out, Markdown key: value lines and pipe rows kept apart, DOCX list numbers completed), so that `qa index` reads already indexed files again instead of keeping
-# their old text.
+# left out, Markdown key: value lines and pipe rows kept apart, DOCX list numbers completed), so
+# that `qa index` reads already indexed files again instead of keeping their old text.
 EXTRACTION_VERSION = 7
 
 
