@@ -95,11 +95,16 @@ def _unlabelled_feedback(rec: dict) -> bool:
 
 
 def _read_csv(raw: str, path: Path) -> list[EvalItem]:
-    rows = csv.DictReader(raw.splitlines())
-    columns = set(rows.fieldnames or [])
+    """CSV rows as questions; the delimiter is a comma, or a semicolon or tab as spreadsheets
+    in many locales write it (judged from the header line)."""
+    lines = raw.splitlines()
+    header = lines[0] if lines else ""
+    delimiter = max((",", ";", "\t"), key=lambda d: (header.count(d), d == ","))
+    rows = csv.DictReader(lines, delimiter=delimiter)
+    columns = {c.strip() for c in rows.fieldnames or []}
     if "question" not in columns or not columns & {"answers", "answer"}:
-        raise EvalFileError(f"{path}: a CSV needs 'question' and 'answers' columns "
-                            f"(found: {', '.join(sorted(columns)) or 'none'})")
+        raise EvalFileError(f"{path}: a CSV needs a 'question' column and an 'answers' (or 'answer') "
+                            f"column (found: {', '.join(sorted(columns)) or 'none'})")
     return [_from_record(r, n, f" (line {n + 1})") for n, r in enumerate(rows, 1)]
 
 

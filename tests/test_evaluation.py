@@ -221,3 +221,13 @@ def test_bracketed_single_answers_and_non_object_records(tmp_path):
     g.write_text('[{"question": "Q?", "answers": ["a"]}, 7]')
     with pytest.raises(EvalFileError, match="record 2 is not an object with a question"):
         load_eval_file(g)
+
+
+def test_a_spreadsheet_csv_with_semicolons_is_read(tmp_path):
+    from qa.evaluation import load_eval_file
+
+    f = tmp_path / "excel.csv"
+    f.write_bytes("\ufeffid;question;answer\r\nq1;What is the annual fee?;64,500 EUR\r\nq2;Who is the CFO?;\r\n".encode())
+    items = load_eval_file(f)
+    assert [(i.id, i.question, i.answers) for i in items] == [
+        ("q1", "What is the annual fee?", ["64,500 EUR"]), ("q2", "Who is the CFO?", [])]
