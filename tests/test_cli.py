@@ -190,7 +190,7 @@ def test_eval_csv_needs_an_answers_column(capsys, tmp_path):
     f = tmp_path / "q.csv"
     f.write_text("q,a\nWho?,x\n")
     assert main(["eval", str(f), "--mode", "reader"]) == 1
-    assert "needs 'question' and 'answers' columns" in _err(capsys)
+    assert "needs a 'question' column and an 'answers' (or 'answer') column" in _err(capsys)
 
 
 def test_damaged_reader_weights_are_a_one_line_error(capsys, tmp_path, seed_index):
