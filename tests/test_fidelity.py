@@ -763,6 +763,9 @@ def test_numbered_lists_keep_their_numbers_in_html_and_markdown(tmp_path):
     assert load_file(tmp_path / "steps.html").text.split("\n") == [
         "To descale:", "1. Empty the tank.", "2. Add descaler.", "3. Run a cycle.", "4. Rinse.", "Wear gloves.",
         "a. Either", "b. Or"]
+    (tmp_path / "table.html").write_text("<ol><li><table><tr><td>Rinse</td><td>2 min</td></tr></table></li></ol>",
+                                         encoding="utf-8")
+    assert load_file(tmp_path / "table.html").text == "1. Rinse | 2 min"
     (tmp_path / "steps.md").write_text("To descale:\n\n1. Empty the tank.\n2. Add descaler.\n   - gloves on\n"
                                        "3. Run a cycle.\n")
     assert load_file(tmp_path / "steps.md").text.split("\n") == [

@@ -164,7 +164,8 @@ def _walk(node, out: list[str], in_cell: bool, in_pre: bool, page_chars: int) ->
         if name == "br":
             out.append(" " if in_cell or not _ends_a_line("".join(out[-4:])) else "\n")
         elif name == "table" and child.find("table") is None:
-            out.append("\n" + "\n".join(_table_lines(child, page_chars)) + "\n")
+            lead = "" if _after_item_number(out) else "\n"  # "<li><table>": the first row on the number's line
+            out.append(lead + "\n".join(_table_lines(child, page_chars)) + "\n")
         elif name in _CELLS:
             if child.find_previous_sibling(list(_CELLS)):
                 out.append(CELL_SEP)
