@@ -23,7 +23,7 @@ import itertools
 import re
 
 from qa.loading.tables import merge_header_rows, row_texts, spans_all
-from qa.loading.text import CELL_SEP, roman
+from qa.loading.text import CELL_SEP, LIST_NUMBERS
 
 _DROP = {"script", "style", "noscript", "template", "svg", "iframe", "nav", "aside", "form",
          "button", "select", "textarea", "head", "object", "canvas"}
@@ -103,10 +103,11 @@ def _item_number(node) -> str:
         if item is node:
             break
         n += step
-    kind = str(parent.get("type", "1"))
-    labels = {"a": lambda k: chr(96 + (k - 1) % 26 + 1), "A": lambda k: chr(64 + (k - 1) % 26 + 1),
-              "i": roman, "I": lambda k: roman(k).upper()}
-    return f"{labels.get(kind, str)(n) if n > 0 or kind == '1' else n}. "
+    kind = _OL_TYPES.get(str(parent.get("type", "1")), "decimal")
+    return f"{LIST_NUMBERS[kind](n) if n > 0 else n}. "
+
+
+_OL_TYPES = {"1": "decimal", "a": "lowerLetter", "A": "upperLetter", "i": "lowerRoman", "I": "upperRoman"}
 
 
 def _after_item_number(out: list[str]) -> bool:

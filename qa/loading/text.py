@@ -199,3 +199,10 @@ def roman(n: int) -> str:
         while n >= value:
             out, n = out + letters, n - value
     return out
+
+
+LIST_NUMBERS = {"decimal": str, "decimalZero": lambda n: f"{n:02d}",
+                "lowerLetter": lambda n: chr(96 + (n - 1) % 26 + 1),
+                "upperLetter": lambda n: chr(64 + (n - 1) % 26 + 1),
+                "lowerRoman": roman, "upperRoman": lambda n: roman(n).upper()}
+"""How list numbers are drawn, by their Word ``numFmt`` name (HTML ``<ol type>`` maps onto these)."""

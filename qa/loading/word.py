@@ -22,7 +22,7 @@ from pathlib import Path
 
 from qa.loading.errors import LoadError
 from qa.loading.tables import row_texts, spans_all
-from qa.loading.text import CELL_SEP, roman
+from qa.loading.text import CELL_SEP, LIST_NUMBERS
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
@@ -178,12 +178,6 @@ def _note_lines(doc) -> list[str]:
     return lines
 
 
-_NUMBER_FORMATS = {"decimal": str, "decimalZero": lambda n: f"{n:02d}",
-                   "lowerLetter": lambda n: chr(96 + (n - 1) % 26 + 1),
-                   "upperLetter": lambda n: chr(64 + (n - 1) % 26 + 1),
-                   "lowerRoman": roman, "upperRoman": lambda n: roman(n).upper()}
-
-
 class _Numbers:
     """The numbers Word draws before numbered list paragraphs ("1.", "2.", "a)", "iv."), counted
     per list and level from ``numbering.xml`` (a list's start and start overrides kept); bullets
@@ -217,7 +211,7 @@ class _Numbers:
         when it has none; an empty numbered paragraph is counted all the same, as Word does."""
         key = self._num_pr(p)
         fmt, pattern, start = self.levels.get(key, ("", "", 1)) if key else ("", "", 1)
-        if key is None or fmt not in _NUMBER_FORMATS:
+        if key is None or fmt not in LIST_NUMBERS:
             return ""  # bullets, and numbering this reader does not draw
         self.counts[key] = self.counts.get(key, start - 1) + 1
         for deeper in [k for k in self.counts if k[0] == key[0] and k[1] > key[1]]:
@@ -226,7 +220,7 @@ class _Numbers:
         for level in range(key[1] + 1):
             f, _, s0 = self.levels.get((key[0], level), ("decimal", "", 1))
             value = self.counts.get((key[0], level), s0)
-            out = out.replace(f"%{level + 1}", _NUMBER_FORMATS.get(f, str)(value))
+            out = out.replace(f"%{level + 1}", LIST_NUMBERS.get(f, str)(value))
         return out.strip() + " " if out.strip() and text.strip() else ""
 
     def _num_pr(self, p) -> tuple[str, int] | None:
