@@ -22,7 +22,7 @@ from __future__ import annotations
 import itertools
 import re
 
-from qa.loading.tables import merge_header_rows, row_texts, spans_all
+from qa.loading.tables import merge_header_rows, row_texts, spans_all, title_rows
 from qa.loading.text import CELL_SEP, LIST_NUMBERS
 
 _DROP = {"script", "style", "noscript", "template", "svg", "iframe", "nav", "aside", "form",
@@ -239,11 +239,11 @@ def _table_lines(table, page_chars: int) -> list[str]:
     grid, heads = _table_grid(table, page_chars)
     caption = table.find("caption")
     lines = [_cell_text(caption, page_chars)] if caption is not None else []
-    while len(grid) > 1 and spans_all(grid[0]):  # one cell across the table: its title
-        lines.append(grid.pop(0)[0] or "")
-        heads.pop(0)
+    titles = title_rows(grid)  # one cell across the table: its title
+    lines += [row[0] or "" for row in grid[:titles]]
+    grid, heads = grid[titles:], heads[titles:]
     header: bool | None = None
-    if heads and heads[0] and (all(heads[0]) or _in_thead(table, len(lines) - bool(caption is not None))):
+    if heads and heads[0] and (all(heads[0]) or _in_thead(table, titles)):
         header = True  # else the text decides: <th> down the first column names rows, not columns
     header_rows = 0  # a group header over its columns' own names: rows of <th>, as wide as the first
     while (header_rows < len(grid) and heads[header_rows] and all(heads[header_rows])

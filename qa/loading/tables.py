@@ -83,6 +83,15 @@ def spans_all(row: Row) -> bool:
     return len(row) > 1 and row[0] is not None and all(c is None for c in row[1:])
 
 
+def title_rows(rows: list[Row]) -> int:
+    """How many rows at the top of a table are titles (:func:`spans_all`), one row at least
+    left under them."""
+    count = 0
+    while count + 1 < len(rows) and spans_all(rows[count]):
+        count += 1
+    return count
+
+
 def header_names(rows: list[Row], header: bool | None = None, min_columns: int = 3) -> list[str] | None:
     """The column names :func:`row_texts` labels this table's rows with, or None when it does not."""
     filled = [r for r in rows if any(c and c.strip() for c in r)]

@@ -21,7 +21,7 @@ import zipfile
 from pathlib import Path
 
 from qa.loading.errors import LoadError
-from qa.loading.tables import row_texts, spans_all
+from qa.loading.tables import row_texts, title_rows
 from qa.loading.text import CELL_SEP, LIST_NUMBERS
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -115,10 +115,9 @@ def table_lines(table) -> list[str]:
         rows.append(cells)
         nested_of.append(nested)
     lines: list[str] = []
-    titles = 0
-    while titles + 1 < len(rows) and spans_all(rows[titles]):  # one cell across the table: its title
-        lines.extend([rows[titles][0], *nested_of[titles]] if rows[titles][0] else nested_of[titles])
-        titles += 1
+    titles = title_rows(rows)  # one cell across the table: its title
+    for row, nested in zip(rows[:titles], nested_of, strict=False):
+        lines.extend([row[0], *nested] if row[0] else nested)
     texts = row_texts(rows[titles:], _marked_header(table, titles))
     for text, nested in zip(texts, nested_of[titles:], strict=True):
         lines.extend([text] if text else [])
