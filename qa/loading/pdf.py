@@ -385,17 +385,12 @@ def _columns_of_chars(chars: list[dict]) -> list[list[dict]]:
 
 
 def _turned_text(group: list[dict], down: bool) -> str:
-    """A turned line's text in reading order: a space where glyphs stand over 0.15 font sizes
-    apart, `` | `` where over 0.8 (as :func:`_cells_by_gaps` reads upright lines)."""
-    out, last = [], None
-    for c in sorted((c for c in group if c["text"].strip()), key=lambda c: c["top"] if down else -c["bottom"]):
-        if last is not None:  # drawn spaces are left out: the gaps between glyphs say where words end
-            gap = c["top"] - last["bottom"] if down else last["top"] - c["bottom"]
-            size = max(c["x1"] - c["x0"], 1.0)
-            out.append(CELL_SEP if gap > 0.8 * size else " " if gap > 0.15 * size else "")
-        out.append(c["text"])
-        last = c
-    return "".join(out).strip()
+    """A turned line's text in reading order, read by :func:`_cells_by_gaps` (spaces and `` | ``
+    from the gaps between glyphs) with each glyph's place along the line as its x and the
+    line's height (the glyph's x extent) as its size; drawn spaces are left out."""
+    along = [{"text": c["text"], "x0": c["top"] if down else -c["bottom"], "x1": c["bottom"] if down else -c["top"],
+              "size": c["x1"] - c["x0"]} for c in group if c["text"].strip()]
+    return _cells_by_gaps(sorted(along, key=lambda c: c["x0"]))
 
 
 def _form_values(page) -> list[tuple[str, float, float, float, float]]:
@@ -483,15 +478,15 @@ def drop_running_lines(pages: list[list[Line]]) -> list[list[Line]]:
     ends a running line not found whole on that page (a footer "Confidential draft    Page 2 of
     3" split in two by the columns; a cover's title that begins the running header stays).
     """
+    edges = [_edges(lines) for lines in pages]
     counts: dict[str, int] = {}
-    for lines in pages:
-        for key in {_edge_key(ln.text) for ln in _edges(lines)}:
+    for edge in edges:
+        for key in {_edge_key(ln.text) for ln in edge}:
             counts[key] = counts.get(key, 0) + 1
     need = max(2, math.ceil(len(pages) / 2))
     running = {k for k, n in counts.items() if n >= need}
     out = []
-    for lines in pages:
-        edge = _edges(lines)
+    for lines, edge in zip(pages, edges, strict=True):
         in_columns = any(ln.column > 0 for ln in lines)  # only columns split a running line
         split = running - {_edge_key(ln.text) for ln in edge} if in_columns else set()
         dropped = {id(ln) for ln in edge if _is_running(ln.text, running, split)}
