@@ -220,8 +220,7 @@ def _carried(prev: Turn, word: str) -> str | None:
     operate?": "they" is Bluefin Coffee again); None otherwise."""
     if not prev.asked:
         return None
-    bare = _LEAD.sub("", prev.asked) or prev.asked
-    bare = bare[:1].upper() + bare[1:]
+    bare = _bare(prev.asked)
     m = _pronoun(bare)
     if not m or not any(word in group and m.group(1).lower() in group for group in _SAME_REFERENT):
         return None
@@ -340,6 +339,7 @@ def _into_subject(wh_now: re.Match, wh_prev: re.Match, prev_question: str) -> bo
     return counted and subject_asked and bool(after) and after[0].lower() not in _AUXILIARIES
 
 
+_BE = frozenset(["is", "are", "was", "were"])
 _AUXILIARIES = frozenset(["do", "does", "did", "is", "are", "was", "were", "has", "have", "had", "will", "would", "can", "could", "should", "may", "might"])
 
 
@@ -376,8 +376,8 @@ def _ends_in_verb(before: str, last: str) -> bool:
     """Whether ``last``, the word closing a "the X ..." run, is the question's verb: after "do" /
     "has" / "can" ... a verb comes last ("What did the company buy?"); after "is" / "was" a
     participle ("When was the company founded?") but also a noun ("Who is the current CEO?")."""
-    aux = re.search(r"\b(do|does|did|has|have|had|can|could|will|would|should|may|might)\b", before, re.IGNORECASE)
-    return aux is not None or bool(re.search(r"(?:ed|en|ing)$", last.lower()))
+    aux = any(w.lower() in _AUXILIARIES - _BE for w in re.findall(r"\w+", before))
+    return aux or bool(re.search(r"(?:ed|en|ing)$", last.lower()))
 
 
 def may_refer_back(question: str) -> bool:
@@ -415,12 +415,11 @@ def resolve(question: str, history: list[Turn]) -> Resolved:
         owned = _own_definite(question, history[-1])
         if owned is None:
             return Resolved(question, question, False)
-        return Resolved(owned, " ".join([owned, history[-1].question, history[-1].answer or ""]).strip(), True)
+        return Resolved(owned, _query(owned, history[-1]), True)
     prev = history[-1]
     if prev.asked and not _CONTEXT.search(prev.asked):  # not "... (stops tram line 14)?" that a fallback added
         prev = Turn(_CONTEXT.sub("?", prev.question), prev.answer, prev.asked)
-    bare = _LEAD.sub("", question) or question
-    bare = bare[:1].upper() + bare[1:]
+    bare = _bare(question)
     m = _pronoun(bare)
     and_name = _and_name(question)
     if m:
@@ -429,5 +428,15 @@ def resolve(question: str, history: list[Turn]) -> Resolved:
         resolved = _resolve_elliptic(bare, prev, and_name)
     else:
         resolved = _own_definite(bare, prev) or _resolve_elliptic(bare, prev)
-    query = " ".join([resolved, prev.question, prev.answer or ""]).strip()
-    return Resolved(resolved, query, True)
+    return Resolved(resolved, _query(resolved, prev), True)
+
+
+def _bare(question: str) -> str:
+    """``question`` without a leading "and" / "so" / "then" ..., capitalised."""
+    bare = _LEAD.sub("", question) or question
+    return bare[:1].upper() + bare[1:]
+
+
+def _query(resolved: str, prev: Turn) -> str:
+    """The retrieval query of a resolved question: it, the previous question and its answer."""
+    return " ".join([resolved, prev.question, prev.answer or ""]).strip()
