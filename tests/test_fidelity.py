@@ -42,6 +42,12 @@ LONG_SENTENCE = ("The regional freight network was reorganised last year; " + ";
     + ", and each firm reports to the port authority every month.")
 
 
+def _html_lines(tmp_path, html: str) -> list[str]:
+    """The lines the loader reads from ``html`` saved as a page."""
+    (tmp_path / "page.html").write_text(html, encoding="utf-8")
+    return load_file(tmp_path / "page.html").text.split("\n")
+
+
 def _html_page() -> str:
     return """<html><head><title>Bog report</title><style>p {}</style></head><body>
 <header><a href="/">Home</a> <a href="/about">About us</a></header>
@@ -338,31 +344,28 @@ def test_two_columns_are_labelled_under_a_marked_header_only(tmp_path):
     assert load_file(tmp_path / "harbours.docx").text.split("\n")[1:] == [
         "Harbour: Tarnwick | Harbour master: Lena Vik", "Harbour: Holm | Harbour master: Per Aasen"]
     # a name | value list (<th> down the first column, or no header at all) stays as it is
-    (tmp_path / "kv.html").write_text("<table><tr><th>Office</th><td>Ghent</td></tr><tr><th>Opened</th>"
-                                      "<td>2014</td></tr></table><table><tr><td>Phone</td><td>+32 9 555 0101</td>"
-                                      "</tr><tr><td>Fax</td><td>none</td></tr></table>", encoding="utf-8")
-    assert load_file(tmp_path / "kv.html").text.split("\n") == [
+    assert _html_lines(tmp_path, "<table><tr><th>Office</th><td>Ghent</td></tr><tr><th>Opened</th>"
+                                 "<td>2014</td></tr></table><table><tr><td>Phone</td><td>+32 9 555 0101</td>"
+                                 "</tr><tr><td>Fax</td><td>none</td></tr></table>") == [
         "Office | Ghent", "Opened | 2014", "Phone | +32 9 555 0101", "Fax | none"]
 
 
 def test_html_header_in_two_rows_names_each_column_once(tmp_path):
-    (tmp_path / "rooms.html").write_text(
+    assert _html_lines(tmp_path, (
         "<table><thead><tr><th rowspan=2>Room</th><th colspan=2>Price per night</th></tr>"
         "<tr><th>Low season</th><th>High season</th></tr></thead>"
         "<tr><td>Single</td><td>95 EUR</td><td>140 EUR</td></tr>"
-        "<tr><td>Suite</td><td>240 EUR</td><td>380 EUR</td></tr></table>", encoding="utf-8")
-    assert load_file(tmp_path / "rooms.html").text.split("\n") == [
+        "<tr><td>Suite</td><td>240 EUR</td><td>380 EUR</td></tr></table>")) == [
         "Room: Single | Price per night, Low season: 95 EUR | Price per night, High season: 140 EUR",
         "Room: Suite | Price per night, Low season: 240 EUR | Price per night, High season: 380 EUR"]
 
 
 def test_title_and_section_rows_across_a_table_stay_plain_lines(tmp_path):
-    (tmp_path / "t.html").write_text(
+    assert _html_lines(tmp_path, (
         "<table><tr><th colspan=2>Kestrel Robotics</th></tr><tr><th>Founded</th><td>2015</td></tr></table>"
         "<table><tr><th>Country</th><th>2023</th><th>2024</th></tr><tr><th colspan=3>Europe</th></tr>"
         "<tr><td>France</td><td>12</td><td>14</td></tr><tr><th colspan=3>Asia</th></tr>"
-        "<tr><td>Japan</td><td>20</td><td>22</td></tr></table>", encoding="utf-8")
-    assert load_file(tmp_path / "t.html").text.split("\n") == [
+        "<tr><td>Japan</td><td>20</td><td>22</td></tr></table>")) == [
         "Kestrel Robotics", "Founded | 2015", "Europe", "Country: France | 2023: 12 | 2024: 14", "Asia",
         "Country: Japan | 2023: 20 | 2024: 22"]
     import docx
@@ -393,14 +396,12 @@ def test_a_cover_page_title_like_the_running_header_stays(tmp_path):
 
 
 def test_html_definition_list_reads_term_and_definition_on_one_line(tmp_path):
-    (tmp_path / "dl.html").write_text(
+    assert _html_lines(tmp_path, (
         "<p>The hotel.</p><dl><dt>Nearest airport</dt><dd>Milan Malpensa, 60 km</dd>"
-        "<dt>Staff</dt><dd>about 40</dd><dd>plus 10 in summer</dd></dl><p>Parking is free.</p>", encoding="utf-8")
-    assert load_file(tmp_path / "dl.html").text.split("\n") == [
+        "<dt>Staff</dt><dd>about 40</dd><dd>plus 10 in summer</dd></dl><p>Parking is free.</p>")) == [
         "The hotel.", "Nearest airport: Milan Malpensa, 60 km", "Staff: about 40; plus 10 in summer",
         "Parking is free."]
-    (tmp_path / "colon.html").write_text("<dl><dt>Phone:</dt><dd>+39 0322 911</dd></dl>", encoding="utf-8")
-    assert load_file(tmp_path / "colon.html").text == "Phone: +39 0322 911"
+    assert _html_lines(tmp_path, "<dl><dt>Phone:</dt><dd>+39 0322 911</dd></dl>") == ["Phone: +39 0322 911"]
 
 
 # --- 6. Encodings -------------------------------------------------------------------------------
@@ -756,16 +757,13 @@ def test_docx_reads_as_word_shows_it_changes_accepted(tmp_path):
 
 
 def test_numbered_lists_keep_their_numbers_in_html_and_markdown(tmp_path):
-    (tmp_path / "steps.html").write_text(
+    assert _html_lines(tmp_path, (
         "<p>To descale:</p><ol><li>Empty the tank.</li><li>Add <b>descaler</b>.</li><li>Run a cycle.</li></ol>"
-        "<ol start=4><li>Rinse.</li></ol><ul><li>Wear gloves.</li></ul><ol type=a><li>Either</li><li>Or</li></ol>",
-        encoding="utf-8")
-    assert load_file(tmp_path / "steps.html").text.split("\n") == [
+        "<ol start=4><li>Rinse.</li></ol><ul><li>Wear gloves.</li></ul><ol type=a><li>Either</li><li>Or</li></ol>")) == [
         "To descale:", "1. Empty the tank.", "2. Add descaler.", "3. Run a cycle.", "4. Rinse.", "Wear gloves.",
         "a. Either", "b. Or"]
-    (tmp_path / "table.html").write_text("<ol><li><table><tr><td>Rinse</td><td>2 min</td></tr></table></li></ol>",
-                                         encoding="utf-8")
-    assert load_file(tmp_path / "table.html").text == "1. Rinse | 2 min"
+    assert _html_lines(tmp_path, "<ol><li><table><tr><td>Rinse</td><td>2 min</td></tr></table></li></ol>") == [
+        "1. Rinse | 2 min"]
     (tmp_path / "steps.md").write_text("To descale:\n\n1. Empty the tank.\n2. Add descaler.\n   - gloves on\n"
                                        "3. Run a cycle.\n")
     assert load_file(tmp_path / "steps.md").text.split("\n") == [
@@ -835,7 +833,7 @@ def test_a_sideways_table_keeps_its_rows_and_the_page_its_upright_header(tmp_pat
 
 
 def test_html_comments_and_related_stories_are_not_the_article(tmp_path):
-    (tmp_path / "news.html").write_text(
+    assert _html_lines(tmp_path, (
         "<html><body><div id='mw-navigation'>Main page Random article</div><article><h1>Bridge reopens</h1>"
         "<p>The repairs cost 46 million euros.</p></article>"
         "<section id='comments' class='comments'><p>harborfan77: the repairs actually cost 52 million euros</p></section>"
@@ -843,8 +841,7 @@ def test_html_comments_and_related_stories_are_not_the_article(tmp_path):
         "<ol class='commentlist'><li>Great news!</li></ol>"
         "<div class='jp-relatedposts'><p>Pool repairs will cost 2.1 million euros.</p></div>"
         "<section class='related-stories'><p>Clara Benz directs the museum.</p></section>"
-        "</body></html>", encoding="utf-8")
-    assert load_file(tmp_path / "news.html").text.split("\n") == ["Bridge reopens", "The repairs cost 46 million euros."]
+        "</body></html>")) == ["Bridge reopens", "The repairs cost 46 million euros."]
 
 
 def test_markdown_notes_keep_key_value_lines_and_pipe_rows_apart(tmp_path):
