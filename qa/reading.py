@@ -192,7 +192,7 @@ def complete_quote(text: str, start: int, end: int) -> tuple[int, int]:
     return start, close
 
 
-_DOUBLE_QUOTES = {'"': '"', "“": "”", "«": "»", "„": "“"}
+_DOUBLE_QUOTES = {k: v for k, v in QUOTES.items() if k != "‘"}  # ’ is also an apostrophe
 
 
 def balance_quotes(text: str, start: int, end: int) -> tuple[int, int]:
