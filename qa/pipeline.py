@@ -7,10 +7,11 @@ maps answer spans back to their documents.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -19,7 +20,8 @@ from tqdm import tqdm
 from qa.embedding import Embedder
 from qa.followup import Turn, may_refer_back, resolve
 from qa.index import PassageIndex, index_exists, index_lock, internal_paths
-from qa.loading import EXTRACTION_VERSION, LoadError, Skipped, content_hash, iter_files, load_file
+from qa.loading import EXTRACTION_VERSION, Limits, Skipped, content_hash, iter_files
+from qa.loading.workers import load_in_workers
 from qa.questions import mend_question_word
 from qa.reading import Reader, Span
 from qa.retrieval import RetrievedPassage, Retriever
@@ -87,6 +89,7 @@ def build_index(
     prune: bool = False,
     on_file: Callable[[int, int, str], None] | None = None,
     ray: str | None = None,
+    limits: Limits | None = None,
 ) -> IndexReport:
     """Add, update and remove documents in the index at ``index_dir``.
 
@@ -99,7 +102,11 @@ def build_index(
     reported in ``skipped`` and do not stop the rest. The index is written
     atomically once, at the end. ``on_file(i, n, path)`` is called before the
     i-th of n files (from 0), for progress displays. ``ray`` names a Ray cluster
-    ("auto", "local" or an address) to load, split and embed on (:mod:`qa.cluster`).
+    ("auto", "local" or an address) to load, split and embed on (:mod:`qa.cluster`). Locally, files are
+    read in worker processes, several at once, each within ``limits`` (:class:`qa.loading.Limits`:
+    sizes, pages, archive expansion, memory and time; the defaults when None); a file past a limit,
+    or whose reading fails in any way, is a named skip. A Python script that calls this must run under
+    ``if __name__ == "__main__":`` (the worker processes are spawned).
 
     Raises:
         FileNotFoundError: a path in ``paths`` does not exist.
@@ -107,6 +114,7 @@ def build_index(
         IndexLoadError: the existing index is corrupt.
         ImportError: ``ray`` is given but the ``cluster`` extra is not installed.
         ConnectionError: no Ray cluster at ``ray``.
+        qa.loading.workers.WorkersUnavailable: worker processes cannot start.
         TypeError: ``index_dir`` is not one path (documents go in ``paths``, the second argument).
     """
     if not isinstance(index_dir, (str, os.PathLike)):
@@ -122,7 +130,7 @@ def build_index(
     embedder = embedder or Embedder()
     with index_lock(index_dir):
         return _update(index_dir, files, remove or [], embedder, splitter, index_type, progress, prune,
-                       on_file, ray)
+                       on_file, ray, limits)
 
 
 def _under(key: str, roots: list[str]) -> bool:
@@ -132,7 +140,8 @@ def _under(key: str, roots: list[str]) -> bool:
 
 def _update(index_dir: Path, files: list[Path], remove: list[str | Path], embedder: Embedder,
             splitter: Splitter | None, index_type: str | None, progress: bool, prune: bool,
-            on_file: Callable[[int, int, str], None] | None, ray: str | None) -> IndexReport:
+            on_file: Callable[[int, int, str], None] | None, ray: str | None,
+            limits: Limits | None = None) -> IndexReport:
     """The body of :func:`build_index`, run under the index's writer lock."""
     if index_exists(index_dir):
         index = PassageIndex.load(index_dir)
@@ -159,7 +168,7 @@ def _update(index_dir: Path, files: list[Path], remove: list[str | Path], embedd
         _index_on_ray(index, embedder, files, ray, report, missing)
     else:
         _index_locally(index, embedder, splitter or Splitter(embedder.model.tokenizer), files, report,
-                       missing, progress, on_file)
+                       missing, progress, on_file, limits)
     moved = {old for old, _ in report.moved}
     report.missing = [m for m in report.missing if m not in moved]
     if prune:  # after moves are found: a moved file is re-filed, not pruned and embedded again
@@ -175,38 +184,73 @@ def _update(index_dir: Path, files: list[Path], remove: list[str | Path], embedd
 
 def _index_locally(index: PassageIndex, embedder: Embedder, splitter: Splitter, files: list[Path],
                    report: IndexReport, missing: dict[str, list[str]], progress: bool,
-                   on_file: Callable[[int, int, str], None] | None) -> None:
-    """Load, split and embed new or changed ``files`` in this process, adding them to ``index``
-    (or re-filing a ``missing`` document that a new file holds, see :func:`_refile_moved`)."""
+                   on_file: Callable[[int, int, str], None] | None, limits: Limits | None = None) -> None:
+    """Load new or changed ``files`` in worker processes (:mod:`qa.loading.workers`: each file under
+    ``limits``, several at once), split and embed them here, adding them to ``index`` (or re-filing a
+    ``missing`` document that a new file holds, see :func:`_refile_moved`)."""
     pending: list[tuple[str, str, list[Passage], bool]] = []  # split, waiting to be embedded together
-    bar = tqdm(files, desc="indexing", unit="file", disable=not progress)
-    seen: set[str] = set()
-    started, embedded = time.perf_counter(), 0
-    for n, f in enumerate(bar):
+    bar = tqdm(total=len(files), desc="indexing", unit="file", disable=not progress)
+    started, embedded, count = time.perf_counter(), 0, iter(range(len(files)))
+
+    def starting(f: Path) -> None:
         if on_file:
-            on_file(n, len(files), str(f))
+            on_file(next(count), len(files), str(f))
+
+    for f, out in load_in_workers(_to_load(index, files, report, missing, starting), limits,
+                                  on_start=starting):
+        bar.update(1)
         key = _source_key(f)
-        if key in seen:  # the same file again (a symbolic link, or named twice)
-            continue
-        seen.add(key)
-        try:
-            doc = load_file(f)
-        except LoadError as e:
-            report.skipped.append(Skipped(str(f), str(e) + _kept_note(index, key)))
+        if isinstance(out, Skipped):
+            report.skipped.append(Skipped(str(f), out.reason + _kept_note(index, key)))
             continue
         entry = index.documents.get(key)
-        if entry and entry.sha256 == fingerprint(doc.sha256):
+        if entry and entry.sha256 == fingerprint(out.sha256):  # changed back while it was read
             report.unchanged.append(key)
             continue
-        if entry is None and _refile_moved(index, report, missing, key, fingerprint(doc.sha256)):
-            continue
-        doc.source = key
-        pending.append((key, fingerprint(doc.sha256), splitter.split(doc), entry is not None))
+        out.source = key
+        pending.append((key, fingerprint(out.sha256), splitter.split(out), entry is not None))
         if sum(len(p) for _, _, p, _ in pending) >= EMBED_BATCH:
             embedded += _embed_and_add(index, embedder, pending, report)
             rate = embedded / (time.perf_counter() - started)
             bar.set_postfix_str(f"{embedded} passages, {rate:.0f} passages/s")
+    bar.update(bar.total - bar.n)
+    bar.close()
     _embed_and_add(index, embedder, pending, report)
+
+
+def _to_load(index: PassageIndex, files: list[Path], report: IndexReport, missing: dict[str, list[str]],
+             starting: Callable[[Path], None]) -> Iterator[Path]:
+    """The ``files`` that need reading: each once, and neither unchanged (same bytes and loaders as
+    indexed) nor moved (re-filed instead); those are reported here, from their bytes' hash alone."""
+    seen: set[str] = set()
+    for f in files:
+        key = _source_key(f)
+        if key in seen:  # the same file again (a symbolic link, or named twice)
+            continue
+        seen.add(key)
+        entry = index.documents.get(key)
+        if entry is not None or missing:
+            print_ = _file_fingerprint(f)
+            if entry is not None and entry.sha256 == print_:
+                starting(f)
+                report.unchanged.append(key)
+                continue
+            if entry is None and print_ and _refile_moved(index, report, missing, key, print_):
+                starting(f)
+                continue
+        yield f
+
+
+def _file_fingerprint(path: Path) -> str | None:
+    """The :func:`fingerprint` of a file's bytes, hashed as it streams by; None if it cannot be read."""
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as stream:
+            while chunk := stream.read(1 << 20):
+                digest.update(chunk)
+    except OSError:
+        return None  # the worker names why
+    return fingerprint(digest.hexdigest())
 
 
 def _kept_note(index: PassageIndex, key: str) -> str:

@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.loading.errors import LoadError
+from qa.loading.limits import LimitExceeded, Limits, check_file_size, check_text, current, size_words, using
 from qa.loading.text import decode, normalize
 
-__all__ = ["EXTRACTION_VERSION", "SUPPORTED", "Document", "LoadError", "Skipped", "iter_files", "load_documents", "load_file"]
+__all__ = ["EXTRACTION_VERSION", "SUPPORTED", "Document", "LimitExceeded", "Limits", "LoadError", "Skipped",
+           "iter_files", "load_documents", "load_file"]
 
 SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
 
@@ -68,21 +70,42 @@ def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def load_file(path: str | Path) -> Document:
-    """Read one file into a :class:`Document`.
+def load_file(path: str | Path, limits: Limits | None = None) -> Document:
+    """Read one file into a :class:`Document`, within ``limits`` (None: those in force, by default
+    :class:`Limits`' defaults). Any failure of a loader, whatever its kind, comes out as a
+    :class:`LoadError` with a one-line reason. Memory and time are bounded only when the file is read
+    in a worker process (:mod:`qa.loading.workers`).
 
     Raises:
-        LoadError: unsupported extension, binary or empty content, corrupt
-            PDF/DOCX, or an OS error reading it.
+        LoadError: unsupported extension, binary or empty content, corrupt or truncated file, an OS
+            error reading it, markup nested too deeply, or a loader's unexpected failure.
+        LimitExceeded: the file is past one of ``limits`` (a :class:`LoadError` too).
     """
+    with using(limits):
+        try:
+            return _load(Path(path))
+        except LoadError:
+            raise
+        except RecursionError as e:
+            raise LoadError("nested too deeply to read (markup or objects thousands of levels deep)") from e
+        except MemoryError as e:
+            raise LimitExceeded(f"needs more than {size_words(current().worker_memory)} of memory to read "
+                                "(the worker_memory limit)") from e
+        except Exception as e:  # a loader's unforeseen failure is a named skip, never a crash
+            detail = (str(e).strip().splitlines() or [""])[0][:100]
+            raise LoadError(f"could not be read ({type(e).__name__}{': ' + detail if detail else ''})") from e
+
+
+def _load(path: Path) -> Document:
+    """The body of :func:`load_file`, under the limits in force."""
     from qa.loading.markup import html_to_text, markdown_to_text
     from qa.loading.pdf import read_pdf
     from qa.loading.word import read_docx
 
-    path = Path(path)
     ext = path.suffix.lower()
     if ext not in SUPPORTED:
         raise LoadError(f"unsupported file type '{ext or path.name}'")
+    check_file_size(path)
     try:
         data = path.read_bytes()
     except OSError as e:
@@ -93,6 +116,7 @@ def load_file(path: str | Path) -> Document:
     if ext == ".pdf":
         if not data.startswith(b"%PDF"):
             raise LoadError("corrupt PDF (no %PDF header)")
+        del data  # the PDF reader reads the file itself
         text, pages = read_pdf(path)  # normalised line by line
     else:
         if ext == ".docx":
@@ -103,9 +127,10 @@ def load_file(path: str | Path) -> Document:
             text = markdown_to_text(decode(data))
         else:
             text = decode(data)
-        text = normalize(text)
+        del data
+        text = normalize(check_text(text))
         pages = [(None, 0, len(text))]
-    text, pages = _strip(text, pages)
+    text, pages = _strip(check_text(text), pages)
     if not text.strip():
         raise LoadError("no text layer (scanned pages? run OCR on it first)" if ext == ".pdf" else "no text in file")
     return Document(source=str(path), text=text, sha256=sha, pages=pages)
@@ -131,13 +156,14 @@ def iter_files(paths: Iterable[str | Path]) -> list[Path]:
     return files
 
 
-def load_documents(paths: Iterable[str | Path]) -> tuple[list[Document], list[Skipped]]:
-    """Load every supported file under ``paths``; returns (loaded, skipped)."""
+def load_documents(paths: Iterable[str | Path], limits: Limits | None = None
+                   ) -> tuple[list[Document], list[Skipped]]:
+    """Load every supported file under ``paths`` in worker processes (:mod:`qa.loading.workers`: a
+    memory and time limit per file, several files at once); returns (loaded, skipped)."""
+    from qa.loading.workers import load_in_workers
+
     docs: list[Document] = []
     skipped: list[Skipped] = []
-    for f in iter_files(paths):
-        try:
-            docs.append(load_file(f))
-        except LoadError as e:
-            skipped.append(Skipped(str(f), str(e)))
+    for _, out in load_in_workers(iter_files(paths), limits):
+        (skipped if isinstance(out, Skipped) else docs).append(out)
     return docs, skipped

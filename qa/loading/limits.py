@@ -165,7 +165,8 @@ def check_zip(path: str | Path) -> None:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as e:
-        raise LoadError(f"corrupt or unreadable zip package ({str(e) or type(e).__name__})") from e
+        kind = Path(path).suffix.lstrip(".").upper() or "zip package"
+        raise LoadError(f"corrupt or unreadable {kind} ({str(e) or type(e).__name__})") from e
     if len(members) > limits.archive_members:
         raise LimitExceeded(f"holds more than {limits.archive_members:,} files (the archive_members limit)")
     total = sum(m.file_size for m in members)

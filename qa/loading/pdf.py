@@ -26,7 +26,9 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
+from qa.loading import limits
 from qa.loading.errors import LoadError
+from qa.loading.limits import LimitExceeded, bounded_pdf_streams
 from qa.loading.tables import header_names, label_table_rows, labelled_rows, table_lines
 from qa.loading.text import CELL_SEP, english_words, normalize
 
@@ -576,31 +578,51 @@ def _pdf_error(err: Exception) -> str:
     causes = [err, *getattr(err, "args", ())]
     if any(type(c).__name__ == "PDFPasswordIncorrect" for c in causes):
         return "encrypted PDF (it needs a password to open)"
+    if isinstance(err, RecursionError):
+        return "corrupt or unreadable PDF (objects nested thousands of levels deep)"
     detail = str(err).strip() or type(err).__name__
     return f"corrupt or unreadable PDF ({detail[:80]})"
 
 
 def read_pdf(path: Path) -> tuple[str, list[tuple[int | None, int, int]]]:
-    """The text of a PDF and its pages' ``(page, start, end)`` character ranges.
+    """The text of a PDF and its pages' ``(page, start, end)`` character ranges, within the limits in
+    force (:mod:`qa.loading.limits`: ``pdf_pages``, and ``pdf_stream_bytes``/``pdf_bytes`` for the
+    streams it inflates).
 
     Raises:
-        LoadError: the file is not a readable PDF (corrupt, encrypted, truncated).
+        LimitExceeded: more pages than ``pdf_pages``, or streams that inflate past their limits.
+        LoadError: the file is not a readable PDF (corrupt, encrypted, truncated), or all its text is a
+            line repeated on every page.
     """
     import pdfplumber
 
     logging.getLogger("pdfminer").setLevel(logging.ERROR)  # repairable damage: not the user's concern
     try:
-        with pdfplumber.open(path) as pdf:
+        with bounded_pdf_streams(), pdfplumber.open(path) as pdf:
+            _check_page_count(len(pdf.pages))
             pages, names = [], None
             for page in pdf.pages:
                 lines, names = page_lines(page, names)
                 pages.append(lines)
+                page.close()  # its parsed objects are not needed again
+    except LoadError:
+        raise
     except Exception as e:  # pdfminer raises many types for damaged files
         raise LoadError(_pdf_error(e)) from e
+    had_text = any(pages)
     pages = drop_running_lines(pages) if len(pages) > 1 else pages
+    if had_text and not any(pages):
+        raise LoadError("no body text: its only text is a line repeated at the edge of every page")
     words = {w.lower() for lines in pages for ln in lines for w in re.findall(r"\w+(?:-\w+)*", ln.text)}
     words |= {part for w in list(words) for part in w.split("-")}
     return join_pages([paragraphs(lines, words) for lines in pages], words)
+
+
+def _check_page_count(n: int) -> None:
+    """Raises LimitExceeded when a PDF of ``n`` pages is past the ``pdf_pages`` limit."""
+    cap = limits.current().pdf_pages
+    if n > cap:
+        raise LimitExceeded(f"has {n:,} pages, more than {cap:,} (the pdf_pages limit)")
 
 
 def join_pages(pages: list[list[str]], document_words: set[str]

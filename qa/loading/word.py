@@ -21,6 +21,7 @@ import zipfile
 from pathlib import Path
 
 from qa.loading.errors import LoadError
+from qa.loading.limits import check_zip
 from qa.loading.tables import row_texts, title_rows
 from qa.loading.text import CELL_SEP, LIST_NUMBERS
 
@@ -259,15 +260,18 @@ def read_docx(path: Path) -> str:
     """The body text of a DOCX file, one paragraph or table row a line.
 
     Raises:
+        LimitExceeded: the zip package is past the archive limits (:func:`qa.loading.limits.check_zip`).
         LoadError: the file is not a readable DOCX.
     """
     from docx import Document as DocxDocument
     from docx.opc.exceptions import OpcError
+    from lxml.etree import XMLSyntaxError
 
+    check_zip(path)
     try:
         doc = DocxDocument(str(path))
         lines = _header_lines(doc) + _lines(doc.element.body, doc._body, _Numbers(doc)) + _note_lines(doc)
-    except (zipfile.BadZipFile, OpcError, KeyError, ValueError, AttributeError) as e:
+    except (zipfile.BadZipFile, OpcError, KeyError, ValueError, AttributeError, XMLSyntaxError, EOFError) as e:
         detail = "not a Word zip package" if type(e).__name__ == "PackageNotFoundError" else str(e)
         raise LoadError(f"corrupt or unreadable DOCX ({detail})") from e
     return "\n".join(line for line in lines if line.strip())
