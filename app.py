@@ -18,16 +18,19 @@ def main(argv: list[str] | None = None) -> int:
                    help="fast (default: the packaged MiniLM reader), base, or a QA model id or folder")
     p.add_argument("--index-api", action="store_true",
                    help="also offer /upload and /remove (they change the index) to API clients")
+    p.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE",
+                   help="a limit on reading one uploaded file (repeatable), e.g. pdf_pages=5000, worker_memory=4G")
     args = p.parse_args(argv)
 
     from transformers.utils import logging as hf_logging
 
+    from qa.loading import Limits
     from qa.webapp import CSS, ChatService, build_app
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
     try:
-        service = ChatService(args.index, reader=args.reader)
+        service = ChatService(args.index, reader=args.reader, limits=Limits.parse(args.limit))
     except Exception as e:  # noqa: BLE001 - any start-up failure becomes one clear line
         print(f"app: error: {e}", file=sys.stderr)
         return 1

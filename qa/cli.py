@@ -42,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
                     help="dense search: auto (default) = exact below 200,000 passages a segment, "
                          "HNSW above; flat = always exact; hnsw = always approximate. "
                          "Applies to segments written from now on")
+    ix.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE",
+                    help="raise or lower a limit on reading one file (repeatable), e.g. pdf_pages=5000, "
+                         "worker_memory=4G, worker_seconds=600; see docs/security.md for the limits")
 
     ask = sub.add_parser("ask", help="answer a question from an index")
     ask.add_argument("question")
@@ -116,15 +119,17 @@ def _recorded_model(index_dir: str) -> str | None:
 
 def cmd_index(args) -> int:
     from qa.embedding import Embedder
+    from qa.loading import Limits
     from qa.pipeline import build_index
 
+    limits = Limits.parse(args.limit)  # a wrong limit is an error before any work
     paths = args.paths or ([] if args.remove or args.prune else [DEFAULT_DOCS])
     if not args.paths and paths and not Path(DEFAULT_DOCS).is_dir():
         raise CLIError(f"name the files or folders to index (there is no {DEFAULT_DOCS}/ folder here "
                        "to index by default)")
     report = build_index(args.index, paths, args.remove, Embedder(args.embedding_model or _recorded_model(args.index), precision=args.precision),
                          index_type=args.index_type, progress=True, prune=args.prune,
-                         ray=args.ray)
+                         ray=args.ray, limits=limits)
     for s in report.skipped:
         print(f"skipped {cite(s.source)}: {s.reason}", file=sys.stderr)
     for r in report.not_indexed:
@@ -341,7 +346,27 @@ def cmd_calibrate(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``qa`` console script; returns the exit status."""
+    """Entry point of the ``qa`` console script; returns the exit status (141, as for SIGPIPE, when
+    the reader of its output goes away: ``qa ask ... | head -1`` ends quietly)."""
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        return _closed_pipe()
+
+
+def _closed_pipe() -> int:
+    """Point standard output at /dev/null, so that nothing more is written to a closed pipe (not even
+    at exit), and return 141."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return 141
+
+
+def _main(argv: list[str] | None) -> int:
+    """The body of :func:`main`."""
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["train-reader"]:
         return _run(cmd_train_reader, argv[1:], "interrupted: continue with the same command and --resume")
@@ -384,6 +409,8 @@ def _run(handler, args, interrupted: str = "interrupted") -> int:
 
             torch.set_num_threads(threads)
         return handler(args)
+    except BrokenPipeError:
+        return _closed_pipe()
     except (CLIError, QuestionError, IndexLoadError, EvalFileError, FileNotFoundError, ImportError,
             ValueError, OSError) as e:
         print(f"qa: error: {e}", file=sys.stderr)

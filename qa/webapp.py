@@ -6,6 +6,7 @@ without a browser; :func:`build_app` wires them into a ``gr.Blocks`` page.
 
 
 import filecmp
+import hashlib
 import html
 import json
 import re
@@ -17,13 +18,20 @@ from collections.abc import Callable
 from pathlib import Path
 
 from qa.index import index_exists
-from qa.loading import SUPPORTED, LoadError, load_file
+from qa.loading import SUPPORTED, Limits, LoadError
 from qa.loading.pdf import render_page
+from qa.loading.workers import load_one, run_in_worker
 from qa.pipeline import DEFAULT_DOCS, QA, Answer, QuestionError, Result, build_index, cite
 from qa.reading import Reader, base_reader_available
 from qa.splitting import sentence_spans
 
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # one uploaded file
+MAX_UPLOAD_FILES = 20  # files in one upload
+MAX_SESSION_UPLOAD_BYTES = 200 * 1024 * 1024  # all the uploads of one browser session
+MAX_SESSION_UPLOAD_FILES = 100
+MAX_FEEDBACK_CHARS = 1000  # a right answer typed with a thumbs-down
+MAX_SESSION_FEEDBACK = 200  # ratings one browser session may record
+MAX_FEEDBACK_FILE_BYTES = 100 * 1024 * 1024  # INDEX/feedback.jsonl stops growing here
 UPLOAD_DIR = "uploads"
 NAMES_FILE = ".names.json"  # stored upload name -> name it was uploaded with
 FEEDBACK_FILE = "feedback.jsonl"
@@ -189,12 +197,37 @@ def feedback_record(result: Result, liked: bool, correction: str = "") -> dict:
 EMPTY_INDEX = "No documents are indexed yet: add some in the *Documents* tab, then ask again."
 
 
-def _check_readable(path: Path) -> None:
-    """Raise ValueError when the file at ``path`` cannot be read as a document (the reason)."""
+def _check_readable(path: Path, limits: Limits | None) -> None:
+    """Raise ValueError when the file at ``path`` cannot be read as a document (the reason). The file
+    is read in a worker process (:mod:`qa.loading.workers`), never in the server's."""
     try:
-        load_file(path)
+        load_one(path, limits)
     except LoadError as e:
         raise ValueError(f"{e}; the version indexed earlier is kept") from e
+
+
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.:])/(?:[^/\s'\"`]+/)+([^/\s'\"`]*)")
+
+
+def hide_paths(text: str) -> str:
+    """``text`` with every absolute file path replaced by its last part (the file's name), so that
+    messages the server sends never show where it keeps files."""
+    return _ABSOLUTE_PATH.sub(lambda m: m.group(1) or "…", text)
+
+
+def document_id(source: str) -> str:
+    """A document's id in the page and the API: 12 hex digits of the SHA-256 of its source path, so
+    that the path itself never leaves the server."""
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()[:12]
+
+
+class _SessionUse:
+    """What one browser session has used of the server's caps (uploads, feedback)."""
+
+    def __init__(self) -> None:
+        self.files = 0
+        self.bytes = 0
+        self.feedback = 0
 
 
 def _refusal(question, why: str) -> dict:
@@ -209,18 +242,25 @@ class ChatService:
     Asking runs concurrently with uploads; changes to the index are
     serialised by a lock and take effect for later questions once written.
 
+    Uploads are read in worker processes within ``limits``; what one browser session may upload and
+    rate is capped (``MAX_SESSION_*``), and so is the feedback a rating may carry.
+
     Args:
         index_dir: the index folder (uploads are stored in ``index_dir/uploads``). When it holds
             no index, one is built from ``seeds/`` in the working folder, or started empty.
         qa: a ready pipeline; built from ``index_dir`` when None.
+        limits: what reading one uploaded file may cost (:class:`qa.loading.Limits`; defaults when None).
     """
 
-    def __init__(self, index_dir: str | Path, qa: QA | None = None, reader: str | None = None):
+    def __init__(self, index_dir: str | Path, qa: QA | None = None, reader: str | None = None,
+                 limits: Limits | None = None):
         self.index_dir = Path(index_dir)
         self.status = ""
+        self.limits = limits
+        self._use: dict[str, _SessionUse] = {}
         if not index_exists(self.index_dir):
             if Path(DEFAULT_DOCS).is_dir():
-                report = build_index(self.index_dir, [DEFAULT_DOCS])
+                report = build_index(self.index_dir, [DEFAULT_DOCS], limits=limits)
                 self.status = f"Built a new index from {DEFAULT_DOCS}/ at start-up: {report.summary()}."
             else:
                 build_index(self.index_dir, [])
@@ -251,11 +291,28 @@ class ChatService:
         """Source paths of the indexed documents, sorted."""
         return sorted(self.qa.retriever.index.documents)
 
+    def document_choices(self) -> list[tuple[str, str]]:
+        """(label, id) of each indexed document, for the page: the file's name (with its folder's
+        name where two share a name) and its :func:`document_id`; no path leaves the server."""
+        sources = self.documents()
+        names = [Path(s).name for s in sources]
+        return [(f"{Path(s).parent.name}/{n}" if names.count(n) > 1 else n, document_id(s))
+                for s, n in zip(sources, names, strict=True)]
+
+    def source_of(self, choice: str | None) -> str | None:
+        """The indexed source a page choice names (its :func:`document_id`, or the source itself)."""
+        return next((s for s in self.documents() if choice in (s, document_id(s))), None)
+
     def status_line(self) -> str:
         """Markdown: what the index holds."""
         index = self.qa.retriever.index
-        line = f"Index `{self.index_dir}`: {len(index.documents)} documents, {len(index)} passages."
-        return f"{self.status} {line}".strip()
+        line = f"Index `{self.index_dir.name}`: {len(index.documents)} documents, {len(index)} passages."
+        return hide_paths(f"{self.status} {line}".strip())
+
+    def _session(self, session: str) -> _SessionUse:
+        """The caps' account of one browser session."""
+        with self._lock:
+            return self._use.setdefault(session, _SessionUse())
 
     def ask(self, question: str, history: list | None, top_k: int = 5, answers: int = 1,
             turns: list[Result] | None = None, reader: str | None = None
@@ -274,19 +331,30 @@ class ChatService:
             return history, f"<p>{html.escape(str(e)[:1].upper() + str(e)[1:])}.</p>", "", turns
         except Exception as e:  # noqa: BLE001 - shown in the page, never as a traceback
             history += [{"role": "user", "content": question},
-                        {"role": "assistant", "content": f"Sorry, something went wrong: {e}"}]
+                        {"role": "assistant", "content": f"Sorry, something went wrong ({type(e).__name__})."}]
             return history, "", "", turns
         said = EMPTY_INDEX if len(self.qa) == 0 else format_answer(result)
         history += [{"role": "user", "content": result.question}, {"role": "assistant", "content": said}]
         return history, format_sources(result), "", turns + [result]
 
     def feedback(self, history: list | None, turns: list[Result] | None, index: int, liked: bool,
-                 correction: str = "") -> str:
+                 correction: str = "", session: str = "") -> str:
         """Record a thumbs-up/down on the chat message at ``index``; returns a note for the page.
 
         Lines are appended to ``INDEX/feedback.jsonl`` (see :func:`feedback_record`), so
-        ``qa eval INDEX/feedback.jsonl`` measures the system on its users' questions.
+        ``qa eval INDEX/feedback.jsonl`` measures the system on its users' questions. A correction
+        longer than ``MAX_FEEDBACK_CHARS`` is refused; so are ratings past ``MAX_SESSION_FEEDBACK``
+        for one browser ``session`` and past ``MAX_FEEDBACK_FILE_BYTES`` for the file.
         """
+        correction = correction if isinstance(correction, str) else ""
+        if len(correction) > MAX_FEEDBACK_CHARS:
+            return f"The right answer can be at most {MAX_FEEDBACK_CHARS:,} characters; nothing was recorded."
+        use = self._session(session)
+        if use.feedback >= MAX_SESSION_FEEDBACK:
+            return f"This session has already rated {MAX_SESSION_FEEDBACK} answers; nothing more is recorded."
+        path = self.index_dir / FEEDBACK_FILE
+        if path.exists() and path.stat().st_size > MAX_FEEDBACK_FILE_BYTES:
+            return "The feedback file is full; nothing was recorded (ask the administrator to archive it)."
         history, turns = list(history or []), list(turns or [])
         if not 0 < index < len(history) or history[index].get("role") != "assistant":
             return "Rate an answer of this conversation."
@@ -295,8 +363,9 @@ class ChatService:
         if result is None:
             return "That answer can no longer be rated."
         record = feedback_record(result, liked, correction)
-        with self._lock, open(self.index_dir / FEEDBACK_FILE, "a", encoding="utf-8") as f:
+        with self._lock, open(path, "a", encoding="utf-8") as f:
             f.write(json.dumps(record, ensure_ascii=False) + "\n")
+            use.feedback += 1
         if liked:
             return "Thanks: noted as a good answer."
         if "answers" in record:
@@ -363,9 +432,9 @@ class ChatService:
         exists = Path(p.source).is_file()
         image = None
         if exists and p.source.lower().endswith(".pdf") and (answer or p.page):
-            try:
-                image = render_page(p.source, (answer.page if answer else None) or p.page,
-                                    answer.text if answer else "")
+            try:  # in a worker process: the server never parses a file itself
+                image = run_in_worker(render_page, p.source, (answer.page if answer else None) or p.page,
+                                      answer.text if answer else "", limits=self.limits)
             except LoadError:
                 image = None
         return view, image, p.source if exists else None
@@ -402,7 +471,7 @@ class ChatService:
             return dest, ""
         if dest.exists() or name in taken:
             if names.get(name) == src.name and name not in taken:
-                _check_readable(src)  # an unreadable file must not overwrite the indexed one
+                _check_readable(src, self.limits)  # an unreadable file must not overwrite the indexed one
                 note = "replaced the earlier upload of the same name"
             else:
                 dest = _free_name(dest_dir, name, taken)
@@ -413,46 +482,68 @@ class ChatService:
         (dest_dir / NAMES_FILE).write_text(json.dumps(names, indent=1, ensure_ascii=False), encoding="utf-8")
         return dest, note
 
-    def upload(self, files: list | None, progress: Callable[[int, int, str], None] | None = None
-               ) -> tuple[str, list[str]]:
-        """Upload handler: store files under the index folder and index them.
+    def upload(self, files: list | None, progress: Callable[[int, int, str], None] | None = None,
+               session: str = "") -> tuple[str, list[str]]:
+        """Upload handler: store files under the index folder and index them (read in worker
+        processes, within the service's limits).
 
-        ``progress(i, n, name)`` is called as the i-th of n files starts indexing.
+        ``progress(i, n, name)`` is called as the i-th of n files starts indexing. One upload holds
+        at most ``MAX_UPLOAD_FILES`` files; one browser ``session`` may upload at most
+        ``MAX_SESSION_UPLOAD_FILES`` files and ``MAX_SESSION_UPLOAD_BYTES`` bytes in all.
 
         Returns (Markdown lines 'name: indexed / replaced / stored as / skipped: why',
-        document choices).
+        document choices). No line shows a server path.
         """
         if not files:
             return "Choose one or more files first.", self.documents()
+        if not isinstance(files, (list, tuple)) or len(files) > MAX_UPLOAD_FILES:
+            return f"Upload at most {MAX_UPLOAD_FILES} files at a time.", self.documents()
         lines, stored, taken = [], [], set()
+        use = self._session(session)
         for f in files:
             path = f if isinstance(f, str) else getattr(f, "name", str(f))
             try:
-                dest, why = self._store(path, taken)
+                dest, why = self._within_session_caps(path, use) or self._store(path, taken)
             except (OSError, ValueError) as e:
                 dest, why = None, f"skipped: {e}"
             if dest is None:
-                lines.append(f"- `{cite(path, name_only=True)}`: {why}")
+                lines.append(f"- `{cite(path, name_only=True)}`: {hide_paths(why)}")
             else:
                 stored.append((dest, why))
         if stored:
             with self._lock:
                 report = build_index(self.index_dir, [d for d, _ in stored], embedder=self.qa.embedder,
-                                     on_file=progress)
+                                     on_file=progress, limits=self.limits)
                 self.qa.reload()
             bad = {s.source: s.reason for s in report.skipped}
             for d, note in stored:
                 if str(d) in bad:
                     d.unlink(missing_ok=True)
-                    lines.append(f"- `{d.name}`: skipped: {bad[str(d)]}")
+                    lines.append(f"- `{d.name}`: skipped: {hide_paths(bad[str(d)])}")
                 else:
                     state = "unchanged (already indexed)" if str(d.resolve()) in report.unchanged else "indexed"
                     lines.append(f"- `{d.name}`: {state}" + (f"; {note}" if note else ""))
         return "\n".join(lines), self.documents()
 
+    def _within_session_caps(self, path: str, use: _SessionUse) -> tuple[None, str] | None:
+        """None when one more file at ``path`` keeps a session within its upload caps (and counts it),
+        else (None, the reason it is skipped)."""
+        size = Path(path).stat().st_size
+        with self._lock:
+            if use.files >= MAX_SESSION_UPLOAD_FILES:
+                return None, f"skipped: this session has already uploaded {MAX_SESSION_UPLOAD_FILES} files"
+            if use.bytes + size > MAX_SESSION_UPLOAD_BYTES:
+                return None, (f"skipped: this session's uploads would pass "
+                              f"{MAX_SESSION_UPLOAD_BYTES // (1024 * 1024)} MB")
+            use.files += 1
+            use.bytes += size
+        return None
+
     def remove(self, source: str | None) -> tuple[str, list[str]]:
-        """Remove one indexed document (and its stored upload); returns (message, choices)."""
-        if not source or source not in self.documents():
+        """Remove one indexed document (and its stored upload), named by its source path or its
+        :func:`document_id`; returns (message, choices)."""
+        source = self.source_of(source) if source else None
+        if not source:
             return "Pick an indexed document to remove.", self.documents()
         with self._lock:
             build_index(self.index_dir, [], remove=[source], embedder=self.qa.embedder)
@@ -461,6 +552,11 @@ class ChatService:
                 Path(source).unlink(missing_ok=True)
             self.qa.reload()
         return f"Removed `{cite(source, name_only=True)}`.", self.documents()
+
+
+def _session_of(request) -> str:
+    """The browser session a Gradio request comes from ("" outside a request)."""
+    return getattr(request, "session_hash", None) or ""
 
 
 CSS = """
@@ -483,7 +579,7 @@ def build_app(service: ChatService, index_api: bool = False):
     private = {"api_visibility": "private"}
     index_visibility = {"api_visibility": "public" if index_api else "private"}
 
-    with gr.Blocks(title="Document QA") as app:
+    with gr.Blocks(title="Document QA", delete_cache=(3600, 86400)) as app:  # uploads kept a day at most
         gr.Markdown("# Ask your documents\nAnswers are exact words from your files, with their source.")
         status = gr.Markdown(service.status_line())
         with gr.Tab("Chat"):
@@ -519,7 +615,7 @@ def build_app(service: ChatService, index_api: bool = False):
                              file_types=list(SUPPORTED), elem_id="upload")
             add = gr.Button("Add to index", elem_id="add")
             outcome = gr.Markdown(elem_id="upload-result")
-            docs = gr.Dropdown(choices=service.documents(), label="Indexed documents",
+            docs = gr.Dropdown(choices=service.document_choices(), label="Indexed documents",
                                interactive=True)
             remove = gr.Button("Remove selected document")
 
@@ -537,27 +633,28 @@ def build_app(service: ChatService, index_api: bool = False):
             return (view, gr.update(value=image, visible=image is not None),
                     gr.update(value=path, visible=path is not None))
 
-        def on_like(evt: gr.LikeData, h, past):
+        def on_like(evt: gr.LikeData, h, past, request: gr.Request):
             index = evt.index if isinstance(evt.index, int) else evt.index[0]
             liked = evt.liked is True
-            note = service.feedback(h, past, index, liked)
+            note = service.feedback(h, past, index, liked, session=_session_of(request))
             return note, gr.update(visible=not liked), -1 if liked else index
 
-        def on_fix(text, index, h, past):
-            return service.feedback(h, past, index, False, text), gr.update(visible=False), ""
+        def on_fix(text, index, h, past, request: gr.Request):
+            note = service.feedback(h, past, index, False, text, session=_session_of(request))
+            return note, gr.update(visible=False), ""
 
-        def on_upload(files, progress=gr.Progress()):  # noqa: B008 - Gradio injects progress this way
+        def on_upload(files, request: gr.Request, progress=gr.Progress()):  # noqa: B008 - Gradio injects progress
             progress(0, desc="Indexing…")
 
             def step(i: int, n: int, path: str) -> None:
                 progress((i, n), desc=f"Indexing {Path(path).name}", unit="files")
 
-            text, choices = service.upload(files, step)
-            return text, gr.update(choices=choices), service.status_line()
+            text, _ = service.upload(files, step, session=_session_of(request))
+            return text, gr.update(choices=service.document_choices()), service.status_line()
 
         def on_remove(src):
-            text, choices = service.remove(src)
-            return text, gr.update(choices=choices, value=None), service.status_line()
+            text, _ = service.remove(src)
+            return text, gr.update(choices=service.document_choices(), value=None), service.status_line()
 
         outs = [chat, sources, box, turns, pick]
         box.submit(on_ask, [box, chat, top_k, n_answers, turns, reader], outs, **private)

@@ -154,13 +154,20 @@ def load_in_workers(paths: Iterable[str | Path], limits: Limits | None = None, w
     for path in map(Path, paths):
         if on_start:
             on_start(path)
-        pending.append((path, executor.schedule(_read, args=(str(path), limits), timeout=limits.worker_seconds)))
+        # absolute: a worker started earlier may have another working folder
+        future = executor.schedule(_read, args=(str(path.absolute()), limits), timeout=limits.worker_seconds)
+        pending.append((path, future))
         if len(pending) >= 2 * workers:
-            done, future = pending.popleft()
-            yield done, _result(future, str(done), limits)
+            yield _named(*pending.popleft(), limits)
     while pending:
-        done, future = pending.popleft()
-        yield done, _result(future, str(done), limits)
+        yield _named(*pending.popleft(), limits)
+
+
+def _named(path: Path, future: Future, limits: Limits) -> tuple[Path, Document | Skipped]:
+    """``(path, its document or skip)``, the source named as the caller named the file."""
+    out = _result(future, str(path), limits)
+    out.source = str(path)
+    return path, out
 
 
 def load_one(path: str | Path, limits: Limits | None = None) -> Document:
