@@ -10,8 +10,8 @@ The files are cheap: zip and PDF bombs are written from one small deflate
 stream of a repeated pattern (:func:`bomb_run`, made once per process and
 reused), whose checksums are combined arithmetically instead of over the
 gigabyte it inflates to; the 1 GB and 600 MB text files are sparse. Making the
-whole corpus (62 files, 1.7 GB apparent) takes about 2 s and 73 MB of real disk,
-50 MB of it the one ``slow`` file (a 50 MB line of words); 23 MB without it.
+whole corpus (62 files, 1.7 GB apparent) takes about 2 s and 75 MB of real disk,
+50 MB of it the one ``slow`` file (a 50 MB line of words); 25 MB without it.
 
 :func:`make_corpus` writes them all into a folder; :func:`matches` checks a skip
 reason against a case. A case whose format the loaders do not read yet
