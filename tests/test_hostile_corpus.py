@@ -10,10 +10,12 @@ from __future__ import annotations
 import itertools
 import random
 import re
+import shutil
 import struct
 import time
 import zipfile
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import hostile as h
@@ -22,9 +24,11 @@ from hostile import CORPUS, GB, KB, MB
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory) -> dict[str, Path]:
-    """Every corpus file but the slow ones, made once for this module."""
-    return h.make_corpus(tmp_path_factory.mktemp("hostile"))
+def corpus(tmp_path_factory) -> Iterator[dict[str, Path]]:
+    """Every corpus file but the slow ones, made once for this module (and removed after it)."""
+    folder = tmp_path_factory.mktemp("hostile")
+    yield h.make_corpus(folder)
+    shutil.rmtree(folder)
 
 
 def _zip_info(path: Path, name: str) -> zipfile.ZipInfo:
@@ -109,6 +113,7 @@ def test_each_maker_writes_its_file_quickly(case, tmp_path):
     assert time.perf_counter() - start < 5
     assert path == tmp_path / case.name and path.is_file()
     assert path.stat().st_blocks * 512 < 10 * MB
+    path.unlink()
 
 
 def test_the_corpus_is_quick_and_small(tmp_path):
