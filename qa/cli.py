@@ -349,7 +349,10 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``qa`` console script; returns the exit status (141, as for SIGPIPE, when
     the reader of its output goes away: ``qa ask ... | head -1`` ends quietly)."""
     try:
-        return _main(argv)
+        try:
+            return _main(argv)
+        finally:  # written out here, where a closed pipe is caught, not at exit (argparse's --help too)
+            sys.stdout.flush()
     except BrokenPipeError:
         return _closed_pipe()
 

@@ -151,10 +151,10 @@ def check_text(text: str) -> str:
 
 
 def check_zip(path: str | Path) -> None:
-    """Check a zip-based document's directory before any member is inflated: member count, total
-    uncompressed size, and each large member's compression ratio. The sizes a zip declares also
-    bound what :mod:`zipfile` inflates (a member that inflates past its declared size fails its
-    CRC check), so a file that passes cannot expand past the limits when read with :mod:`zipfile`.
+    """Check a zip-based document before a library reads it: from its directory, member count, total
+    uncompressed size and each large member's compression ratio; then each member inflated once, a
+    piece at a time, so that one inflating past its declared size (a crafted zip) fails with little
+    memory. A file that passes cannot expand past the limits when read with :mod:`zipfile`.
 
     Raises:
         LimitExceeded: the archive is past ``archive_members``, ``archive_bytes`` or ``archive_ratio``.
@@ -176,6 +176,28 @@ def check_zip(path: str | Path) -> None:
         if m.file_size > MB and m.file_size > limits.archive_ratio * max(m.compress_size, 1):
             raise LimitExceeded(f"{m.filename[:60]} expands more than {limits.archive_ratio} times over "
                                 "(the archive_ratio limit: a zip bomb?)")
+    _inflate_piecewise(path)
+
+
+def _inflate_piecewise(path: str | Path) -> None:
+    """Inflate every member once, a piece at a time, so that a member whose data inflates past the
+    size it declares fails here (zipfile stops at the declared size and the CRC check fails) with
+    little memory, rather than in a library that reads the member whole.
+
+    Raises:
+        LoadError: a member's data does not match what the zip declares.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for m in archive.infolist():
+                with archive.open(m) as member:
+                    while member.read(MB):
+                        pass
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError,
+            zlib.error) as e:
+        kind = Path(path).suffix.lstrip(".").upper() or "zip package"
+        raise LoadError(f"corrupt or unreadable {kind} (its data does not match its directory: "
+                        f"{str(e)[:80] or type(e).__name__})") from e
 
 
 class BoundedInflate:

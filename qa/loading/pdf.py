@@ -608,6 +608,9 @@ def read_pdf(path: Path) -> tuple[str, list[tuple[int | None, int, int]]]:
     except LoadError:
         raise
     except Exception as e:  # pdfminer raises many types for damaged files
+        limit = _limit_behind(e)
+        if limit:  # a limit reached inside the parser, which wrapped it in an error of its own
+            raise limit from e
         raise LoadError(_pdf_error(e)) from e
     had_text = any(pages)
     pages = drop_running_lines(pages) if len(pages) > 1 else pages
@@ -616,6 +619,20 @@ def read_pdf(path: Path) -> tuple[str, list[tuple[int | None, int, int]]]:
     words = {w.lower() for lines in pages for ln in lines for w in re.findall(r"\w+(?:-\w+)*", ln.text)}
     words |= {part for w in list(words) for part in w.split("-")}
     return join_pages([paragraphs(lines, words) for lines in pages], words)
+
+
+def _limit_behind(err: BaseException) -> LimitExceeded | None:
+    """The :class:`LimitExceeded` that caused ``err`` (through its causes, context or arguments), if any."""
+    seen: set[int] = set()
+    todo: list[object] = [err]
+    while todo:
+        e = todo.pop()
+        if isinstance(e, LimitExceeded):
+            return e
+        if isinstance(e, BaseException) and id(e) not in seen:
+            seen.add(id(e))
+            todo += [e.__cause__, e.__context__, *e.args]
+    return None
 
 
 def _check_page_count(n: int) -> None:
