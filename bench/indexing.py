@@ -12,6 +12,11 @@ from the repository root:
     python bench/indexing.py reports/dev-a-articles ../shared/qa-data/squad-v1.1/dev-v1.1-part-a.json [int8,bf16,fp32 [REPEATS]]
 
 REPEATS embedding runs per precision (default 1) give the median embedding time.
+
+Loading alone, in worker processes (what ``qa index`` does) against one file after another in
+this process, over PDF and DOCX copies of the folder's text files:
+
+    python bench/indexing.py --loading reports/dev-a-articles [WORKERS ...]
 """
 
 import json
@@ -93,5 +98,65 @@ def main(folder: str, eval_file: str, precisions: str = "", repeats: str = "1") 
                               for k, b, f in zip(KS, found, recalls["fp32"])}))
 
 
+def office_copies(folder: str, out: str) -> list[str]:
+    """A PDF (reportlab, 11 pt lines) and a DOCX (python-docx) of each text file in ``folder``."""
+    import textwrap
+    from pathlib import Path
+
+    from docx import Document as Docx
+    from reportlab.pdfgen import canvas
+
+    made = []
+    for f in iter_files([folder]):
+        text = Path(f).read_text(encoding="utf-8", errors="replace")
+        pdf = canvas.Canvas(str(Path(out) / f"{Path(f).stem}.pdf"))
+        lines = [ln for para in text.splitlines() for ln in (textwrap.wrap(para, 90) or [""])]
+        for start in range(0, len(lines), 50):
+            for i, line in enumerate(lines[start:start + 50]):
+                pdf.drawString(60, 790 - 14 * i, line)
+            pdf.showPage()
+        pdf.save()
+        doc = Docx()
+        for para in text.splitlines():
+            doc.add_paragraph(para)
+        doc.save(str(Path(out) / f"{Path(f).stem}.docx"))
+        made += [str(Path(out) / f"{Path(f).stem}.pdf"), str(Path(out) / f"{Path(f).stem}.docx")]
+    return made
+
+
+def loading(folder: str, *workers: str) -> None:
+    """Files/s of loading PDF and DOCX copies of ``folder``: in this process, one file after another,
+    then in 1, 2, ... worker processes (:mod:`qa.loading.workers`, the pool started before timing)."""
+    import os
+    import platform
+
+    from qa.loading.workers import load_in_workers
+
+    counts = [int(w) for w in workers] or [1, 2]
+    with tempfile.TemporaryDirectory() as tmp:
+        files = office_copies(folder, tmp)
+        print(json.dumps({"machine": f"{platform.machine()}, {os.cpu_count()} cores", "files": len(files),
+                          "date": time.strftime("%Y-%m-%d")}))
+        t = time.perf_counter()
+        for f in files:
+            load_file(f)
+        serial = time.perf_counter() - t
+        print(json.dumps({"loading": "in process", "seconds": round(serial, 2),
+                          "files_per_s": round(len(files) / serial, 2)}))
+        for n in counts:
+            from qa.loading import Limits
+
+            list(load_in_workers(files[:2 * n], Limits(), workers=n))  # workers started and warm before timing
+            t = time.perf_counter()
+            out = [r for _, r in load_in_workers(files, Limits(), workers=n)]
+            took = time.perf_counter() - t
+            print(json.dumps({"loading": f"{n} workers", "seconds": round(took, 2),
+                              "files_per_s": round(len(files) / took, 2), "speedup": round(serial / took, 2),
+                              "skipped": sum(not hasattr(r, "text") for r in out)}))
+
+
 if __name__ == "__main__":
-    main(*sys.argv[1:5])
+    if sys.argv[1:2] == ["--loading"]:
+        loading(*sys.argv[2:])
+    else:
+        main(*sys.argv[1:5])

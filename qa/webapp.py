@@ -21,7 +21,7 @@ from qa.index import index_exists
 from qa.loading import SUPPORTED, Limits, LoadError
 from qa.loading.pdf import render_page
 from qa.loading.workers import load_one, run_in_worker
-from qa.pipeline import DEFAULT_DOCS, QA, Answer, QuestionError, Result, build_index, cite
+from qa.pipeline import DEFAULT_DOCS, MAX_QUESTION_CHARS, QA, Answer, QuestionError, Result, build_index, cite
 from qa.reading import Reader, base_reader_available
 from qa.splitting import sentence_spans
 
@@ -32,6 +32,8 @@ MAX_SESSION_UPLOAD_FILES = 100
 MAX_FEEDBACK_CHARS = 1000  # a right answer typed with a thumbs-down
 MAX_SESSION_FEEDBACK = 200  # ratings one browser session may record
 MAX_FEEDBACK_FILE_BYTES = 100 * 1024 * 1024  # INDEX/feedback.jsonl stops growing here
+MAX_HISTORY_QUESTIONS = 50  # earlier questions an /ask call may send
+MAX_CHAT_MESSAGES = 400  # messages of a conversation the page keeps (older ones are dropped)
 UPLOAD_DIR = "uploads"
 NAMES_FILE = ".names.json"  # stored upload name -> name it was uploaded with
 FEEDBACK_FILE = "feedback.jsonl"
@@ -323,7 +325,7 @@ class ChatService:
         a follow-up question is read in their context. ``reader`` is a preset name from
         :meth:`reader_choices` (``None``: the pipeline's own reader).
         """
-        history, turns = list(history or []), list(turns or [])
+        history, turns = list(history or [])[-MAX_CHAT_MESSAGES:], list(turns or [])[-MAX_CHAT_MESSAGES // 2:]
         try:
             result = self.qa.ask(question, top_k=int(top_k), max_answers=int(answers), history=turns,
                                  reader=self.reader_for(reader))
@@ -392,7 +394,9 @@ class ChatService:
             top_k, answers = max(1, min(20, int(top_k))), max(1, min(5, int(answers)))
             if not isinstance(history, (list, tuple, type(None))):
                 raise TypeError("history is not a list")
-            history = [str(q) for q in history or []]
+            if len(history or []) > MAX_HISTORY_QUESTIONS:
+                return _refusal(question, f"history holds at most {MAX_HISTORY_QUESTIONS} questions")
+            history = [str(q)[:MAX_QUESTION_CHARS] for q in history or []]
         except (TypeError, ValueError):
             return _refusal(question, "top_k and answers must be whole numbers, history a list of questions")
         try:

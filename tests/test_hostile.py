@@ -255,3 +255,10 @@ def test_qa_ends_quietly_when_its_reader_goes_away(tmp_path):
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 141, err.decode()[-500:]
     assert b"Broken pipe" not in err and b"Traceback" not in err and b"error" not in err
+
+
+def test_an_api_call_cannot_send_an_unbounded_history(service):
+    from qa.webapp import MAX_HISTORY_QUESTIONS
+
+    reply = service.api_ask("Who?", ["What?"] * (MAX_HISTORY_QUESTIONS + 1))
+    assert reply["error"] == f"history holds at most {MAX_HISTORY_QUESTIONS} questions" and reply["answers"] == []
