@@ -1,42 +1,38 @@
-"""Loading documents: text out of .txt, .md, .html/.htm, .pdf and .docx files.
+"""Loading documents: text out of text, Markdown, HTML, PDF, Word, spreadsheet, slide, mail, RTF,
+OpenDocument and EPUB files.
 
 Every format gives the same thing: a :class:`Document` whose text reads as a
-person reads the file (see ``text``, ``pdf``, ``markup`` and ``word`` in this
-package), Unicode-normalised (:func:`qa.loading.text.normalize`), with page
-ranges where the format has pages. A file that cannot be read (unsupported
-type, binary, empty, corrupt) is reported as skipped with its reason.
+person reads the file (see ``text``, ``pdf``, ``markup``, ``word``, ``sheets``, ``slides``,
+``mail`` and ``office`` in this package), Unicode-normalised (:func:`qa.loading.text.normalize`),
+with page ranges where the format has pages (PDF pages, slides, sheets, the messages of a
+mailbox). A mail's attachments are documents of their own (:attr:`Document.attachments`). A
+file that cannot be read (unsupported type, binary, empty, corrupt) is reported as skipped with
+its reason.
 """
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.loading.errors import LoadError
 from qa.loading.limits import LimitExceeded, Limits, check_file_size, check_text, current, size_words, using
-from qa.loading.text import decode, normalize
+from qa.loading.text import Page, decode, join_parts, normalize
 
-__all__ = ["EXTRACTION_VERSION", "SUPPORTED", "Document", "LimitExceeded", "Limits", "LoadError", "Skipped",
-           "iter_files", "load_documents", "load_file"]
+__all__ = ["ATTACHMENT_SEP", "EXTRACTION_VERSION", "SUPPORTED", "Document", "LimitExceeded", "Limits", "LoadError",
+           "Page", "Skipped", "container_of", "iter_files", "load_documents", "load_file", "page_name"]
 
-SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
-
-
-@dataclass
-class Document:
-    """The text of one file.
-
-    ``pages`` lists ``(page, start, end)`` character ranges of ``text``: one per
-    PDF page (page numbers from 1), or a single ``(None, 0, len(text))``.
-    ``sha256`` is the hash of the file's bytes.
-    """
-
-    source: str
-    text: str
-    sha256: str
-    pages: list[tuple[int | None, int, int]] = field(default_factory=list)
+SHEETS = (".csv", ".tsv", ".xlsx", ".xlsm", ".ods")
+SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", *SHEETS, ".pptx", ".eml", ".mbox",
+             ".rtf", ".odt", ".epub")
+ATTACHMENT_SEP = " › "  # between a mail's path and an attachment's name: "mail.eml › offer.pdf"
+MAX_NESTING = 3  # attachments of attachments read this deep (a mail forwarded in a mail ...)
+# What a part of a document is called in a citation, by the file's extension ("page" otherwise).
+PAGE_WORDS = {".pptx": "slide", ".xlsx": "sheet", ".xlsm": "sheet", ".ods": "sheet", ".mbox": "message"}
 
 
 @dataclass
@@ -47,8 +43,42 @@ class Skipped:
     reason: str
 
 
-def _strip(text: str, pages: list[tuple[int | None, int, int]]
-           ) -> tuple[str, list[tuple[int | None, int, int]]]:
+@dataclass
+class Document:
+    """The text of one file.
+
+    ``pages`` lists ``(page, start, end)`` character ranges of ``text``: one per
+    PDF page or slide (numbers from 1), sheet (its name) or message of a mailbox (its
+    number), or a single ``(None, 0, len(text))``. ``sha256`` is the hash of the file's bytes.
+    ``attachments`` are a mail's attachments read as documents of their own, each with the
+    source ``"{mail's source} › {name}"`` (attachments of attachments included, flattened);
+    ``skipped`` the attachments that could not be read, with the same kind of source.
+    """
+
+    source: str
+    text: str
+    sha256: str
+    pages: list[tuple[Page, int, int]] = field(default_factory=list)
+    attachments: list[Document] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+def container_of(source: str) -> str:
+    """The file a document's text comes from: the mail for an attachment
+    (``"a/mail.eml › offer.pdf"`` -> ``"a/mail.eml"``), else the source itself."""
+    return source.split(ATTACHMENT_SEP, 1)[0]
+
+
+def page_name(source: str, page: Page) -> str:
+    """A part of a document in words, by its file's kind: ``"page 4"``, ``"slide 3"``,
+    ``"sheet Prices"``, ``"message 2"``; "" for None (a document without pages)."""
+    if page is None or page == "":
+        return ""
+    return f"{PAGE_WORDS.get(Path(source).suffix.lower(), 'page')} {page}"
+
+
+def _strip(text: str, pages: list[tuple[Page, int, int]]
+           ) -> tuple[str, list[tuple[Page, int, int]]]:
     lead = len(text) - len(text.lstrip())
     text = text.strip()
     return text, [(p, max(0, s - lead), min(len(text), e - lead)) for p, s, e in pages]
@@ -62,7 +92,8 @@ def _strip(text: str, pages: list[tuple[int | None, int, int]]
 # PDF form values, PDF pages whose text runs up or down; 7: HTML comments and related stories
 # left out, Markdown key: value lines and pipe rows kept apart, DOCX list numbers completed), so
 # that `qa index` reads already indexed files again instead of keeping their old text.
-EXTRACTION_VERSION = 7
+# 8: spreadsheets, slides, mail, RTF, ODT and EPUB read.
+EXTRACTION_VERSION = 8
 
 
 def content_hash(data: bytes) -> str:
@@ -77,8 +108,8 @@ def load_file(path: str | Path, limits: Limits | None = None) -> Document:
     in a worker process (:mod:`qa.loading.workers`).
 
     Raises:
-        LoadError: unsupported extension, binary or empty content, corrupt or truncated file, an OS
-            error reading it, markup nested too deeply, or a loader's unexpected failure.
+        LoadError: unsupported extension, binary or empty content, corrupt, encrypted or truncated
+            file, an OS error reading it, markup nested too deeply, or a loader's unexpected failure.
         LimitExceeded: the file is past one of ``limits`` (a :class:`LoadError` too).
     """
     with using(limits):
@@ -98,10 +129,6 @@ def load_file(path: str | Path, limits: Limits | None = None) -> Document:
 
 def _load(path: Path) -> Document:
     """The body of :func:`load_file`, under the limits in force."""
-    from qa.loading.markup import html_to_text, markdown_to_text
-    from qa.loading.pdf import read_pdf
-    from qa.loading.word import read_docx
-
     ext = path.suffix.lower()
     if ext not in SUPPORTED:
         raise LoadError(f"unsupported file type '{ext or path.name}'")
@@ -113,27 +140,114 @@ def _load(path: Path) -> Document:
     if not data or data.isspace():  # no stripped copy of a large file
         raise LoadError("empty file")
     sha = content_hash(data)
-    if ext == ".pdf":
-        if not data.startswith(b"%PDF"):
-            raise LoadError("corrupt PDF (no %PDF header)")
-        del data  # the PDF reader reads the file itself
-        text, pages = read_pdf(path)  # normalised line by line
-    else:
-        if ext == ".docx":
-            text = read_docx(path)
-        elif ext in (".html", ".htm"):
-            text = html_to_text(decode(data))
-        elif ext in (".md", ".markdown"):
-            text = markdown_to_text(decode(data))
-        else:
-            text = decode(data)
-        del data
-        text = normalize(check_text(text))
-        pages = [(None, 0, len(text))]
+    found: list[tuple[str, bytes]] = []  # a mail's attachments: (name, bytes)
+    box = [data] if ext in _FROM_BYTES else []  # other kinds' readers read the file themselves
+    del data
+    text, pages = _read(path, ext, box, found)
     text, pages = _strip(check_text(text), pages)
     if not text.strip():
         raise LoadError("no text layer (scanned pages? run OCR on it first)" if ext == ".pdf" else "no text in file")
-    return Document(source=str(path), text=text, sha256=sha, pages=pages)
+    doc = Document(source=str(path), text=text, sha256=sha, pages=pages)
+    if found:
+        _attach(doc, found)
+    return doc
+
+
+_FROM_BYTES = (".txt", ".md", ".markdown", ".html", ".htm", ".csv", ".tsv", ".eml", ".rtf")  # read from bytes
+
+
+def _read(path: Path, ext: str, box: list[bytes], found: list[tuple[str, bytes]]
+          ) -> tuple[str, list[tuple[Page, int, int]]]:
+    """The normalised text of a file of kind ``ext`` and its pages; ``box`` holds the file's bytes
+    for the kinds in :data:`_FROM_BYTES` (taken out, so that they are freed once decoded); a mail's
+    attachments are appended to ``found``.
+
+    Raises:
+        LoadError: the file cannot be read as its kind.
+    """
+    from qa.loading import mail, office, sheets, slides
+    from qa.loading.markup import html_to_text, markdown_to_text
+    from qa.loading.pdf import read_pdf
+    from qa.loading.word import read_docx
+
+    if ext == ".pdf":
+        with open(path, "rb") as f:
+            if not f.read(4) == b"%PDF":
+                raise LoadError("corrupt PDF (no %PDF header)")
+        return read_pdf(path)  # normalised line by line
+    parted: list[tuple[Page, str]] | None = None
+    if ext in (".xlsx", ".xlsm"):
+        parted = list(sheets.read_xlsx(path))
+    elif ext == ".ods":
+        parted = list(sheets.read_ods(path))
+    elif ext == ".pptx":
+        parted = list(slides.read_pptx(path))
+    elif ext == ".mbox":
+        messages, more = mail.read_mbox(path)
+        parted = list(messages)
+        found.extend(more)
+    if parted is not None:
+        return join_parts(parted)
+    data = box.pop() if box else b""
+    if ext == ".docx":
+        text = read_docx(path)
+    elif ext in (".html", ".htm"):
+        text = html_to_text(decode(data))
+    elif ext in (".md", ".markdown"):
+        text = markdown_to_text(decode(data))
+    elif ext in (".csv", ".tsv"):
+        text = sheets.read_delimited(data, ext)
+    elif ext == ".eml":
+        text, more = mail.read_eml(data)
+        found.extend(more)
+    elif ext == ".rtf":
+        text = office.read_rtf(data)
+    elif ext == ".odt":
+        text = office.read_odt(path)
+    elif ext == ".epub":
+        text = office.read_epub(path)
+    else:
+        text = decode(data)
+    del data
+    text = normalize(check_text(text))
+    return text, [(None, 0, len(text))]
+
+
+_NESTING: contextvars.ContextVar[int] = contextvars.ContextVar("qa_attachment_nesting", default=0)
+
+
+def _attach(doc: Document, found: list[tuple[str, bytes]]) -> None:
+    """Read a mail's attachments (``(name, bytes)``; a name may lead with "message 3 › ") by the
+    loader of each one's kind, into ``doc.attachments`` (theirs flattened after them) or, when
+    one cannot be read (unsupported kind, corrupt, too deep), ``doc.skipped``."""
+    depth = _NESTING.get()
+    with tempfile.TemporaryDirectory(prefix="qa-attachment-") as tmp:
+        for n, (name, data) in enumerate(found):
+            source = doc.source + ATTACHMENT_SEP + name
+            file = Path(tmp) / str(n) / name.rsplit(ATTACHMENT_SEP, 1)[-1]
+            token = _NESTING.set(depth + 1)
+            try:
+                if depth + 1 > MAX_NESTING:
+                    raise LoadError(f"attached more than {MAX_NESTING} levels deep")
+                file.parent.mkdir()
+                file.write_bytes(data)
+                inner = load_file(file)
+            except LoadError as e:
+                doc.skipped.append(Skipped(source, str(e)))
+                continue
+            except OSError as e:
+                doc.skipped.append(Skipped(source, f"cannot read ({e.strerror})"))
+                continue
+            finally:
+                _NESTING.reset(token)
+            prefix = str(file)
+            for d in [inner, *inner.attachments]:
+                d.source = source + d.source[len(prefix):]
+            for k in inner.skipped:
+                k.source = source + k.source[len(prefix):]
+            doc.attachments += [inner, *inner.attachments]
+            doc.skipped += inner.skipped
+            inner.attachments, inner.skipped = [], []
 
 
 def iter_files(paths: Iterable[str | Path]) -> list[Path]:
@@ -165,5 +279,9 @@ def load_documents(paths: Iterable[str | Path], limits: Limits | None = None
     docs: list[Document] = []
     skipped: list[Skipped] = []
     for _, out in load_in_workers(iter_files(paths), limits):
-        (skipped if isinstance(out, Skipped) else docs).append(out)
+        if isinstance(out, Skipped):
+            skipped.append(out)
+        else:
+            docs += [out, *out.attachments]
+            skipped += out.skipped
     return docs, skipped

@@ -206,3 +206,27 @@ LIST_NUMBERS = {"decimal": str, "decimalZero": lambda n: f"{n:02d}",
                 "upperLetter": lambda n: chr(64 + (n - 1) % 26 + 1),
                 "lowerRoman": roman, "upperRoman": lambda n: roman(n).upper()}
 """How list numbers are drawn, by their Word ``numFmt`` name (HTML ``<ol type>`` maps onto these)."""
+
+
+Page = int | str | None
+"""Where a part of a document is: a page or slide number (from 1), a sheet's name, or None."""
+
+
+def join_parts(parts: list[tuple[Page, str]]) -> tuple[str, list[tuple[Page, int, int]]]:
+    """Parts of a document (a sheet, a slide, a message: ``(page, text)``) as one text, each part
+    :func:`normalize`-d and stripped, parts a blank line apart, with the ``(page, start, end)``
+    character range of each part that has text (empty parts are left out)."""
+    pieces: list[str] = []
+    pages: list[tuple[Page, int, int]] = []
+    at = 0
+    for page, text in parts:
+        text = normalize(text).strip()
+        if not text:
+            continue
+        if pieces:
+            pieces.append("\n\n")
+            at += 2
+        pieces.append(text)
+        pages.append((page, at, at + len(text)))
+        at += len(text)
+    return "".join(pieces), pages

@@ -1,0 +1,154 @@
+"""E-mail to text with the standard library: ``.eml`` messages and ``.mbox`` mailboxes.
+
+A message reads as a person reads it: the header lines a mail program shows (``From:``,
+``To:``, ``Cc:``, ``Date:``, ``Subject:``), a blank line, then the body: its text/plain
+version, or its HTML one by the HTML rules (:func:`qa.loading.markup.html_to_text`) when there
+is no plain text. Attachments are handed back as ``(name, bytes)`` for the loaders to read as
+documents of their own (see :func:`qa.loading.load_file`); a forwarded message is one, named
+after its subject (``Re: Offer.eml``); inline images without a file name are left out.
+
+A mailbox (``.mbox``) is one part per message, cited by its number from 1; its attachments are
+named ``message 3 › offer.pdf``.
+"""
+
+from __future__ import annotations
+
+import email
+import mimetypes
+import re
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+
+from qa.loading.errors import LoadError, reading
+from qa.loading.limits import LimitExceeded, current
+
+HEADERS = ("From", "To", "Cc", "Date", "Subject")
+MAX_NAME = 120  # characters of an attachment's name kept
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
+
+Attachment = tuple[str, bytes]  # (file name, content)
+
+
+def parse(data: bytes) -> EmailMessage:
+    """A message from its bytes (RFC 5322, with the modern policy: headers decoded).
+
+    Raises:
+        LoadError: no header a mail has (From, To, Date, Subject): not an e-mail.
+    """
+    with reading("EML"):
+        msg = email.message_from_bytes(data, policy=policy.default)
+        if not any(msg[h] for h in ("From", "To", "Date", "Subject")):
+            raise LoadError("not an e-mail message (no From, To, Date or Subject header)")
+    return msg
+
+
+def _content(part) -> str:
+    """A text part's content as text; undeclared or unknown charsets read as UTF-8 with
+    replacements."""
+    try:
+        return part.get_content()
+    except (LookupError, UnicodeError, KeyError, AssertionError):
+        payload = part.get_payload(decode=True) or b""
+        return payload.decode("utf-8", errors="replace")
+
+
+def body_text(msg: EmailMessage) -> str:
+    """The body a person reads: text/plain when it has words, else text/html by the HTML rules."""
+    from qa.loading.markup import html_to_text
+
+    plain = msg.get_body(preferencelist=("plain",))
+    if plain is not None and _content(plain).strip():
+        return _content(plain)
+    html = msg.get_body(preferencelist=("html",))
+    return html_to_text(_content(html)) if html is not None else ""
+
+
+def message_text(msg: EmailMessage) -> str:
+    """Header lines (``Subject: Offer``), a blank line, the body."""
+    lines = []
+    for name in HEADERS:
+        value = msg[name]
+        if value is not None and str(value).strip():
+            lines.append(f"{name}: {' '.join(str(value).split())}")
+    return "\n".join(lines) + "\n\n" + body_text(msg)
+
+
+def _safe_name(name: str, fallback: str) -> str:
+    """A file name for an attachment: no folders or characters file systems refuse."""
+    name = _UNSAFE.sub("_", name or "").strip(" .")[:MAX_NAME]
+    return name or fallback
+
+
+def attachments(msg: EmailMessage) -> list[Attachment]:
+    """A message's attachments as ``(name, bytes)``, names made unique ("scan (2).pdf")."""
+    out: list[Attachment] = []
+    seen: set[str] = set()
+    for n, part in enumerate(msg.iter_attachments(), start=1):
+        filename = part.get_filename()
+        if part.get_content_type() == "message/rfc822":
+            inner = part.get_payload()
+            inner = inner[0] if isinstance(inner, list) and inner else inner
+            if not isinstance(inner, email.message.Message):
+                continue
+            subject = str(inner["Subject"] or "") if inner["Subject"] is not None else ""
+            name = _safe_name(filename or (subject + ".eml" if subject else ""), f"message {n}.eml")
+            data = inner.as_bytes(policy=policy.default)
+        else:
+            if not filename and (part.get_content_disposition() != "attachment" or part.is_multipart()):
+                continue  # an inline image or the like: not a file the sender attached
+            ext = mimetypes.guess_extension(part.get_content_type()) or ""
+            name = _safe_name(filename or "", f"attachment {n}{ext}")
+            data = part.get_payload(decode=True) or b""
+        stem, dot, ext = name.rpartition(".") if "." in name else (name, "", "")
+        unique, k = name, 2
+        while unique.lower() in seen:
+            unique, k = f"{stem} ({k}){dot}{ext}", k + 1
+        seen.add(unique.lower())
+        out.append((unique, data))
+    return out
+
+
+def read_eml(data: bytes) -> tuple[str, list[Attachment]]:
+    """The text of one message's bytes and its attachments.
+
+    Raises:
+        LoadError: not an e-mail message, or one the parser cannot read.
+    """
+    msg = parse(data)
+    with reading("EML"):
+        return message_text(msg), attachments(msg)
+
+
+def read_mbox(path: str | Path) -> tuple[list[tuple[int, str]], list[Attachment]]:
+    """``(message number from 1, text)`` for each message of a mailbox, and the attachments of
+    all of them, named ``message N › name``.
+
+    Raises:
+        LoadError: not a mailbox (no message), or one that cannot be read.
+        LimitExceeded: past the text_chars limit.
+    """
+    import mailbox
+
+    with open(path, "rb") as f:
+        if not f.read(5) == b"From ":
+            raise LoadError("not an mbox mailbox (it does not start with a 'From ' line)")
+    parts: list[tuple[int, str]] = []
+    found: list[Attachment] = []
+    total, limit = 0, current().text_chars
+    with reading("MBOX"):
+        box = mailbox.mbox(str(path), create=False)
+        try:
+            for number, key in enumerate(box.iterkeys(), start=1):
+                msg = email.message_from_bytes(box.get_bytes(key), policy=policy.default)
+                text = message_text(msg)
+                total += len(text)
+                if total > limit:
+                    raise LimitExceeded(f"more than {limit:,} characters of text (the text_chars limit)")
+                parts.append((number, text))
+                found.extend((f"message {number} › {name}", data) for name, data in attachments(msg))
+        finally:
+            box.close()
+    if not parts:
+        raise LoadError("no messages in the mailbox")
+    return parts, found
