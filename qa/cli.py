@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from qa.loading import page_name
 from qa.pipeline import DEFAULT_DOCS, DEFAULT_INDEX, cite
 
 
@@ -173,12 +174,13 @@ def result_json(result) -> dict:
         "question": result.question,
         "answers": [
             {"text": a.text, "score": round(a.score, 4), "source": a.source, "page": a.page,
-             "start": a.start, "end": a.end, "passage": a.passage}
+             "part": page_name(a.source, a.page), "start": a.start, "end": a.end, "passage": a.passage}
             for a in result.answers
         ],
         "passages": [
             {"text": r.passage.text, "score": round(r.score, 6), "source": r.passage.source,
-             "page": r.passage.page, "start": r.passage.start, "end": r.passage.end}
+             "page": r.passage.page, "part": page_name(r.passage.source, r.passage.page),
+             "start": r.passage.start, "end": r.passage.end}
             for r in result.passages
         ],
     }

@@ -20,7 +20,18 @@ from tqdm import tqdm
 from qa.embedding import Embedder
 from qa.followup import Turn, may_refer_back, resolve
 from qa.index import PassageIndex, index_exists, index_lock, internal_paths
-from qa.loading import EXTRACTION_VERSION, Limits, Skipped, content_hash, iter_files
+from qa.loading import (
+    ATTACHMENT_SEP,
+    EXTRACTION_VERSION,
+    Document,
+    Limits,
+    Page,
+    Skipped,
+    container_of,
+    content_hash,
+    iter_files,
+    page_name,
+)
 from qa.loading.workers import load_in_workers
 from qa.questions import mend_question_word
 from qa.reading import Reader, Span
@@ -134,8 +145,15 @@ def build_index(
 
 
 def _under(key: str, roots: list[str]) -> bool:
-    """Whether a source key is one of ``roots`` or inside one of them."""
-    return any(key == r or key.startswith(r.rstrip("/") + "/") for r in roots)
+    """Whether a source key is one of ``roots`` or inside one of them (a file in a folder, an
+    attachment in a mail)."""
+    return any(key == r or key.startswith((r.rstrip("/") + "/", r + ATTACHMENT_SEP))
+               for r in roots)
+
+
+def _attachments_of(index: PassageIndex, key: str) -> list[str]:
+    """The indexed attachments of the mail indexed as ``key`` (``"{key} › {name}"``)."""
+    return [s for s in index.documents if s.startswith(key + ATTACHMENT_SEP)]
 
 
 def _update(index_dir: Path, files: list[Path], remove: list[str | Path], embedder: Embedder,
@@ -162,8 +180,8 @@ def _update(index_dir: Path, files: list[Path], remove: list[str | Path], embedd
             report.not_indexed.append(str(r))
         gone += matched
     index.remove_documents(gone)
-    report.missing = sorted(s for s in index.documents if not Path(s).exists())
-    missing = _by_fingerprint(index, report.missing)
+    report.missing = sorted(s for s in index.documents if not Path(container_of(s)).exists())
+    missing = _by_fingerprint(index, [m for m in report.missing if container_of(m) == m])  # files, not attachments
     if ray:
         _index_on_ray(index, embedder, files, ray, report, missing)
     else:
@@ -207,8 +225,7 @@ def _index_locally(index: PassageIndex, embedder: Embedder, splitter: Splitter, 
         if entry and entry.sha256 == fingerprint(out.sha256):  # changed back while it was read
             report.unchanged.append(key)
             continue
-        out.source = key
-        pending.append((key, fingerprint(out.sha256), splitter.split(out), entry is not None))
+        pending.extend(_with_attachments(index, report, out, key, splitter))
         if sum(len(p) for _, _, p, _ in pending) >= EMBED_BATCH:
             embedded += _embed_and_add(index, embedder, pending, report)
             rate = embedded / (time.perf_counter() - started)
@@ -253,6 +270,23 @@ def _file_fingerprint(path: Path) -> str | None:
     return fingerprint(digest.hexdigest())
 
 
+def _with_attachments(index: PassageIndex, report: IndexReport, doc: Document, key: str,
+                      splitter: Splitter) -> list[tuple[str, str, list[Passage], bool]]:
+    """A new or changed document (indexed as ``key``) and its attachments, split, ready to embed:
+    ``(key, fingerprint, passages, indexed before)`` each. The attachments indexed with an earlier
+    version of the mail are dropped (the new ones replace them); attachments that cannot be read
+    go to ``report.skipped``."""
+    before = set(_attachments_of(index, key))
+    index.remove_documents(sorted(before))
+    out = []
+    path, known = doc.source, before | ({key} if key in index.documents else set())
+    for d in [doc, *doc.attachments]:
+        d.source = key + d.source[len(path):]
+        out.append((d.source, fingerprint(d.sha256), splitter.split(d), d.source in known))
+    report.skipped.extend(doc.skipped)
+    return out
+
+
 def _kept_note(index: PassageIndex, key: str) -> str:
     """What a skip message adds for a file that could not be read again but is indexed."""
     return "; the version indexed earlier is kept" if key in index.documents else ""
@@ -277,6 +311,10 @@ def _refile_moved(index: PassageIndex, report: IndexReport, missing: dict[str, l
     old = olds.pop(0)
     index.move_document(old, key, print_)
     report.moved.append((old, key))
+    for attachment in _attachments_of(index, old):  # a mail's attachments move with it
+        new = key + attachment[len(old):]
+        index.move_document(attachment, new, index.documents[attachment].sha256)
+        report.moved.append((attachment, new))
     return True
 
 
@@ -346,14 +384,15 @@ class Answer:
 
     ``start``/``end`` are character offsets into the source document's text
     (end exclusive); ``score`` is the reader's probability in [0, 1]; ``page``
-    is the PDF page (1-based) the answer starts on, or None; ``passage`` is the passage's text and
+    is the part the answer starts in (:data:`qa.loading.Page`: a PDF page or slide number from 1, a
+    sheet's name, a message's number) or None; ``passage`` is the passage's text and
     ``passage_start`` its offset in the document.
     """
 
     text: str
     score: float
     source: str
-    page: int | None
+    page: Page
     start: int
     end: int
     passage: str
@@ -379,21 +418,25 @@ class Result:
         return not self.answers
 
 
-def cite(source: str, page: int | None = None, name_only: bool = False) -> str:
-    """Where an answer came from, for people: ``"docs/report.pdf, page 3"``.
+def cite(source: str, page: Page = None, name_only: bool = False) -> str:
+    """Where an answer came from, for people: ``"docs/report.pdf, page 3"``,
+    ``"deck.pptx, slide 3"``, ``"prices.xlsx, sheet Prices"``, ``"mail.eml › quote.pdf, page 1"``
+    (:func:`qa.loading.page_name`).
 
     The path is shown relative to the working folder when it lies inside it,
-    or as the bare file name with ``name_only`` (the chat page).
+    or as the bare file name with ``name_only`` (the chat page; an attachment keeps its mail's
+    name: ``"mail.eml › quote.pdf"``).
     """
     if name_only:
-        where = Path(source).name
+        where = Path(container_of(source)).name + source[len(container_of(source)):]
     else:
         try:
             inside = Path(source).resolve().is_relative_to(Path.cwd())
             where = os.path.relpath(source) if inside else source
         except ValueError:
             where = source
-    return where + (f", page {page}" if page else "")
+    part = page_name(source, page)
+    return where + (f", {part}" if part else "")
 
 
 def check_question(question: str) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from qa.loading import Document
+from qa.loading import Document, Page
 
 # A sentence ends at . ! ? (plus closing brackets) before whitespace and a word (lower-case
 # text such as transcripts has sentences too), or, after a closing quote, before a capital or
@@ -34,19 +34,20 @@ _NOT_AN_END = re.compile(
 class Passage:
     """A span of a document: ``text`` is ``document.text[start:end]``.
 
-    ``page`` is the 1-based PDF page it starts on, or None for documents
-    without pages; ``page_starts`` lists ``[offset, page]`` for each later page
-    that begins inside it (document offsets).
+    ``page`` is the part of the document it starts on: a PDF page or slide number
+    (from 1), a sheet's name, a mailbox's message number, or None for documents
+    without pages (:data:`qa.loading.Page`); ``page_starts`` lists ``[offset, page]``
+    for each later page that begins inside it (document offsets).
     """
 
     text: str
     source: str
-    page: int | None
+    page: Page
     start: int
     end: int
-    page_starts: list[list[int]] = field(default_factory=list)
+    page_starts: list[list[int | str]] = field(default_factory=list)
 
-    def page_at(self, offset: int) -> int | None:
+    def page_at(self, offset: int) -> Page:
         """The page of the document character at ``offset`` (inside this passage)."""
         page = self.page
         for start, number in self.page_starts:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from qa.index import index_exists
-from qa.loading import SUPPORTED, Limits, LoadError
+from qa.loading import SUPPORTED, Limits, LoadError, container_of
 from qa.loading.pdf import render_page
 from qa.loading.workers import load_one, run_in_worker
 from qa.pipeline import DEFAULT_DOCS, MAX_QUESTION_CHARS, QA, Answer, QuestionError, Result, build_index, cite
@@ -435,13 +435,14 @@ class ChatService:
         view = f"<div class='qa-doc'><div class='qa-src'><b>{head}</b></div>{body}</div>"
         exists = Path(p.source).is_file()
         image = None
-        if exists and p.source.lower().endswith(".pdf") and (answer or p.page):
+        if exists and p.source.lower().endswith(".pdf") and isinstance((answer and answer.page) or p.page, int):
             try:  # in a worker process: the server never parses a file itself
                 image = run_in_worker(render_page, p.source, (answer.page if answer else None) or p.page,
                                       answer.text if answer else "", limits=self.limits)
             except LoadError:
                 image = None
-        return view, image, p.source if exists else None
+        original = container_of(p.source)  # an attachment: its mail, for download
+        return view, image, original if Path(original).is_file() else None
 
     def _upload_names(self) -> dict[str, str]:
         """Stored upload name -> the name the file was uploaded with."""
@@ -527,6 +528,8 @@ class ChatService:
                 else:
                     state = "unchanged (already indexed)" if str(d.resolve()) in report.unchanged else "indexed"
                     lines.append(f"- `{d.name}`: {state}" + (f"; {note}" if note else ""))
+                    lines += [f"- `{cite(s, name_only=True)}`: skipped: {hide_paths(reason)}" for s, reason in bad.items()
+                              if s != str(d) and container_of(s) == str(d)]  # its attachments
         return "\n".join(lines), self.documents()
 
     def _within_session_caps(self, path: str, use: _SessionUse) -> tuple[None, str] | None:

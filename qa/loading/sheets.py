@@ -46,17 +46,18 @@ class MarkedRow(list):
 def sheet_lines(rows: Iterable[list[str]]) -> Iterator[str]:
     """The text lines of one sheet's rows (cells as shown, "" for an empty cell; a
     :class:`MarkedRow` for a bold one), streamed: at most :data:`SAMPLE_ROWS` rows are held at a
-    time."""
+    time. A blank row gives an empty line."""
     sample: list[list[str]] = []
     names: list[str] | None = None  # the column names of the table being read
     decided = False
     for row in rows:
         cells = _trim(row)
-        if not cells:  # a blank row ends a table
+        if not cells:  # a blank row ends a table: a blank line
             if sample:
                 names, lines = _judge(sample, names)
                 yield from lines
             sample, decided = [], False
+            yield ""
             continue
         if decided:
             yield _line(names, cells)
@@ -128,10 +129,14 @@ def parts_of(sheets: Iterable[tuple[str, Iterable[list[str]]]]) -> list[tuple[st
     for name, rows in sheets:
         lines: list[str] = []
         for line in sheet_lines(rows):
+            if not line and (not lines or not lines[-1]):
+                continue  # one blank line between tables
             total += len(line) + 1
             if total > limit:
                 raise LimitExceeded(f"more than {limit:,} characters of text (the text_chars limit)")
             lines.append(line)
+        while lines and not lines[-1]:
+            lines.pop()
         if lines:
             parts.append((name, "\n".join(lines)))
     return parts
