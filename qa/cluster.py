@@ -89,16 +89,21 @@ class _SplitFile:
         try:
             doc = load_file(row["path"])
         except LoadError as e:
-            return [{"key": row["key"], "sha": "", "n": -1, "count": 0, "passage": "", "text": "",
-                     "error": str(e)}]
-        doc.source = row["key"]
-        passages = self.splitter.split(doc)
-        if not passages:
-            return [{"key": row["key"], "sha": "", "n": -1, "count": 0, "passage": "", "text": "",
-                     "error": "no passages"}]
-        return [{"key": row["key"], "sha": doc.sha256, "n": i, "count": len(passages),
-                 "passage": json.dumps(asdict(p), ensure_ascii=False), "text": p.text, "error": ""}
-                for i, p in enumerate(passages)]
+            return [_error_row(row["key"], str(e))]
+        out: list[dict] = []
+        path = doc.source
+        for d in [doc, *doc.attachments]:  # a mail's attachments: documents keyed "{key} › {name}"
+            d.source = row["key"] + d.source[len(path):]
+            passages = self.splitter.split(d)
+            out += [{"key": d.source, "sha": d.sha256, "n": i, "count": len(passages),
+                     "passage": json.dumps(asdict(p), ensure_ascii=False), "text": p.text, "error": ""}
+                    for i, p in enumerate(passages)] or [_error_row(d.source, "no passages")]
+        return out + [_error_row(row["key"] + s.source[len(path):], s.reason) for s in doc.skipped]
+
+
+def _error_row(key: str, error: str) -> dict:
+    """The row of a file (or attachment) that could not be loaded or split."""
+    return {"key": key, "sha": "", "n": -1, "count": 0, "passage": "", "text": "", "error": error}
 
 
 class _Embed:
@@ -124,7 +129,8 @@ def embed_files(files: dict[str, Path], embedder, actors: int | None = None
 
     Yields, per file, ``(key, sha256, passages, vectors)`` with vectors float32
     of shape (len(passages), dim), or ``(key, error)`` for a file that cannot be
-    loaded; in no particular order. ``embedder`` gives the model name, dimension
+    loaded; in no particular order. A mail's attachments come as items of their own, keyed
+    ``"{key} › {name}"`` (:data:`qa.loading.ATTACHMENT_SEP`). ``embedder`` gives the model name, dimension
     and precision; each actor loads its own copy of that model.
 
     Raises:

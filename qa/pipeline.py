@@ -352,14 +352,24 @@ def _index_on_ray(index: PassageIndex, embedder: Embedder, files: list[Path], ad
         else:
             todo[key] = f
     done = {item[0]: item for item in cluster.embed_files(todo, embedder)}
+    attached: dict[str, list[tuple]] = {}  # mail key -> its attachments' items
+    for item in done.values():
+        if container_of(item[0]) != item[0]:
+            attached.setdefault(container_of(item[0]), []).append(item)
     for key, f in todo.items():
         item = done.get(key, (key, "no passages"))
         if len(item) == 2:
             report.skipped.append(Skipped(str(f), item[1] + _kept_note(index, key)))
             continue
-        known = key in index.documents
-        index.add_document(item[0], fingerprint(item[1]), *item[2:])
-        (report.updated if known else report.added).append(key)
+        before = set(_attachments_of(index, key))
+        index.remove_documents(sorted(before))  # the mail's new attachments replace them
+        for one in [item, *sorted(attached.get(key, []), key=lambda i: i[0])]:
+            if len(one) == 2:
+                report.skipped.append(Skipped(str(f) + one[0][len(key):], one[1]))
+                continue
+            known = one[0] in index.documents or one[0] in before
+            index.add_document(one[0], fingerprint(one[1]), *one[2:])
+            (report.updated if known else report.added).append(one[0])
 
 
 def _embed_and_add(index: PassageIndex, embedder: Embedder,

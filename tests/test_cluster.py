@@ -93,3 +93,18 @@ def test_an_unreachable_cluster_is_a_quick_one_line_error(address):
     with pytest.raises(ConnectionError, match="Ray cluster|--ray needs"):
         cluster.connect(address)
     assert time.perf_counter() - t < 10
+
+
+def test_ray_indexes_a_mails_attachments_as_a_local_run_does(tmp_path, embedder, local_ray):
+    from makedocs import pdf_lines
+    from test_formats import make_eml
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    pdf = pdf_lines(tmp_path / "quote.pdf", [["The glass panels are 6 mm thick."]]).read_bytes()
+    make_eml(docs / "offer.eml", {"quote.pdf": pdf, "photo.heic": b"\x00\x01binary"})
+    local = build_index(tmp_path / "local", [docs], embedder=embedder)
+    remote = build_index(tmp_path / "ray", [docs], embedder=embedder, ray="local")
+    assert sorted(remote.added) == sorted(local.added) and len(local.added) == 2
+    assert [s.source for s in remote.skipped] == [s.source for s in local.skipped]
+    assert PassageIndex.load(tmp_path / "local").documents == PassageIndex.load(tmp_path / "ray").documents

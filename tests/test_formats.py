@@ -421,3 +421,4 @@ def test_attachments_go_and_move_with_their_mail(library, embedder, tmp_path):
     report = build_index(index, [], remove=[moved], embedder=embedder)
     assert sorted(report.removed) == [str(moved.resolve()), f"{moved.resolve()} › quote.pdf"]
     assert not any("quote.pdf" in s for s in PassageIndex.load(index).documents)
+
