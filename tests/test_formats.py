@@ -180,6 +180,10 @@ def test_number_formats():
     assert cell_text(3.0, "General") == "3"
     assert cell_text(0.1 + 0.2, "General") == "0.3"
     assert cell_text(12.5, '[$€-407] #,##0.00') == "€ 12.50"
+    accounting = '_("$"* #,##0.00_);_("$"* (#,##0.00);_("$"* "-"??_);_(@_)'
+    assert [cell_text(v, accounting) for v in (1234.5, -1234.5, 0)] == ["$1,234.50", "$(1,234.50)", "$-"]
+    assert cell_text(7.5, '0.0 "hours"') == "7.5 hours"
+    assert cell_text(3.7, "0") == "4"
     assert cell_text(True) == "TRUE"
     assert cell_text(dt.time(9, 30)) == "09:30"
 

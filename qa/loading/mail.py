@@ -21,7 +21,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from qa.loading.errors import LoadError, reading
-from qa.loading.limits import LimitExceeded, current
+from qa.loading.limits import LimitExceeded, check_text, current
 
 HEADERS = ("From", "To", "Cc", "Date", "Subject")
 MAX_NAME = 120  # characters of an attachment's name kept
@@ -117,7 +117,7 @@ def read_eml(data: bytes) -> tuple[str, list[Attachment]]:
     """
     msg = parse(data)
     with reading("EML"):
-        return message_text(msg), attachments(msg)
+        return check_text(message_text(msg)), attachments(msg)
 
 
 def read_mbox(path: str | Path) -> tuple[list[tuple[int, str]], list[Attachment]]:

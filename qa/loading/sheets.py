@@ -28,7 +28,7 @@ from pathlib import Path
 from qa.loading.errors import LoadError, reading
 from qa.loading.limits import LimitExceeded, current
 from qa.loading.office import open_package
-from qa.loading.tables import is_header_row, labelled_rows, looks_like_header
+from qa.loading.tables import MAX_HEADER_CHARS, is_header_row, labelled_rows, looks_like_header
 from qa.loading.text import CELL_SEP, decode
 
 SAMPLE_ROWS = 20  # rows of a table looked at to judge its header; the rest are streamed
@@ -116,7 +116,9 @@ def _has_header(rows: list[list[str]]) -> bool:
     if len(named) < 2:
         return False
     cut = [[r[j] if j < len(r) else "" for j in named] for r in rows]
-    return is_header_row(cut[0]) and (isinstance(rows[0], MarkedRow) or looks_like_header(cut))
+    if isinstance(rows[0], MarkedRow):  # bold: short distinct names, digits allowed ("Q1 2024")
+        return all(len(c) <= MAX_HEADER_CHARS for c in cut[0]) and len({c.lower() for c in cut[0]}) == len(cut[0])
+    return is_header_row(cut[0]) and looks_like_header(cut)
 
 
 def parts_of(sheets: Iterable[tuple[str, Iterable[list[str]]]]) -> list[tuple[str, str]]:
@@ -199,11 +201,14 @@ def number_text(value: float, fmt: str) -> str:
         section = sections[2]
     # the literal text of the section with the number's place marked
     plain = _QUOTED.sub(lambda m: m.group(1) or m.group(2) or m.group(3) or "", section)
+    codes = _QUOTED.sub("", section).lower()  # the format's own codes, without its literal text
     core = _CORE.search(plain) if section.strip().lower() not in ("general", "@", "") else None
-    if core is None or "/" in plain or any(c in plain.lower() for c in "ymdhs"):
+    if core is None or "/" in codes or any(c in codes for c in "ymdhs"):
         shown = _general(abs(value) if negative and section is not sections[0] else value)
         return plain.replace("General", shown) if "General" in plain else shown
     pattern = core.group()
+    if not any(c in pattern for c in "0#"):  # "??": room for digits, none drawn (accounting's zero, "-")
+        return (plain[:core.start()] + plain[core.end():]).strip()
     decimals = len(pattern.split(".", 1)[1]) if "." in pattern else 0
     scale = 100 if "%" in plain else 1
     exp = re.match(r"[eE][+-]([0#]+)", plain[core.end():])
