@@ -21,6 +21,7 @@ import csv
 import datetime as dt
 import io
 import re
+import warnings
 import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -293,7 +294,8 @@ def read_xlsx(path: str | Path) -> list[tuple[str, str]]:
     open_package(path, "XLSX")
     import openpyxl
 
-    with reading("XLSX"):
+    with reading("XLSX"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "extension not supported" and the like: nothing to act on
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
         try:
             sheets = []

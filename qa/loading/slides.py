@@ -58,11 +58,26 @@ def _shape_lines(shape) -> list[str]:
     return []
 
 
+def _furniture(shape) -> bool:
+    """A slide-number or date placeholder: the same on every slide, never an answer."""
+    from pptx.enum.shapes import PP_PLACEHOLDER
+
+    if not shape.is_placeholder:
+        return False
+    try:
+        kind = shape.placeholder_format.type
+    except ValueError:
+        return False
+    return kind in (PP_PLACEHOLDER.SLIDE_NUMBER, PP_PLACEHOLDER.DATE)
+
+
 def slide_text(slide) -> str:
-    """One slide's text: title, the other shapes in reading order, then its speaker notes."""
+    """One slide's text: title, the other shapes in reading order, then its speaker notes
+    (slide-number and date placeholders left out)."""
     title = slide.shapes.title
     lines = _shape_lines(title) if title is not None else []
-    others = [s for s in slide.shapes if title is None or s.shape_id != title.shape_id]
+    others = [s for s in slide.shapes
+              if (title is None or s.shape_id != title.shape_id) and not _furniture(s)]
     for shape in _reading_order(others):
         lines.extend(_shape_lines(shape))
     if slide.has_notes_slide:
