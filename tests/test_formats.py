@@ -426,3 +426,20 @@ def test_attachments_go_and_move_with_their_mail(library, embedder, tmp_path):
     assert sorted(report.removed) == [str(moved.resolve()), f"{moved.resolve()} › quote.pdf"]
     assert not any("quote.pdf" in s for s in PassageIndex.load(index).documents)
 
+
+
+def test_chat_page_uploads_a_mail_and_lists_its_attachments(tmp_path, embedder, fast_qa):
+    from qa.pipeline import QA, build_index
+    from qa.webapp import ChatService
+
+    pdf = pdf_lines(tmp_path / "quote.pdf", [["The glass panels are 6 mm thick."]]).read_bytes()
+    mail = make_eml(tmp_path / "offer.eml", {"quote.pdf": pdf, "photo.heic": b"\x00\x01binary"})
+    build_index(tmp_path / "index", [], embedder=embedder)
+    service = ChatService(tmp_path / "index", qa=QA(tmp_path / "index", fast_qa.reader, embedder))
+    text, docs = service.upload([str(mail)])
+    assert "`offer.eml`: indexed" in text and "`offer.eml › photo.heic`: skipped: unsupported" in text
+    assert [Path(d).name for d in docs] == ["offer.eml", "offer.eml › quote.pdf"]
+    history = service.ask("How thick are the glass panels?", [], 5, 1)[0]
+    assert "6 mm" in history[-1]["content"] and "offer.eml › quote.pdf, page 1" in history[-1]["content"]
+    text, docs = service.remove(next(d for d in docs if d.endswith("offer.eml")))
+    assert docs == []
