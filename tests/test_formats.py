@@ -288,8 +288,15 @@ def test_odt(tmp_path):
             '<table:table-cell><text:p>Price</text:p></table:table-cell></table:table-row></table:table-header-rows>'
             '<table:table-row><table:table-cell><text:p>Adult</text:p></table:table-cell>'
             '<table:table-cell><text:p>14 EUR</text:p></table:table-cell></table:table-row></table:table>')
-    doc = load_file(make_odf(tmp_path / "museum.odt", body))
-    assert doc.text.splitlines() == ["Opening hours", "Open  daily, 9 to 17.", "Tickets at the door",
+    path = make_odf(tmp_path / "museum.odt", body)
+    with zipfile.ZipFile(path, "a") as z:
+        z.writestr("styles.xml", '<office:document-styles xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"'
+                   ' xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" xmlns:text="urn:oasis:names:'
+                   'tc:opendocument:xmlns:text:1.0"><office:master-styles><style:master-page style:name="Standard">'
+                   '<style:footer><text:p>Museum of Rail, Graz</text:p></style:footer></style:master-page>'
+                   '</office:master-styles></office:document-styles>')
+    doc = load_file(path)
+    assert doc.text.splitlines() == ["Museum of Rail, Graz", "Opening hours", "Open  daily, 9 to 17.", "Tickets at the door",
                                      "Ticket: Adult | Price: 14 EUR", "Except 25 December."]
 
 
@@ -443,3 +450,15 @@ def test_chat_page_uploads_a_mail_and_lists_its_attachments(tmp_path, embedder, 
     assert "6 mm" in history[-1]["content"] and "offer.eml › quote.pdf, page 1" in history[-1]["content"]
     text, docs = service.remove(next(d for d in docs if d.endswith("offer.eml")))
     assert docs == []
+
+
+def test_a_sheets_first_row_of_names_is_its_header_from_three_columns():
+    from qa.loading.sheets import sheet_lines
+
+    people = [["Name", "City", "Hobby"], ["Anna Huber", "Vienna", "Cycling"], ["Ben Ortiz", "Graz", "Chess"]]
+    assert list(sheet_lines(people))[:2] == ["Name: Anna Huber | City: Vienna | Hobby: Cycling",
+                                         "Name: Ben Ortiz | City: Graz | Hobby: Chess"]
+    pairs = [["Project", "Apollo"], ["Owner", "Anna Huber"]]  # name | value pairs, no header
+    assert list(sheet_lines(pairs)) == ["Project | Apollo", "Owner | Anna Huber"]
+    later = [["Total", "5", "6"], [], *people]  # below a blank row, a header needs more evidence
+    assert list(sheet_lines(later))[2] == "Name | City | Hobby"

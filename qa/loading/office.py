@@ -3,7 +3,8 @@
 * RTF: striprtf (BSD) strips the control words; a table row is one line, cells joined by `` | ``.
 * ODT: ``content.xml`` read here (no library): headings, paragraphs and list items a line each,
   tables as labelled rows (:func:`qa.loading.tables.row_texts`, the header rows the file marks),
-  text boxes, footnotes and endnotes after the body; comments and tracked deletions left out.
+  text boxes, footnotes and endnotes after the body, page headers and footers (``styles.xml``)
+  before it, each line once; comments and tracked deletions left out.
 * EPUB: ``META-INF/container.xml`` names the package (OPF) file, whose spine lists the book's
   XHTML documents in reading order; each is read by the HTML rules
   (:func:`qa.loading.markup.html_to_text`). A book with DRM is reported as encrypted.
@@ -31,6 +32,7 @@ _TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
 _TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 _OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
 _DRAW = "{urn:oasis:names:tc:opendocument:xmlns:drawing:1.0}"
+_STYLE = "{urn:oasis:names:tc:opendocument:xmlns:style:1.0}"
 _OPF = "{http://www.idpf.org/2007/opf}"
 _CONTAINER = "{urn:oasis:names:tc:opendocument:xmlns:container}"
 _ENC = "{http://www.w3.org/2001/04/xmlenc#}"
@@ -207,12 +209,29 @@ def read_odt(path: str | Path) -> str:
         body = root.find(f"{_OFFICE}body/{_OFFICE}text")
         if body is None:
             raise LoadError("not an OpenDocument text (no office:text body)")
-        lines: list[str] = []
+        lines: list[str] = _odt_page_frame(archive)
         notes: list = []
         _odt_blocks(body, lines, notes)
         for note in notes:
             _odt_blocks(note, lines, [])
     return check_text("\n".join(line for line in lines if line.strip()))
+
+
+def _odt_page_frame(archive: zipfile.ZipFile) -> list[str]:
+    """The text of the page styles' headers and footers (``styles.xml``), each distinct line
+    once, read before the body as for DOCX (a header can hold facts: "Prepared by Helga
+    Vandermeer")."""
+    if "styles.xml" not in archive.namelist():
+        return []
+    root = parse_xml(archive.read("styles.xml"))
+    lines: list[str] = []
+    for page in root.iter(_STYLE + "master-page"):
+        for part in page:
+            if part.tag in (_STYLE + "header", _STYLE + "footer", _STYLE + "header-first", _STYLE + "footer-first"):
+                found: list[str] = []
+                _odt_blocks(part, found, [])
+                lines += [line for line in found if line.strip() and line not in lines]
+    return lines
 
 
 # ---- EPUB --------------------------------------------------------------------------------------

@@ -51,12 +51,14 @@ def sheet_lines(rows: Iterable[list[str]]) -> Iterator[str]:
     sample: list[list[str]] = []
     names: list[str] | None = None  # the column names of the table being read
     decided = False
+    top = True  # the first table of the sheet
     for row in rows:
         cells = _trim(row)
         if not cells:  # a blank row ends a table: a blank line
             if sample:
-                names, lines = _judge(sample, names)
+                names, lines = _judge(sample, names, top)
                 yield from lines
+                top = False
             sample, decided = [], False
             yield ""
             continue
@@ -65,11 +67,11 @@ def sheet_lines(rows: Iterable[list[str]]) -> Iterator[str]:
             continue
         sample.append(cells)
         if len(sample) >= SAMPLE_ROWS:
-            names, lines = _judge(sample, names)
+            names, lines = _judge(sample, names, top)
             yield from lines
-            sample, decided = [], True
+            sample, decided, top = [], True, False
     if sample:
-        yield from _judge(sample, names)[1]
+        yield from _judge(sample, names, top)[1]
 
 
 def _trim(row: list[str]) -> list[str]:
@@ -88,10 +90,11 @@ def _line(names: list[str] | None, cells: list[str]) -> str:
     return CELL_SEP.join(c for c in cells if c)
 
 
-def _judge(rows: list[list[str]], names: list[str] | None) -> tuple[list[str] | None, list[str]]:
-    """The first rows of a table (after a blank row or at the top of the sheet): its column
-    names (None: plain rows) and these rows' lines. Rows with one cell over a wider table are
-    titles; ``names`` are the column names of the table above the blank row, kept when these
+def _judge(rows: list[list[str]], names: list[str] | None, top: bool = False
+           ) -> tuple[list[str] | None, list[str]]:
+    """The first rows of a table (after a blank row, or at the top of the sheet: ``top``): its
+    column names (None: plain rows) and these rows' lines. Rows with one cell over a wider table
+    are titles; ``names`` are the column names of the table above the blank row, kept when these
     rows have no header of their own and are no wider."""
     lines: list[str] = []
     width = max(len(r) for r in rows)
@@ -100,7 +103,7 @@ def _judge(rows: list[list[str]], names: list[str] | None) -> tuple[list[str] | 
         lines.append(_line(None, rows[start]))
         start += 1
     body = rows[start:]
-    if len(body) >= 2 and _has_header(body):
+    if len(body) >= 2 and _has_header(body, top and start == 0):
         names = body[0] + [""] * (width - len(body[0]))
         body = body[1:]
     elif names is not None and (width > len(names) or is_header_row([c for c in body[0] if c])):
@@ -109,17 +112,19 @@ def _judge(rows: list[list[str]], names: list[str] | None) -> tuple[list[str] | 
     return names, lines
 
 
-def _has_header(rows: list[list[str]]) -> bool:
-    """Whether the first row names the columns: marked bold, or judged by
-    :func:`looks_like_header`, over the columns it names (at least two), so that an empty
-    first column does not hide a header."""
+def _has_header(rows: list[list[str]], first: bool = False) -> bool:
+    """Whether the first row names the columns, judged over the columns it names (at least two,
+    so that an empty first column does not hide a header): marked bold (short distinct names,
+    digits allowed: "Q1 2024"); or the first row of the sheet naming three or more columns
+    (:func:`qa.loading.tables.is_header_row`: a sheet's first row is its header by custom; two
+    columns are mostly "name | value" pairs); or judged by :func:`looks_like_header`."""
     named = [j for j, c in enumerate(rows[0]) if c]
     if len(named) < 2:
         return False
     cut = [[r[j] if j < len(r) else "" for j in named] for r in rows]
-    if isinstance(rows[0], MarkedRow):  # bold: short distinct names, digits allowed ("Q1 2024")
+    if isinstance(rows[0], MarkedRow):
         return all(len(c) <= MAX_HEADER_CHARS for c in cut[0]) and len({c.lower() for c in cut[0]}) == len(cut[0])
-    return is_header_row(cut[0]) and looks_like_header(cut)
+    return is_header_row(cut[0]) and ((first and len(named) >= 3) or looks_like_header(cut))
 
 
 def parts_of(sheets: Iterable[tuple[str, Iterable[list[str]]]]) -> list[tuple[str, str]]:
@@ -255,6 +260,7 @@ def read_delimited(data: bytes, ext: str) -> str:
     """
     text = decode(data)
     delimiter = "\t" if ext == ".tsv" else _delimiter(text)
+    csv.field_size_limit(max(csv.field_size_limit(), 64 * 1024 * 1024))  # a long cell is text, not an error
     try:
         rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         parts = parts_of([("", rows)])
