@@ -34,12 +34,14 @@ def parse(data: bytes) -> EmailMessage:
     """A message from its bytes (RFC 5322, with the modern policy: headers decoded).
 
     Raises:
-        LoadError: no header a mail has (From, To, Date, Subject): not an e-mail.
+        LoadError: binary bytes, or no header a mail has (From, To, Date, Subject): not a mail.
     """
+    if b"\x00" in data[:8192]:
+        raise LoadError("binary file (contains NUL bytes), not a mail message")
     with reading("EML"):
         msg = email.message_from_bytes(data, policy=policy.default)
         if not any(msg[h] for h in ("From", "To", "Date", "Subject")):
-            raise LoadError("not an e-mail message (no From, To, Date or Subject header)")
+            raise LoadError("not a mail message (no From, To, Date or Subject header)")
     return msg
 
 
