@@ -462,3 +462,25 @@ def test_a_sheets_first_row_of_names_is_its_header_from_three_columns():
     assert list(sheet_lines(pairs)) == ["Project | Apollo", "Owner | Anna Huber"]
     later = [["Total", "5", "6"], [], *people]  # below a blank row, a header needs more evidence
     assert list(sheet_lines(later))[2] == "Name | City | Hobby"
+
+
+def test_a_wrapped_plain_text_body_reads_a_paragraph_a_line():
+    from qa.loading.mail import unwrap
+
+    body = ("Hello Ben,\n\n"
+            "the greenhouse we discussed on Monday can be delivered in the second week of\n"
+            "May, and the glass panels are 6 mm thick. Assembly takes two days and costs\n"
+            "900 EUR.\n\n"
+            "- Base frame\n- Glass panels\n\n"
+            "> On Monday you wrote: could the greenhouse be delivered before the end of\n"
+            "> May?\n\n"
+            "--\nAnna Huber, Sales\n")
+    assert unwrap(body).split("\n") == [
+        "Hello Ben,", "",
+        ("the greenhouse we discussed on Monday can be delivered in the second week of May, and the glass panels "
+        "are 6 mm thick. Assembly takes two days and costs 900 EUR."), "",
+        "- Base frame", "- Glass panels", "",
+        "> On Monday you wrote: could the greenhouse be delivered before the end of May?", "",
+        "--", "Anna Huber, Sales", ""]
+    assert unwrap("short\nlines\nstay\nas they are\n") == "short\nlines\nstay\nas they are\n"
+    assert unwrap("It runs \non here.\nNew line.", flowed=True) == "It runs on here.\nNew line."

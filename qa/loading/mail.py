@@ -2,7 +2,7 @@
 
 A message reads as a person reads it: the header lines a mail program shows (``From:``,
 ``To:``, ``Cc:``, ``Date:``, ``Subject:``), a blank line, then the body: its text/plain
-version, or its HTML one by the HTML rules (:func:`qa.loading.markup.html_to_text`) when there
+version (hard-wrapped paragraphs joined: :func:`unwrap`), or its HTML one by the HTML rules (:func:`qa.loading.markup.html_to_text`) when there
 is no plain text. Attachments are handed back as ``(name, bytes)`` for the loaders to read as
 documents of their own (see :func:`qa.loading.load_file`); a forwarded message is one, named
 after its subject (``Re: Offer.eml``); inline images without a file name are left out.
@@ -45,6 +45,46 @@ def parse(data: bytes) -> EmailMessage:
     return msg
 
 
+_QUOTE = re.compile(r"^(?:>[ \t]?)*")
+_NEW_BLOCK = re.compile(r"^\s*(?:[-*•–]\s|\d{1,3}[.)]\s|[A-Z][\w -]{0,30}:\s|--\s*$)")  # list item, "Key: value", signature
+WRAP_WIDTHS = (60, 80)  # a plain-text body wrapped by its sender has its longest lines in this range
+
+
+def unwrap(body: str, flowed: bool = False, delsp: bool = False) -> str:
+    """A plain-text body with the line breaks its sender's program put inside paragraphs taken
+    out, so that a sentence is one line (the splitter ends a sentence at a line break). With
+    ``flowed`` (RFC 3676 ``format=flowed``) a line ending in a space runs on (``delsp``: the
+    space goes too); else, when the body looks hard-wrapped (its longest lines end within
+    :data:`WRAP_WIDTHS`), a line reaching near that width runs on into the next one of the same
+    quote depth, unless that one starts a list item, a "Key: value" line or a signature."""
+    lines = body.split("\n")
+    out: list[str] = []
+    if flowed:
+        runs_on = False
+        for line in lines:
+            line = line.removeprefix(" ") if line.startswith(" ") and not line.startswith("  ") else line
+            if runs_on and out:
+                out[-1] = (out[-1][:-1] if delsp else out[-1]) + _QUOTE.sub("", line)
+            else:
+                out.append(line)
+            runs_on = line.endswith(" ") and line.rstrip() != "--"
+        return "\n".join(out)
+    lengths = sorted(len(line.rstrip()) for line in lines if line.strip())
+    width = lengths[int(len(lengths) * 0.9)] if len(lengths) >= 4 else 0
+    if not WRAP_WIDTHS[0] <= width <= WRAP_WIDTHS[1]:
+        return body
+    for line in lines:
+        prev = out[-1] if out else ""
+        depth = _QUOTE.match(line).group()
+        rest = line[len(depth):]
+        if (prev.strip() and rest.strip() and len(prev.rstrip()) >= width - 20 and not _NEW_BLOCK.match(rest)
+                and _QUOTE.match(prev).group().replace(" ", "") == depth.replace(" ", "")):
+            out[-1] = prev.rstrip() + " " + rest.lstrip()
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
 def _content(part) -> str:
     """A text part's content as text; undeclared or unknown charsets read as UTF-8 with
     replacements."""
@@ -56,12 +96,14 @@ def _content(part) -> str:
 
 
 def body_text(msg: EmailMessage) -> str:
-    """The body a person reads: text/plain when it has words, else text/html by the HTML rules."""
+    """The body a person reads: text/plain when it has words (its paragraphs :func:`unwrap`-ped),
+    else text/html by the HTML rules."""
     from qa.loading.markup import html_to_text
 
     plain = msg.get_body(preferencelist=("plain",))
     if plain is not None and _content(plain).strip():
-        return _content(plain)
+        flowed = str(plain.get_param("format", "")).lower() == "flowed"
+        return unwrap(_content(plain).replace("\r\n", "\n"), flowed, str(plain.get_param("delsp", "")).lower() == "yes")
     html = msg.get_body(preferencelist=("html",))
     return html_to_text(_content(html)) if html is not None else ""
 
