@@ -126,7 +126,8 @@ def make_epub(path: Path, chapters: list[tuple[str, str]]) -> Path:
         'xmlns="urn:oasis:names:tc:opendocument:xmlns:container"><rootfiles>'
         '<rootfile full-path="OEBPS/book.opf" media-type="application/oebps-package+xml"/></rootfiles></container>',
         "OEBPS/book.opf": '<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" version="3.0">'
-        f"<metadata/><manifest>{items}</manifest><spine>{spine}</spine></package>",
+        '<metadata xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>Lights of the North Sea</dc:title>'
+        f"<dc:creator>Mara Quist</dc:creator></metadata><manifest>{items}</manifest><spine>{spine}</spine></package>",
     }
     for name, body in chapters:
         members[f"OEBPS/text/{name}"] = (f'<?xml version="1.0" encoding="utf-8"?><html '
@@ -305,7 +306,8 @@ def test_epub_in_spine_order(tmp_path):
         ("one.xhtml", "<h1>Chapter 1</h1><p>The lighthouse was built in 1874.</p>"),
         ("two.xhtml", "<h1>Chapter 2</h1><p>Its keeper was Jonas Pell.</p>")])
     doc = load_file(path)
-    assert doc.text.splitlines() == ["Chapter 1", "The lighthouse was built in 1874.", "",
+    assert doc.text.splitlines() == ["Title: Lights of the North Sea", "Author: Mara Quist", "",
+                                     "Chapter 1", "The lighthouse was built in 1874.", "",
                                      "Chapter 2", "Its keeper was Jonas Pell."]
 
 

@@ -6,7 +6,8 @@
   text boxes, footnotes and endnotes after the body, page headers and footers (``styles.xml``)
   before it, each line once; comments and tracked deletions left out.
 * EPUB: ``META-INF/container.xml`` names the package (OPF) file, whose spine lists the book's
-  XHTML documents in reading order; each is read by the HTML rules
+  XHTML documents in reading order; its title and author come first ("Title: ..."), then each
+  document by the HTML rules
   (:func:`qa.loading.markup.html_to_text`). A book with DRM is reported as encrypted.
 
 Every zip-based format (XLSX, ODS, PPTX, ODT, EPUB) is checked by :func:`open_package` before
@@ -236,9 +237,13 @@ def _odt_page_frame(archive: zipfile.ZipFile) -> list[str]:
 
 # ---- EPUB --------------------------------------------------------------------------------------
 
-def _spine(archive: zipfile.ZipFile) -> list[str]:
+_DC = "{http://purl.org/dc/elements/1.1/}"
+
+
+def _spine(archive: zipfile.ZipFile) -> tuple[list[str], list[str]]:
     """The zip names of an EPUB's XHTML documents in reading order (the OPF spine; items marked
-    ``linear="no"`` after the rest).
+    ``linear="no"`` after the rest), and the book's title and author lines from its metadata
+    (``["Title: The Keeper", "Author: Jonas Pell"]``).
 
     Raises:
         LoadError: no container.xml or package file.
@@ -258,7 +263,9 @@ def _spine(archive: zipfile.ZipFile) -> list[str]:
             continue
         name = posixpath.normpath(posixpath.join(base, _unquote(item.get("href") or "")))
         (later if ref.get("linear") == "no" else linear).append(name)
-    return linear + later
+    about = [f"{label}: {' '.join(e.text.split())}" for label, tag in (("Title", "title"), ("Author", "creator"))
+             for e in opf.iter(_DC + tag) if e.text and e.text.strip()]
+    return linear + later, about
 
 
 def _unquote(href: str) -> str:
@@ -292,8 +299,11 @@ def read_epub(path: str | Path) -> str:
         if _drm(archive):
             raise LoadError("encrypted EPUB (DRM)")
         names = set(archive.namelist())
+        spine, about = _spine(archive)
+        if about:
+            parts.append("\n".join(about))
         total = 0
-        for name in _spine(archive):
+        for name in spine:
             if name not in names:
                 continue
             text = html_to_text(decode(archive.read(name))).strip()
