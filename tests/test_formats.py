@@ -69,6 +69,35 @@ def make_pptx(path: Path) -> Path:
     return path
 
 
+def add_smartart(slide, nodes: list[str]) -> None:
+    """A SmartArt diagram on ``slide`` whose nodes read ``nodes`` (its data part only, as python-pptx
+    cannot draw one)."""
+    from pptx.opc.package import Part
+    from pptx.opc.packuri import PackURI
+    from pptx.oxml import parse_xml
+    from pptx.util import Inches
+
+    data = ('<dgm:dataModel xmlns:dgm="http://schemas.openxmlformats.org/drawingml/2006/diagram" '
+            'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"><dgm:ptLst>'
+            '<dgm:pt modelId="0" type="doc"><dgm:t><a:p><a:r><a:t>ignored</a:t></a:r></a:p></dgm:t></dgm:pt>'
+            + "".join(f'<dgm:pt modelId="{i + 1}"><dgm:t><a:bodyPr/><a:p><a:r><a:t>{n}</a:t></a:r></a:p></dgm:t></dgm:pt>'
+                      for i, n in enumerate(nodes))
+            + "</dgm:ptLst></dgm:dataModel>").encode()
+    part = Part(PackURI("/ppt/diagrams/data1.xml"),
+                "application/vnd.openxmlformats-officedocument.drawingml.diagramData+xml", slide.part.package, data)
+    rid = slide.part.relate_to(part, "http://schemas.openxmlformats.org/officeDocument/2006/relationships/diagramData")
+    frame = parse_xml(
+        '<p:graphicFrame xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main" '
+        'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" '
+        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+        '<p:nvGraphicFramePr><p:cNvPr id="99" name="Diagram"/><p:cNvGraphicFramePr/><p:nvPr/></p:nvGraphicFramePr>'
+        f'<p:xfrm><a:off x="{Inches(1)}" y="{Inches(6)}"/><a:ext cx="{Inches(5)}" cy="{Inches(1)}"/></p:xfrm>'
+        '<a:graphic><a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/diagram">'
+        '<dgm:relIds xmlns:dgm="http://schemas.openxmlformats.org/drawingml/2006/diagram" '
+        f'r:dm="{rid}" r:lo="" r:qs="" r:cs=""/></a:graphicData></a:graphic></p:graphicFrame>')
+    slide.shapes._spTree.append(frame)
+
+
 def make_eml(path: Path, attachments: dict[str, bytes], html: bool = False) -> Path:
     """A mail from Anna to Ben with a body (plain, or HTML only) and the given attachments."""
     msg = EmailMessage()
@@ -232,6 +261,17 @@ def test_pptx_reading_order_tables_and_notes(tmp_path):
         "Quarter: Q2 | Goal: Open a plant in Graz | Budget: 30,000 EUR",
         "Speaker notes:", "The launch date is 3 June."]
     assert doc.text.startswith("Kestrel Robotics\nAnnual review")
+
+
+def test_pptx_smartart_nodes(tmp_path):
+    from pptx import Presentation
+
+    deck = Presentation()
+    slide = deck.slides.add_slide(deck.slide_layouts[5])
+    slide.shapes.title.text = "Process"
+    add_smartart(slide, ["Plan the route", "Book the ferry"])
+    deck.save(tmp_path / "process.pptx")
+    assert load_file(tmp_path / "process.pptx").text == "Process\nPlan the route\nBook the ferry"
 
 
 def test_eml_headers_body_and_attachments(tmp_path):

@@ -4,8 +4,9 @@ A slide reads: its title first, then its other shapes in reading order (top to b
 right; shapes whose tops lie within :data:`SAME_LINE` of each other are one line of the slide,
 read left to right), a text box a line per paragraph, a table a line per row
 (:func:`qa.loading.tables.row_texts`: labelled when the table's first row is marked as a header
-or looks like one), a group's shapes in their own reading order, a chart by its title. The
-speaker notes follow the slide, after a line "Speaker notes:".
+or looks like one), a group's shapes in their own reading order, a chart by its title, a
+SmartArt diagram a line per node. The speaker notes follow the slide, after a line
+"Speaker notes:". Slide-number and date placeholders are left out.
 """
 
 from __future__ import annotations
@@ -55,7 +56,31 @@ def _shape_lines(shape) -> list[str]:
         return []
     if getattr(shape, "has_text_frame", False) and shape.has_text_frame:
         return [p.text.replace("\v", "\n") for p in shape.text_frame.paragraphs]
-    return []
+    return _smartart_lines(shape)
+
+
+_DGM = "{http://schemas.openxmlformats.org/drawingml/2006/diagram}"
+_A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+_R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+
+
+def _smartart_lines(shape) -> list[str]:
+    """The text of a SmartArt diagram (its data part's nodes, in their order), a node a line;
+    [] for any other shape."""
+    from qa.loading.office import parse_xml
+
+    ids = shape.element.find(f".//{_DGM}relIds")
+    if ids is None or not ids.get(_R + "dm"):
+        return []
+    data = parse_xml(shape.part.related_part(ids.get(_R + "dm")).blob)
+    lines = []
+    for point in data.iter(_DGM + "pt"):
+        if point.get("type", "node") != "node":
+            continue
+        text = point.find(_DGM + "t")
+        if text is not None:
+            lines += ["".join(t.text or "" for t in para.iter(_A + "t")) for para in text.iter(_A + "p")]
+    return lines
 
 
 def _furniture(shape) -> bool:
