@@ -349,6 +349,7 @@ def test_epub_in_spine_order(tmp_path):
     assert doc.text.splitlines() == ["Title: Lights of the North Sea", "Author: Mara Quist", "",
                                      "Chapter 1", "The lighthouse was built in 1874.", "",
                                      "Chapter 2", "Its keeper was Jonas Pell."]
+    assert [p for p, _, _ in doc.pages] == [None, 1, 2]
 
 
 @pytest.mark.parametrize("name", ["bad.xlsx", "bad.ods", "bad.pptx", "bad.odt", "bad.epub", "bad.rtf",
@@ -434,7 +435,7 @@ def test_library_report_names_attachments_and_skips(library):
     ("How much does the greenhouse cost?", "4,800 EUR", "offer.eml"),
     ("Who services the pump?", "Klärwerk GmbH", "care.rtf"),
     ("How much is an adult ticket?", "14 EUR", "museum.odt"),
-    ("Who was the keeper of the lighthouse?", "Jonas Pell", "guide.epub"),
+    ("Who was the keeper of the lighthouse?", "Jonas Pell", "guide.epub, section 2"),
 ])
 def test_answers_are_cited_by_sheet_slide_and_attachment(fast_qa, question, answer, cited):
     from qa.pipeline import cite

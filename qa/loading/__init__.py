@@ -32,7 +32,8 @@ SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", *SHEE
 ATTACHMENT_SEP = " › "  # between a mail's path and an attachment's name: "mail.eml › offer.pdf"
 MAX_NESTING = 3  # attachments of attachments read this deep (a mail forwarded in a mail ...)
 # What a part of a document is called in a citation, by the file's extension ("page" otherwise).
-PAGE_WORDS = {".pptx": "slide", ".xlsx": "sheet", ".xlsm": "sheet", ".ods": "sheet", ".mbox": "message"}
+PAGE_WORDS = {".pptx": "slide", ".xlsx": "sheet", ".xlsm": "sheet", ".ods": "sheet", ".mbox": "message",
+              ".epub": "section"}
 
 
 @dataclass
@@ -48,8 +49,8 @@ class Document:
     """The text of one file.
 
     ``pages`` lists ``(page, start, end)`` character ranges of ``text``: one per
-    PDF page or slide (numbers from 1), sheet (its name) or message of a mailbox (its
-    number), or a single ``(None, 0, len(text))``. ``sha256`` is the hash of the file's bytes.
+    PDF page or slide (numbers from 1), sheet (its name), message of a mailbox or document of an
+    EPUB book (its number), or a single ``(None, 0, len(text))``. ``sha256`` is the hash of the file's bytes.
     ``attachments`` are a mail's attachments read as documents of their own, each with the
     source ``"{mail's source} › {name}"`` (attachments of attachments included, flattened);
     ``skipped`` the attachments that could not be read, with the same kind of source.
@@ -182,6 +183,8 @@ def _read(path: Path, ext: str, box: list[bytes], found: list[tuple[str, bytes]]
         parted = list(sheets.read_ods(path))
     elif ext == ".pptx":
         parted = list(slides.read_pptx(path))
+    elif ext == ".epub":
+        parted = list(office.read_epub(path))
     elif ext == ".mbox":
         messages, more = mail.read_mbox(path)
         parted = list(messages)
@@ -204,8 +207,6 @@ def _read(path: Path, ext: str, box: list[bytes], found: list[tuple[str, bytes]]
         text = office.read_rtf(data)
     elif ext == ".odt":
         text = office.read_odt(path)
-    elif ext == ".epub":
-        text = office.read_epub(path)
     else:
         text = decode(data)
     del data

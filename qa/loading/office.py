@@ -7,7 +7,7 @@
   before it, each line once; comments and tracked deletions left out.
 * EPUB: ``META-INF/container.xml`` names the package (OPF) file, whose spine lists the book's
   XHTML documents in reading order; its title and author come first ("Title: ..."), then each
-  document by the HTML rules
+  document with text by the HTML rules, a part of its own cited by its number ("section 3")
   (:func:`qa.loading.markup.html_to_text`). A book with DRM is reported as encrypted.
 
 Every zip-based format (XLSX, ODS, PPTX, ODT, EPUB) is checked by :func:`open_package` before
@@ -23,7 +23,7 @@ import zipfile
 from pathlib import Path
 
 from qa.loading.errors import LoadError, reading
-from qa.loading.limits import check_text, check_zip, current
+from qa.loading.limits import LimitExceeded, check_text, check_zip, current
 from qa.loading.tables import row_texts
 from qa.loading.text import CELL_SEP
 
@@ -283,8 +283,9 @@ def _drm(archive: zipfile.ZipFile) -> bool:
     return bool(methods - _FONT_OBFUSCATION) or "META-INF/rights.xml" in archive.namelist()
 
 
-def read_epub(path: str | Path) -> str:
-    """The text of an EPUB book, its documents in spine order, each by the HTML rules.
+def read_epub(path: str | Path) -> list[tuple[int | None, str]]:
+    """The parts of an EPUB book: its title and author lines (part None), then each XHTML document
+    of the spine with text, by the HTML rules, numbered from 1 (cited as "section 3").
 
     Raises:
         LoadError: DRM-encrypted, corrupt, or no readable documents.
@@ -294,22 +295,22 @@ def read_epub(path: str | Path) -> str:
     from qa.loading.text import decode
 
     open_package(path, "EPUB")
-    parts: list[str] = []
+    parts: list[tuple[int | None, str]] = []
     with reading("EPUB"), zipfile.ZipFile(path) as archive:
         if _drm(archive):
             raise LoadError("encrypted EPUB (DRM)")
         names = set(archive.namelist())
         spine, about = _spine(archive)
         if about:
-            parts.append("\n".join(about))
-        total = 0
+            parts.append((None, "\n".join(about)))
+        total, limit = 0, current().text_chars
         for name in spine:
             if name not in names:
                 continue
             text = html_to_text(decode(archive.read(name))).strip()
             total += len(text)
-            if total > current().text_chars:
-                check_text("\n\n".join(parts) + text)  # raises LimitExceeded
+            if total > limit:
+                raise LimitExceeded(f"more than {limit:,} characters of text (the text_chars limit)")
             if text:
-                parts.append(text)
-    return check_text("\n\n".join(parts))
+                parts.append((sum(1 for p, _ in parts if p is not None) + 1, text))
+    return parts
