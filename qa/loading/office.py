@@ -303,7 +303,7 @@ def read_epub(path: str | Path) -> list[tuple[int | None, str]]:
         spine, about = _spine(archive)
         if about:
             parts.append((None, "\n".join(about)))
-        total, limit = 0, current().text_chars
+        total, limit, number = 0, current().text_chars, 0
         for name in spine:
             if name not in names:
                 continue
@@ -312,5 +312,6 @@ def read_epub(path: str | Path) -> list[tuple[int | None, str]]:
             if total > limit:
                 raise LimitExceeded(f"more than {limit:,} characters of text (the text_chars limit)")
             if text:
-                parts.append((sum(1 for p, _ in parts if p is not None) + 1, text))
+                number += 1
+                parts.append((number, text))
     return parts
