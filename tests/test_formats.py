@@ -132,14 +132,16 @@ def make_zip(path: Path, members: dict[str, str | bytes], stored_first: str | No
 _ODF_NS = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
            'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
            'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
-           'xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" office:version="1.3"')
+           'xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" '
+           'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" office:version="1.3"')
 
 
-def make_odf(path: Path, body: str, kind: str = "text") -> Path:
-    """An ODT (``kind`` "text") or ODS ("spreadsheet") whose body is ``body`` (ODF XML)."""
+def make_odf(path: Path, body: str, kind: str = "text", styles: str = "") -> Path:
+    """An ODT (``kind`` "text") or ODS ("spreadsheet") whose body is ``body`` (ODF XML), after
+    ``styles`` (automatic styles)."""
     mime = f"application/vnd.oasis.opendocument.{kind}"
     content = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {_ODF_NS}>'
-               f"<office:body><office:{kind}>{body}</office:{kind}></office:body></office:document-content>")
+               f"{styles}<office:body><office:{kind}>{body}</office:{kind}></office:body></office:document-content>")
     return make_zip(path, {"mimetype": mime, "content.xml": content}, stored_first="mimetype")
 
 
@@ -245,8 +247,12 @@ def test_ods_sheets(tmp_path):
               'table:number-columns-repeated="1024"/></table:table-row>'
             + '</table:table><table:table table:name="Notes">'
             + row.format(cell.format("Keys at the <text:span>front desk</text:span>"))
+            + '</table:table><table:table table:name="Old" table:style-name="ta2">'
+            + row.format(cell.format("a hidden sheet"))
             + "</table:table>")
-    doc = load_file(make_odf(tmp_path / "rooms.ods", body, "spreadsheet"))
+    styles = ('<office:automatic-styles><style:style style:name="ta2" style:family="table">'
+              '<style:table-properties table:display="false"/></style:style></office:automatic-styles>')
+    doc = load_file(make_odf(tmp_path / "rooms.ods", body, "spreadsheet", styles))
     assert doc.text == "Room: Aula | Seats: 120 | Rate: 12.5 %\n\nKeys at the front desk"
     assert [p for p, _, _ in doc.pages] == ["Rooms", "Notes"]
 

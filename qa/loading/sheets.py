@@ -335,15 +335,28 @@ def _ods_row(row) -> list[str]:
     return cells
 
 
+_S = "{urn:oasis:names:tc:opendocument:xmlns:style:1.0}"
+
+
 def _ods_sheets(stream) -> Iterator[tuple[str, Iterator[list[str]]]]:
-    """Each sheet of an ODS ``content.xml`` stream as (name, rows), parsed as it is read."""
+    """Each visible sheet of an ODS ``content.xml`` stream as (name, rows), parsed as it is read
+    (a hidden sheet's rows are passed over: its table style says ``table:display="false"``)."""
     from lxml import etree
 
     events = etree.iterparse(stream, events=("start", "end"), resolve_entities=False, no_network=True,
                              load_dtd=False)
+    hidden: set[str] = set()  # the names of table styles that hide their sheet
     for event, element in events:
-        if event == "start" and element.tag == _T + "table":
-            yield element.get(_T + "name") or "Sheet", _drain(events)
+        if event == "end" and element.tag == _S + "table-properties" and element.get(_T + "display") == "false":
+            style = element.getparent()
+            hidden.add(style.get(_S + "name") if style is not None else "")
+        elif event == "start" and element.tag == _T + "table":
+            rows = _drain(events)
+            if element.get(_T + "style-name") in hidden:
+                for _ in rows:
+                    pass
+                continue
+            yield element.get(_T + "name") or "Sheet", rows
 
 
 def _drain(events) -> Iterator[list[str]]:
