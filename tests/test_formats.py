@@ -511,6 +511,8 @@ def test_a_sheets_first_row_of_names_is_its_header_from_three_columns():
     assert list(sheet_lines(pairs)) == ["Project | Apollo", "Owner | Anna Huber"]
     later = [["Total", "5", "6"], [], *people]  # below a blank row, a header needs more evidence
     assert list(sheet_lines(later))[2] == "Name | City | Hobby"
+    titled = [["Members 2024"], [], *people]  # a title above the sheet's first table
+    assert list(sheet_lines(titled))[2] == "Name: Anna Huber | City: Vienna | Hobby: Cycling"
 
 
 def test_a_wrapped_plain_text_body_reads_a_paragraph_a_line():

@@ -58,7 +58,7 @@ def sheet_lines(rows: Iterable[list[str]]) -> Iterator[str]:
             if sample:
                 names, lines = _judge(sample, names, top)
                 yield from lines
-                top = False
+                top = top and all(sum(1 for c in r if c) <= 1 for r in sample)  # titles above the first table
             sample, decided = [], False
             yield ""
             continue
