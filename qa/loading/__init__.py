@@ -1,4 +1,5 @@
-"""Loading documents: text out of .txt, .md, .html/.htm, .pdf and .docx files.
+"""Loading documents: text out of .txt, .md, .html/.htm, .pdf and .docx files, and by OCR out of
+scanned PDF pages and .png, .jpg/.jpeg and .tif/.tiff images (:mod:`qa.loading.ocr`).
 
 Every format gives the same thing: a :class:`Document` whose text reads as a
 person reads the file (see ``text``, ``pdf``, ``markup`` and ``word`` in this
@@ -10,7 +11,7 @@ type, binary, empty, corrupt) is reported as skipped with its reason.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from qa.loading.text import decode, normalize
 __all__ = ["EXTRACTION_VERSION", "SUPPORTED", "Document", "LimitExceeded", "Limits", "LoadError", "Skipped",
            "iter_files", "load_documents", "load_file"]
 
-SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
+SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".png", ".jpg", ".jpeg", ".tif", ".tiff")
 
 
 @dataclass
@@ -30,13 +31,21 @@ class Document:
 
     ``pages`` lists ``(page, start, end)`` character ranges of ``text``: one per
     PDF page (page numbers from 1), or a single ``(None, 0, len(text))``.
-    ``sha256`` is the hash of the file's bytes.
+    ``sha256`` is the hash of the file's bytes. An image file is one page a
+    frame (a TIFF's pages). ``ocr_pages`` lists the pages read by OCR, and
+    ``words`` their words with boxes (:data:`qa.loading.ocr.Word`: text and
+    box as fractions of the page), by page, in reading order. ``notes`` says
+    what a person should know about how the file was read (a scanned page
+    where OCR found no text).
     """
 
     source: str
     text: str
     sha256: str
     pages: list[tuple[int | None, int, int]] = field(default_factory=list)
+    ocr_pages: list[int] = field(default_factory=list)
+    words: dict[int, list[tuple[str, float, float, float, float]]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -60,9 +69,10 @@ def _strip(text: str, pages: list[tuple[int | None, int, int]]
 # in two rows made one, a PDF footer split by a page's columns dropped; 6: DOCX read from its XML
 # with changes accepted, content controls, fields, text boxes, notes and list numbers; <ol> numbers;
 # PDF form values, PDF pages whose text runs up or down; 7: HTML comments and related stories
-# left out, Markdown key: value lines and pipe rows kept apart, DOCX list numbers completed), so
-# that `qa index` reads already indexed files again instead of keeping their old text.
-EXTRACTION_VERSION = 7
+# left out, Markdown key: value lines and pipe rows kept apart, DOCX list numbers completed; 8: PDF
+# pages without a text layer and image files read by OCR), so that `qa index` reads already indexed
+# files again instead of keeping their old text.
+EXTRACTION_VERSION = 8
 
 
 def content_hash(data: bytes) -> str:
@@ -70,20 +80,30 @@ def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def load_file(path: str | Path, limits: Limits | None = None) -> Document:
+def _pages_named(pages: list[int]) -> str:
+    """``[3]`` -> ``"page 3"``; ``[2, 5]`` -> ``"pages 2, 5"``."""
+    return ("page " if len(pages) == 1 else "pages ") + ", ".join(map(str, pages))
+
+
+def load_file(path: str | Path, limits: Limits | None = None,
+              on_page: Callable[[int, int], None] | None = None) -> Document:
     """Read one file into a :class:`Document`, within ``limits`` (None: those in force, by default
     :class:`Limits`' defaults). Any failure of a loader, whatever its kind, comes out as a
     :class:`LoadError` with a one-line reason. Memory and time are bounded only when the file is read
     in a worker process (:mod:`qa.loading.workers`).
 
+    ``on_page(page, pages)`` is called as each page of a PDF or an image file has been read
+    (pages read by OCR take a second or more each: a progress display for long scans).
+
     Raises:
         LoadError: unsupported extension, binary or empty content, corrupt or truncated file, an OS
-            error reading it, markup nested too deeply, or a loader's unexpected failure.
+            error reading it, markup nested too deeply, or a loader's unexpected failure; a scanned
+            PDF or an image when the ``ocr`` extra is not installed (the message names it).
         LimitExceeded: the file is past one of ``limits`` (a :class:`LoadError` too).
     """
     with using(limits):
         try:
-            return _load(Path(path))
+            return _load(Path(path), on_page)
         except LoadError:
             raise
         except RecursionError as e:
@@ -96,10 +116,11 @@ def load_file(path: str | Path, limits: Limits | None = None) -> Document:
             raise LoadError(f"could not be read ({type(e).__name__}{': ' + detail if detail else ''})") from e
 
 
-def _load(path: Path) -> Document:
+def _load(path: Path, on_page: Callable[[int, int], None] | None) -> Document:
     """The body of :func:`load_file`, under the limits in force."""
     from qa.loading.markup import html_to_text, markdown_to_text
-    from qa.loading.pdf import read_pdf
+    from qa.loading.ocr import IMAGE_TYPES, OcrMissing, read_image, store_words
+    from qa.loading.pdf import Scanned, pages_text, read_pdf
     from qa.loading.word import read_docx
 
     ext = path.suffix.lower()
@@ -113,11 +134,16 @@ def _load(path: Path) -> Document:
     if not data or data.isspace():  # no stripped copy of a large file
         raise LoadError("empty file")
     sha = content_hash(data)
+    scanned = Scanned()
     if ext == ".pdf":
         if not data.startswith(b"%PDF"):
             raise LoadError("corrupt PDF (no %PDF header)")
         del data  # the PDF reader reads the file itself
-        text, pages = read_pdf(path)  # normalised line by line
+        text, pages = read_pdf(path, on_page, scanned)  # normalised line by line
+    elif ext in IMAGE_TYPES:
+        del data  # the image reader reads the file itself
+        lines, scanned = read_image(path, on_page)
+        text, pages = pages_text(lines)
     else:
         if ext == ".docx":
             text = read_docx(path)
@@ -132,8 +158,22 @@ def _load(path: Path) -> Document:
         pages = [(None, 0, len(text))]
     text, pages = _strip(check_text(text), pages)
     if not text.strip():
-        raise LoadError("no text layer (scanned pages? run OCR on it first)" if ext == ".pdf" else "no text in file")
-    return Document(source=str(path), text=text, sha256=sha, pages=pages)
+        if scanned.unread:
+            raise OcrMissing(f"{_pages_named(scanned.unread)} scanned: reading them needs OCR; install the "
+                             "ocr extra (pip install 'qa-docs[ocr]')")
+        if scanned.ocr_pages:
+            raise LoadError("no text found by OCR" + ("" if ext in IMAGE_TYPES else " on its scanned pages"))
+        raise LoadError("no text layer and nothing drawn" if ext == ".pdf" else "no text in file")
+    if scanned.words:
+        store_words(sha, scanned.words)
+    notes = []
+    if scanned.empty:
+        notes.append(f"{_pages_named(scanned.empty)}: no text found by OCR")
+    if scanned.unread:
+        notes.append(f"{_pages_named(scanned.unread)}: scanned, not read (install the ocr extra: "
+                     "pip install 'qa-docs[ocr]')")
+    return Document(source=str(path), text=text, sha256=sha, pages=pages, ocr_pages=scanned.ocr_pages,
+                    words=scanned.words, notes=notes)
 
 
 def iter_files(paths: Iterable[str | Path]) -> list[Path]:
