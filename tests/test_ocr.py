@@ -167,3 +167,13 @@ def test_ocr_runs_within_a_2_gb_address_space(files):
                          cwd=Path(__file__).resolve().parent.parent)
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.strip() == SCAN_TEXT
+
+
+def test_page_scanned_upside_down_reads_in_order(tmp_path):
+    from qa.loading import load_file
+
+    scan_image(SCAN[:2], height_in=2.0).rotate(180).save(tmp_path / "turned.png", dpi=(200, 200))
+    doc = load_file(tmp_path / "turned.png")
+    assert doc.text == f"{SCAN[0]} {SCAN[1]}"
+    first = doc.words[1][0]
+    assert first[0] == "The" and first[1] > 0.5  # its box where it lies on the page: at the right

@@ -109,20 +109,15 @@ def _quality(boxes: list[_Box]) -> float:
     return sum(b.score * len(b.text) for b in boxes)
 
 
-def _recognise(image) -> list[_Box]:
-    """The text boxes of a page image; a page that reads poorly (mean score under ``_WEAK``) is
-    also read turned over, and the better reading kept (in the image's own coordinates)."""
+def _recognise(image) -> tuple[list[_Box], bool]:
+    """The text boxes of a page image, and whether they are those of the image turned over: a page
+    that reads poorly (mean score under ``_WEAK``) is also read turned over, and the better reading
+    kept (its boxes in the turned image's coordinates, so that its lines keep their order)."""
     boxes = _boxes(image)
     if boxes and statistics.fmean(b.score for b in boxes) >= _WEAK:
-        return boxes
+        return boxes, False
     turned = _boxes(image.rotate(180))
-    if _quality(turned) <= _quality(boxes):
-        return boxes
-    w, h = image.size  # a point (x, y) of the turned image is (w - x, h - y) of the image
-    for b in turned:
-        b.corners = [(w - x, h - y) for x, y in b.corners]
-        b.words = [(t, None if c is None else [(w - x, h - y) for x, y in c]) for t, c in b.words]
-    return turned
+    return (turned, True) if _quality(turned) > _quality(boxes) else (boxes, False)
 
 
 def _skew(boxes: list[_Box]) -> float:
@@ -178,7 +173,7 @@ def page_lines(image, scale: float) -> tuple[list, list[Word]]:
     """
     from qa.loading.pdf import Line, _bands, _label_unruled, _reading_order, column_gutters
 
-    boxes = _recognise(image)
+    boxes, turned = _recognise(image)
     if not boxes:
         return [], []
     angle = _skew(boxes)
@@ -214,8 +209,10 @@ def page_lines(image, scale: float) -> tuple[list, list[Word]]:
         for b in row:
             for text, corners in b.words:
                 xs, ys = zip(*(corners or b.corners), strict=True)
-                page_words.append((text, max(0.0, min(xs) / w), max(0.0, min(ys) / h),
-                                   min(1.0, max(xs) / w), min(1.0, max(ys) / h)))
+                box = (max(0.0, min(xs) / w), max(0.0, min(ys) / h), min(1.0, max(xs) / w), min(1.0, max(ys) / h))
+                if turned:  # the box on the page as it lies
+                    box = (1 - box[2], 1 - box[3], 1 - box[0], 1 - box[1])
+                page_words.append((text, *box))
     return lines, page_words
 
 
