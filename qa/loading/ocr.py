@@ -252,7 +252,7 @@ def page_lines(image, scale: float) -> tuple[list, list[Word]]:
                 box = (max(0.0, min(xs) / w), max(0.0, min(ys) / h), min(1.0, max(xs) / w), min(1.0, max(ys) / h))
                 if turned:  # the box on the page as it lies
                     box = (1 - box[2], 1 - box[3], 1 - box[0], 1 - box[1])
-                page_words.append((text, *box))
+                page_words.append((text, *(round(v, 5) for v in box)))
     return lines, page_words
 
 
