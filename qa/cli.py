@@ -133,6 +133,9 @@ def cmd_index(args) -> int:
                          ray=args.ray, limits=limits)
     for s in report.skipped:
         print(f"skipped {cite(s.source)}: {s.reason}", file=sys.stderr)
+    for source, notes in report.notes.items():
+        for note in notes:
+            print(f"note: {cite(source)}: {note}", file=sys.stderr)
     for r in report.not_indexed:
         print(f"note: {r} is not in the index; nothing removed for it", file=sys.stderr)
     for m in report.missing:

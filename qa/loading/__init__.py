@@ -1,5 +1,6 @@
 """Loading documents: text out of text, Markdown, HTML, PDF, Word, spreadsheet, slide, mail, RTF,
-OpenDocument and EPUB files.
+OpenDocument and EPUB files, and by OCR out of scanned PDF pages and .png, .jpg/.jpeg and
+.tif/.tiff images (:mod:`qa.loading.ocr`).
 
 Every format gives the same thing: a :class:`Document` whose text reads as a
 person reads the file (see ``text``, ``pdf``, ``markup``, ``word``, ``sheets``, ``slides``,
@@ -15,12 +16,13 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.loading.errors import LoadError
 from qa.loading.limits import LimitExceeded, Limits, check_file_size, check_text, current, size_words, using
+from qa.loading.ocr import IMAGE_TYPES
 from qa.loading.text import Page, decode, join_parts, normalize
 
 __all__ = ["ATTACHMENT_SEP", "EXTRACTION_VERSION", "SUPPORTED", "Document", "LimitExceeded", "Limits", "LoadError",
@@ -28,7 +30,7 @@ __all__ = ["ATTACHMENT_SEP", "EXTRACTION_VERSION", "SUPPORTED", "Document", "Lim
 
 SHEETS = (".csv", ".tsv", ".xlsx", ".xlsm", ".ods")
 SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", *SHEETS, ".pptx", ".eml", ".mbox",
-             ".rtf", ".odt", ".epub")
+             ".rtf", ".odt", ".epub", *IMAGE_TYPES)
 ATTACHMENT_SEP = " › "  # between a mail's path and an attachment's name: "mail.eml › offer.pdf"
 MAX_NESTING = 3  # attachments of attachments read this deep (a mail forwarded in a mail ...)
 # What a part of a document is called in a citation, by the file's extension ("page" otherwise).
@@ -53,7 +55,11 @@ class Document:
     EPUB book (its number), or a single ``(None, 0, len(text))``. ``sha256`` is the hash of the file's bytes.
     ``attachments`` are a mail's attachments read as documents of their own, each with the
     source ``"{mail's source} › {name}"`` (attachments of attachments included, flattened);
-    ``skipped`` the attachments that could not be read, with the same kind of source.
+    ``skipped`` the attachments that could not be read, with the same kind of source. An image
+    file is one page a frame (a TIFF's pages). ``ocr_pages`` lists the pages read by OCR, and
+    ``words`` their words with boxes (:data:`qa.loading.ocr.Word`: text and box as fractions of
+    the page), by page, in reading order. ``notes`` says what a person should know about how the
+    file was read (a scanned page where OCR found no text).
     """
 
     source: str
@@ -62,6 +68,9 @@ class Document:
     pages: list[tuple[Page, int, int]] = field(default_factory=list)
     attachments: list[Document] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    ocr_pages: list[int] = field(default_factory=list)
+    words: dict[int, list[tuple[str, float, float, float, float]]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
 
 def container_of(source: str) -> str:
@@ -93,7 +102,8 @@ def _strip(text: str, pages: list[tuple[Page, int, int]]
 # PDF form values, PDF pages whose text runs up or down; 7: HTML comments and related stories
 # left out, Markdown key: value lines and pipe rows kept apart, DOCX list numbers completed), so
 # that `qa index` reads already indexed files again instead of keeping their old text.
-# 8: spreadsheets, slides, mail, RTF, ODT and EPUB read.
+# 8: spreadsheets, slides, mail, RTF, ODT and EPUB read; PDF pages without a text layer and image
+# files read by OCR.
 EXTRACTION_VERSION = 8
 
 
@@ -102,20 +112,30 @@ def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def load_file(path: str | Path, limits: Limits | None = None) -> Document:
+def _pages_named(pages: list[int]) -> str:
+    """``[3]`` -> ``"page 3"``; ``[2, 5]`` -> ``"pages 2, 5"``."""
+    return ("page " if len(pages) == 1 else "pages ") + ", ".join(map(str, pages))
+
+
+def load_file(path: str | Path, limits: Limits | None = None,
+              on_page: Callable[[int, int], None] | None = None) -> Document:
     """Read one file into a :class:`Document`, within ``limits`` (None: those in force, by default
     :class:`Limits`' defaults). Any failure of a loader, whatever its kind, comes out as a
     :class:`LoadError` with a one-line reason. Memory and time are bounded only when the file is read
     in a worker process (:mod:`qa.loading.workers`).
 
+    ``on_page(page, pages)`` is called as each page of a PDF or an image file has been read
+    (pages read by OCR take a second or more each: a progress display for long scans).
+
     Raises:
         LoadError: unsupported extension, binary or empty content, corrupt, encrypted or truncated
-            file, an OS error reading it, markup nested too deeply, or a loader's unexpected failure.
+            file, an OS error reading it, markup nested too deeply, or a loader's unexpected failure;
+            a scanned PDF or an image when the ``ocr`` extra is not installed (the message names it).
         LimitExceeded: the file is past one of ``limits`` (a :class:`LoadError` too).
     """
     with using(limits):
         try:
-            return _load(Path(path))
+            return _load(Path(path), on_page)
         except LoadError:
             raise
         except RecursionError as e:
@@ -128,8 +148,11 @@ def load_file(path: str | Path, limits: Limits | None = None) -> Document:
             raise LoadError(f"could not be read ({type(e).__name__}{': ' + detail if detail else ''})") from e
 
 
-def _load(path: Path) -> Document:
+def _load(path: Path, on_page: Callable[[int, int], None] | None) -> Document:
     """The body of :func:`load_file`, under the limits in force."""
+    from qa.loading.ocr import OcrMissing, store_words
+    from qa.loading.pdf import Scanned
+
     ext = path.suffix.lower()
     if ext not in SUPPORTED:
         raise LoadError(f"unsupported file type '{ext or path.name}'")
@@ -144,38 +167,65 @@ def _load(path: Path) -> Document:
     found: list[tuple[str, bytes]] = []  # a mail's attachments: (name, bytes)
     box = [data] if ext in _FROM_BYTES else []  # other kinds' readers read the file themselves
     del data
-    text, pages = _read(path, ext, box, found)
+    scanned = Scanned()
+    text, pages = _read(path, ext, box, found, on_page, scanned)
     text, pages = _strip(check_text(text), pages)
     if not text.strip():
-        raise LoadError("no text layer (scanned pages? run OCR on it first)" if ext == ".pdf" else "no text in file")
-    doc = Document(source=str(path), text=text, sha256=sha, pages=pages)
+        if scanned.unread:
+            raise OcrMissing(f"{_pages_named(scanned.unread)} scanned: reading them needs OCR; install the "
+                             "ocr extra (pip install 'qa-docs[ocr]')")
+        if scanned.ocr_pages:
+            raise LoadError("no text found by OCR" + ("" if ext in IMAGE_TYPES else " on its scanned pages"))
+        raise LoadError("no text layer and nothing drawn" if ext == ".pdf" else "no text in file")
+    if scanned.words:
+        store_words(sha, scanned.words)
+    doc = Document(source=str(path), text=text, sha256=sha, pages=pages, ocr_pages=scanned.ocr_pages,
+                   words=scanned.words, notes=_scan_notes(scanned))
     if found:
         _attach(doc, found)
     return doc
 
 
+def _scan_notes(scanned) -> list[str]:
+    """What a person should know of a file's scanned pages: those where OCR found nothing, those
+    not read for want of the ``ocr`` extra."""
+    notes = []
+    if scanned.empty:
+        notes.append(f"{_pages_named(scanned.empty)}: no text found by OCR")
+    if scanned.unread:
+        notes.append(f"{_pages_named(scanned.unread)}: scanned, not read (install the ocr extra: "
+                     "pip install 'qa-docs[ocr]')")
+    return notes
+
+
 _FROM_BYTES = (".txt", ".md", ".markdown", ".html", ".htm", ".csv", ".tsv", ".eml", ".rtf")  # read from bytes
 
 
-def _read(path: Path, ext: str, box: list[bytes], found: list[tuple[str, bytes]]
-          ) -> tuple[str, list[tuple[Page, int, int]]]:
+def _read(path: Path, ext: str, box: list[bytes], found: list[tuple[str, bytes]],
+          on_page: Callable[[int, int], None] | None, scanned) -> tuple[str, list[tuple[Page, int, int]]]:
     """The normalised text of a file of kind ``ext`` and its pages; ``box`` holds the file's bytes
     for the kinds in :data:`_FROM_BYTES` (taken out, so that they are freed once decoded); a mail's
-    attachments are appended to ``found``.
+    attachments are appended to ``found``; what OCR did to a PDF's or an image's pages is kept in
+    ``scanned`` (:class:`qa.loading.pdf.Scanned`), ``on_page`` told of each page read.
 
     Raises:
         LoadError: the file cannot be read as its kind.
     """
     from qa.loading import mail, office, sheets, slides
     from qa.loading.markup import html_to_text, markdown_to_text
-    from qa.loading.pdf import read_pdf
+    from qa.loading.ocr import read_image
+    from qa.loading.pdf import pages_text, read_pdf
     from qa.loading.word import read_docx
 
     if ext == ".pdf":
         with open(path, "rb") as f:
             if not f.read(4) == b"%PDF":
                 raise LoadError("corrupt PDF (no %PDF header)")
-        return read_pdf(path)  # normalised line by line
+        return read_pdf(path, on_page, scanned)  # normalised line by line
+    if ext in IMAGE_TYPES:
+        lines, found_scan = read_image(path, on_page)
+        vars(scanned).update(vars(found_scan))
+        return pages_text(lines)
     parted: list[tuple[Page, str]] | None = None
     if ext in (".xlsx", ".xlsm"):
         parted = list(sheets.read_xlsx(path))

@@ -23,12 +23,15 @@ import logging
 import math
 import re
 import statistics
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.loading import limits
 from qa.loading.errors import LoadError
 from qa.loading.limits import LimitExceeded, bounded_pdf_streams
+from qa.loading.ocr import MAX_SIDE, OCR_DPI, OcrMissing, OnPage, Word, cached_words, find_words
+from qa.loading.ocr import page_lines as ocr_lines
 from qa.loading.tables import header_names, label_table_rows, labelled_rows, table_lines
 from qa.loading.text import CELL_SEP, english_words, normalize
 
@@ -53,6 +56,18 @@ class Line:
     is_row: bool = False  # a table row: never merged with its neighbours
     band: int = 0  # on a page set in columns: the band (between things across the columns) ...
     column: int = 0  # ... and the column, counted from 0 at the left; -1 across the columns
+
+
+@dataclass
+class Scanned:
+    """What OCR did for one file: the pages it read, their words' boxes (:data:`qa.loading.ocr.Word`
+    lists by page), the pages where it found no text, and the pages that needed it but were not
+    read (the ``ocr`` extra is not installed)."""
+
+    ocr_pages: list[int] = field(default_factory=list)
+    words: dict[int, list[Word]] = field(default_factory=dict)
+    empty: list[int] = field(default_factory=list)
+    unread: list[int] = field(default_factory=list)
 
 
 def join_hyphenated(left: str, right: str, document_words: set[str]) -> str:
@@ -584,10 +599,16 @@ def _pdf_error(err: Exception) -> str:
     return f"corrupt or unreadable PDF ({detail[:80]})"
 
 
-def read_pdf(path: Path) -> tuple[str, list[tuple[int | None, int, int]]]:
+def read_pdf(path: Path, on_page: OnPage | None = None, scanned: Scanned | None = None
+             ) -> tuple[str, list[tuple[int | None, int, int]]]:
     """The text of a PDF and its pages' ``(page, start, end)`` character ranges, within the limits in
     force (:mod:`qa.loading.limits`: ``pdf_pages``, and ``pdf_stream_bytes``/``pdf_bytes`` for the
     streams it inflates).
+
+    A page without a text layer, or whose text layer is not text (see :func:`needs_ocr`), is read
+    by OCR (:mod:`qa.loading.ocr`); what OCR found goes in ``scanned``: the pages it read, their
+    words' boxes, the pages where it found no text, and the pages it could not read because the
+    ``ocr`` extra is missing. ``on_page(page, pages)`` is called as each page has been read.
 
     Raises:
         LimitExceeded: more pages than ``pdf_pages``, or streams that inflate past their limits.
@@ -596,22 +617,38 @@ def read_pdf(path: Path) -> tuple[str, list[tuple[int | None, int, int]]]:
     """
     import pdfplumber
 
+    scanned = scanned if scanned is not None else Scanned()
     logging.getLogger("pdfminer").setLevel(logging.ERROR)  # repairable damage: not the user's concern
     try:
         with bounded_pdf_streams(), pdfplumber.open(path) as pdf:
             _check_page_count(len(pdf.pages))
             pages, names = [], None
-            for page in pdf.pages:
-                lines, names = page_lines(page, names)
+            for number, page in enumerate(pdf.pages, start=1):
+                if needs_ocr(page):
+                    lines, names = _scanned_lines(page, number, scanned), None
+                else:
+                    lines, names = page_lines(page, names)
                 pages.append(lines)
+                if on_page:
+                    on_page(number, len(pdf.pages))
                 page.close()  # its parsed objects are not needed again
-    except LoadError:
+    except (LoadError, MemoryError):  # MemoryError: load_file names the worker_memory limit
         raise
     except Exception as e:  # pdfminer raises many types for damaged files
         limit = _limit_behind(e)
         if limit:  # a limit reached inside the parser, which wrapped it in an error of its own
             raise limit from e
         raise LoadError(_pdf_error(e)) from e
+    return pages_text(pages)
+
+
+def pages_text(pages: list[list[Line]]) -> tuple[str, list[tuple[int | None, int, int]]]:
+    """The text of a document's pages of lines, and each page's ``(page, start, end)`` range:
+    running lines dropped, lines unwrapped into paragraphs, paragraphs joined across pages.
+
+    Raises:
+        LoadError: all the text is a line repeated on every page.
+    """
     had_text = any(pages)
     pages = drop_running_lines(pages) if len(pages) > 1 else pages
     if had_text and not any(pages):
@@ -640,6 +677,61 @@ def _check_page_count(n: int) -> None:
     cap = limits.current().pdf_pages
     if n > cap:
         raise LimitExceeded(f"has {n:,} pages, more than {cap:,} (the pdf_pages limit)")
+
+
+_FEW_CHARS = 40  # a page this short in characters, mostly covered by an image, is a scan with a stamp on it
+
+
+def _unreadable(text: str) -> bool:
+    """Whether a character of a text layer stands for no letter: an unmapped glyph ("(cid:12)"), a
+    private-use or unassigned code point, a control character or U+FFFD."""
+    return "(cid:" in text or any(unicodedata.category(ch) in ("Co", "Cn", "Cc", "Cs") or ch == "\ufffd"
+                                  for ch in text)
+
+
+def _image_cover(page) -> float:
+    """The share of the page that its images cover (overlaps counted twice, at most 1)."""
+    x0, top, x1, bottom = page.bbox
+    area = max((x1 - x0) * (bottom - top), 1.0)
+    covered = sum(max(0.0, min(i["x1"], x1) - max(i["x0"], x0)) * max(0.0, min(i["bottom"], bottom) - max(i["top"], top))
+                  for i in page.images)
+    return min(1.0, covered / area)
+
+
+def needs_ocr(page) -> bool:
+    """Whether a pdfplumber page is read by OCR: it has no text layer but something drawn (an
+    image, lines, shapes), or its text layer is not text (30 % or more of its characters
+    unreadable, see :func:`_unreadable`), or it holds under ``_FEW_CHARS`` characters on a page
+    that an image covers by half or more (a scan with a page number or a stamp put on it)."""
+    chars = [c["text"] for c in page.chars if c["text"].strip()]
+    if not chars:
+        return bool(page.images or page.curves or page.rects or page.lines)
+    if sum(map(_unreadable, chars)) >= 0.3 * len(chars):
+        return True
+    return len(chars) < _FEW_CHARS and _image_cover(page) >= 0.5
+
+
+def _page_image(page):
+    """A pdfplumber page drawn for OCR (PIL): ``OCR_DPI``, or less for a page over ``MAX_SIDE``
+    pixels at that; with the points per pixel."""
+    resolution = min(OCR_DPI, MAX_SIDE * 72 / max(page.width, page.height, 1.0))
+    return page.to_image(resolution=resolution).original, 72 / resolution
+
+
+def _scanned_lines(page, number: int, scanned: Scanned) -> list[Line]:
+    """The lines of a page read by OCR, with its words and outcome put in ``scanned``."""
+    try:
+        image, scale = _page_image(page)
+        lines, words = ocr_lines(image, scale)
+    except OcrMissing:
+        scanned.unread.append(number)
+        return []
+    scanned.ocr_pages.append(number)
+    if words:
+        scanned.words[number] = words
+    else:
+        scanned.empty.append(number)
+    return lines
 
 
 def join_pages(pages: list[list[str]], document_words: set[str]
@@ -680,21 +772,40 @@ def render_page(path: str | Path, page_number: int, mark: str = "", resolution: 
     The text is searched on the page as drawn, ignoring case; when the whole
     of ``mark`` is not found (it was joined across lines, say), its longest
     word is outlined instead. Rendering is pdfplumber's (pypdfium2 underneath).
+    A page read by OCR (see :func:`needs_ocr`) is searched among the words OCR
+    found on it (:func:`qa.loading.ocr.cached_words`: kept when the file was
+    read, else recognised again). An image file (.png, .jpg, .tiff) is drawn
+    by :func:`qa.loading.ocr.render_image`.
 
     Raises:
         LoadError: the file cannot be read or has no such page.
     """
     import pdfplumber
 
+    from qa.loading import content_hash
+    from qa.loading.ocr import IMAGE_TYPES, render_image
+
+    if Path(path).suffix.lower() in IMAGE_TYPES:
+        return render_image(path, page_number, mark, width=round(8.5 * resolution))
     try:
         with pdfplumber.open(path) as pdf:
             if not 1 <= page_number <= len(pdf.pages):
                 raise LoadError(f"{path} has no page {page_number}")
             page = pdf.pages[page_number - 1]
             image = page.to_image(resolution=resolution)
-            found = page.search(mark, regex=False, case=False) if mark.strip() else []
-            if not found and mark.split():
-                found = page.search(max(mark.split(), key=len), regex=False, case=False)
+            if mark.strip() and needs_ocr(page):
+                try:
+                    words = cached_words(content_hash(Path(path).read_bytes()), page_number,
+                                         lambda: _page_image(page)[0])
+                except OcrMissing:
+                    words = []  # the page is shown without the answer outlined
+                x0, top, x1, bottom = page.bbox
+                w, h = x1 - x0, bottom - top
+                found = [(x0 + a * w, top + b * h, x0 + c * w, top + d * h) for a, b, c, d in find_words(words, mark)]
+            else:
+                found = page.search(mark, regex=False, case=False) if mark.strip() else []
+                if not found and mark.split():
+                    found = page.search(max(mark.split(), key=len), regex=False, case=False)
             if found:
                 image.draw_rects(found, stroke=(230, 120, 0), fill=(255, 224, 102, 90), stroke_width=2)
             return image.annotated
