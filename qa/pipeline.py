@@ -107,6 +107,7 @@ def build_index(
     on_file: Callable[[int, int, str], None] | None = None,
     ray: str | None = None,
     limits: Limits | None = None,
+    on_page: Callable[[str, int, int], None] | None = None,
 ) -> IndexReport:
     """Add, update and remove documents in the index at ``index_dir``.
 
@@ -117,7 +118,8 @@ def build_index(
     ``prune`` asks to drop such documents; if a new file has its content, the
     file was moved, and the document is re-filed under its new path (``moved``). Files that cannot be loaded are
     reported in ``skipped`` and do not stop the rest. The index is written
-    atomically once, at the end. ``on_file(i, n, path)`` is called before the
+    atomically once, at the end. ``on_page(path, page, pages)`` is called as a page of a PDF or an
+    image is read (OCR'd pages take seconds each). ``on_file(i, n, path)`` is called before the
     i-th of n files (from 0), for progress displays. ``ray`` names a Ray cluster
     ("auto", "local" or an address) to load, split and embed on (:mod:`qa.cluster`). Locally, files are
     read in worker processes, several at once, each within ``limits`` (:class:`qa.loading.Limits`:
@@ -147,7 +149,7 @@ def build_index(
     embedder = embedder or Embedder()
     with index_lock(index_dir):
         return _update(index_dir, files, remove or [], embedder, splitter, index_type, progress, prune,
-                       on_file, ray, limits)
+                       on_file, ray, limits, on_page)
 
 
 def _under(key: str, roots: list[str]) -> bool:
@@ -165,7 +167,8 @@ def _attachments_of(index: PassageIndex, key: str) -> list[str]:
 def _update(index_dir: Path, files: list[Path], remove: list[str | Path], embedder: Embedder,
             splitter: Splitter | None, index_type: str | None, progress: bool, prune: bool,
             on_file: Callable[[int, int, str], None] | None, ray: str | None,
-            limits: Limits | None = None) -> IndexReport:
+            limits: Limits | None = None, on_page: Callable[[str, int, int], None] | None = None
+            ) -> IndexReport:
     """The body of :func:`build_index`, run under the index's writer lock."""
     if index_exists(index_dir):
         index = PassageIndex.load(index_dir)
@@ -192,7 +195,7 @@ def _update(index_dir: Path, files: list[Path], remove: list[str | Path], embedd
         _index_on_ray(index, embedder, files, ray, report, missing)
     else:
         _index_locally(index, embedder, splitter or Splitter(embedder.model.tokenizer), files, report,
-                       missing, progress, on_file, limits)
+                       missing, progress, on_file, limits, on_page)
     moved = {old for old, _ in report.moved}
     report.missing = [m for m in report.missing if m not in moved]
     if prune:  # after moves are found: a moved file is re-filed, not pruned and embedded again
@@ -208,7 +211,8 @@ def _update(index_dir: Path, files: list[Path], remove: list[str | Path], embedd
 
 def _index_locally(index: PassageIndex, embedder: Embedder, splitter: Splitter, files: list[Path],
                    report: IndexReport, missing: dict[str, list[str]], progress: bool,
-                   on_file: Callable[[int, int, str], None] | None, limits: Limits | None = None) -> None:
+                   on_file: Callable[[int, int, str], None] | None, limits: Limits | None = None,
+                   on_page: Callable[[str, int, int], None] | None = None) -> None:
     """Load new or changed ``files`` in worker processes (:mod:`qa.loading.workers`: each file under
     ``limits``, several at once), split and embed them here, adding them to ``index`` (or re-filing a
     ``missing`` document that a new file holds, see :func:`_refile_moved`)."""
@@ -220,8 +224,13 @@ def _index_locally(index: PassageIndex, embedder: Embedder, splitter: Splitter, 
         if on_file:
             on_file(next(count), len(files), str(f))
 
+    def page_read(f: Path, page: int, pages: int) -> None:
+        bar.set_postfix_str(f"{f.name}: page {page} of {pages}")
+        if on_page:
+            on_page(str(f), page, pages)
+
     for f, out in load_in_workers(_to_load(index, files, report, missing, starting), limits,
-                                  on_start=starting):
+                                  on_start=starting, on_page=page_read):
         bar.update(1)
         key = _source_key(f)
         if isinstance(out, Skipped):

@@ -490,11 +490,13 @@ class ChatService:
         return dest, note
 
     def upload(self, files: list | None, progress: Callable[[int, int, str], None] | None = None,
-               session: str = "") -> tuple[str, list[str]]:
+               session: str = "", on_page: Callable[[str, int, int], None] | None = None
+               ) -> tuple[str, list[str]]:
         """Upload handler: store files under the index folder and index them (read in worker
         processes, within the service's limits).
 
-        ``progress(i, n, name)`` is called as the i-th of n files starts indexing. One upload holds
+        ``progress(i, n, name)`` is called as the i-th of n files starts indexing, ``on_page(name,
+        page, pages)`` as a page of a PDF or image is read (OCR'd scans: seconds a page). One upload holds
         at most ``MAX_UPLOAD_FILES`` files; one browser ``session`` may upload at most
         ``MAX_SESSION_UPLOAD_FILES`` files and ``MAX_SESSION_UPLOAD_BYTES`` bytes in all.
 
@@ -520,7 +522,7 @@ class ChatService:
         if stored:
             with self._lock:
                 report = build_index(self.index_dir, [d for d, _ in stored], embedder=self.qa.embedder,
-                                     on_file=progress, limits=self.limits)
+                                     on_file=progress, limits=self.limits, on_page=on_page)
                 self.qa.reload()
             bad = {s.source: s.reason for s in report.skipped}
             for d, note in stored:
@@ -658,7 +660,10 @@ def build_app(service: ChatService, index_api: bool = False):
             def step(i: int, n: int, path: str) -> None:
                 progress((i, n), desc=f"Indexing {Path(path).name}", unit="files")
 
-            text, _ = service.upload(files, step, session=_session_of(request))
+            def page(path: str, i: int, n: int) -> None:
+                progress((i, n), desc=f"Reading {Path(path).name}: page {i} of {n}", unit="pages")
+
+            text, _ = service.upload(files, step, session=_session_of(request), on_page=page)
             return text, gr.update(choices=service.document_choices()), service.status_line()
 
         def on_remove(src):

@@ -262,3 +262,37 @@ def test_an_api_call_cannot_send_an_unbounded_history(service):
 
     reply = service.api_ask("Who?", ["What?"] * (MAX_HISTORY_QUESTIONS + 1))
     assert reply["error"] == f"history holds at most {MAX_HISTORY_QUESTIONS} questions" and reply["answers"] == []
+
+
+def test_a_long_scan_gets_its_time_a_page_and_reports_each_page(tmp_path):
+    """The watch on a worker's file, with a stand-in for Pebble's future: the clock restarts at
+    each page the worker finishes, and stops the file only when one page takes too long."""
+    from qa.loading.workers import _Task
+
+    class Running:
+        cancelled = False
+
+        def done(self):
+            return self.cancelled
+
+        def running(self):
+            return True
+
+        def cancel(self):
+            self.cancelled = True
+            return True
+
+    class Executor:
+        def schedule(self, function, args):
+            return Running()
+
+    task, seen = _Task(Path("scan.pdf"), Executor(), Limits(worker_seconds=10), str(tmp_path)), []
+    report = lambda path, page, pages: seen.append((path.name, page, pages))
+    task.watch(0.0, report)
+    Path(task.progress).write_text("1 40")
+    task.watch(8.0, report)
+    task.watch(17.0, report)
+    assert not task.future.cancelled and seen == [("scan.pdf", 1, 40)]
+    task.watch(18.5, report)
+    assert task.future.cancelled
+    assert task.outcome().reason == "took longer than 10 s on page 2 of 40 (the worker_seconds limit)"

@@ -3,7 +3,8 @@
 A file is parsed in a process of its own (started with ``spawn``, so it holds
 none of the caller's models), whose address space is capped at
 ``Limits.worker_memory`` and whose work on one file is stopped after
-``Limits.worker_seconds``. A worker that overruns or dies is replaced and the
+``Limits.worker_seconds`` (counted again from each page of a PDF or image it
+finishes, so that a long scan read by OCR gets that much a page). A worker that overruns or dies is replaced and the
 file becomes a :class:`qa.loading.Skipped` naming the reason; the caller
 (``qa index``, the chat page's server) never parses a file itself and never
 goes down with one.
@@ -15,13 +16,16 @@ timeouts that kill the worker, and dead workers reported and replaced.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import multiprocessing
 import os
+import tempfile
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, TimeoutError
+from concurrent.futures import FIRST_COMPLETED, Future, TimeoutError, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
@@ -29,6 +33,7 @@ from typing import Any
 from qa.loading import Document, LoadError, Skipped, load_file
 from qa.loading.limits import LimitExceeded, Limits, size_words
 
+WATCH_SECONDS = 0.25  # how often running files are checked for progress and time
 _POOLS: dict[tuple[Limits, int], Any] = {}
 _POOLS_LOCK = threading.Lock()
 
@@ -81,12 +86,71 @@ def close_pools() -> None:
         _POOLS.clear()
 
 
-def _read(path: str, limits: Limits) -> Document | Skipped:
-    """In a worker: one file read with :func:`qa.loading.load_file`, or the reason it was not."""
+def _read(path: str, limits: Limits, progress: str) -> Document | Skipped:
+    """In a worker: one file read with :func:`qa.loading.load_file`, or the reason it was not. Each
+    page read is written to the file ``progress`` as ``"page pages"`` (see :class:`_Task`)."""
+
+    def page_read(page: int, pages: int) -> None:
+        Path(progress).write_text(f"{page} {pages}", encoding="ascii")
+
     try:
-        return load_file(path, limits)
+        return load_file(path, limits, on_page=page_read)
     except LoadError as e:
         return Skipped(path, str(e))
+
+
+class _Task:
+    """One file in a worker, watched from the caller's side: its time limit counts from when it
+    started or last finished a page (a long scan gets ``worker_seconds`` a page), and its pages read
+    so far are reported to ``on_page``."""
+
+    def __init__(self, path: Path, executor, limits: Limits, folder: str):
+        self.path, self.limits = path, limits
+        self.progress = os.path.join(folder, f"{id(self)}.progress")
+        # absolute: a worker started earlier may have another working folder
+        self.future = executor.schedule(_read, args=(str(path.absolute()), limits, self.progress))
+        self.clock: float | None = None  # when it started, or last finished a page
+        self.page = (0, 0)
+        self.stalled = False
+
+    def watch(self, now: float, on_page: Callable[[Path, int, int], None] | None) -> None:
+        """Restart the clock on a new page (telling ``on_page``); stop a task past its time."""
+        if self.future.done() or not self.future.running():
+            return
+        page = self._page_read()
+        if self.clock is None or page != self.page:
+            self.clock, self.page = now, page
+            if on_page and page[1]:
+                on_page(self.path, *page)
+        elif now - self.clock > self.limits.worker_seconds:
+            self.stalled = True
+            self.future.cancel()  # Pebble stops the worker and starts another
+
+    def _page_read(self) -> tuple[int, int]:
+        try:
+            page, pages = Path(self.progress).read_text(encoding="ascii").split()
+            return int(page), int(pages)
+        except (OSError, ValueError):
+            return self.page
+
+    def _stall_reason(self) -> str:
+        """Why a task was stopped: the whole file, or the page after the last it finished, took too long."""
+        page, pages = self.page
+        if not pages:
+            return _failure(TimeoutError(), self.limits)
+        return (f"took longer than {self.limits.worker_seconds} s on page {page + 1} of {pages} "
+                "(the worker_seconds limit)")
+
+    def outcome(self) -> Document | Skipped:
+        """The document, or the reason it was skipped (its source named as the caller named it)."""
+        if self.stalled:
+            out: Document | Skipped = Skipped("", self._stall_reason())
+        else:
+            out = _result(self.future, str(self.path), self.limits)
+        out.source = str(self.path)
+        with contextlib.suppress(OSError):
+            os.unlink(self.progress)
+        return out
 
 
 def _failure(err: BaseException, limits: Limits) -> str:
@@ -139,10 +203,14 @@ def _result(future: Future, path: str, limits: Limits) -> Document | Skipped:
 
 def load_in_workers(paths: Iterable[str | Path], limits: Limits | None = None, workers: int | None = None,
                     on_start: Callable[[Path], None] | None = None,
+                    on_page: Callable[[Path, int, int], None] | None = None,
                     ) -> Iterator[tuple[Path, Document | Skipped]]:
     """Read ``paths`` in worker processes, several at once; yields ``(path, Document or Skipped)`` in
     the order of ``paths``. At most two files per worker are in flight, so memory stays bounded
-    however many paths there are. ``on_start(path)`` is called as each file is handed to a worker.
+    however many paths there are. ``on_start(path)`` is called as each file is handed to a worker,
+    ``on_page(path, page, pages)`` as a worker finishes a page of a PDF or an image (OCR'd pages take
+    seconds each). A file gets ``limits.worker_seconds`` to be read, counted again from each page it
+    finishes.
 
     Raises:
         WorkersUnavailable: worker processes cannot start.
@@ -150,24 +218,29 @@ def load_in_workers(paths: Iterable[str | Path], limits: Limits | None = None, w
     limits = limits or Limits()
     workers = workers or default_workers()
     executor = pool(limits, workers)
-    pending: deque[tuple[Path, Future]] = deque()
-    for path in map(Path, paths):
-        if on_start:
-            on_start(path)
-        # absolute: a worker started earlier may have another working folder
-        future = executor.schedule(_read, args=(str(path.absolute()), limits), timeout=limits.worker_seconds)
-        pending.append((path, future))
-        if len(pending) >= 2 * workers:
-            yield _named(*pending.popleft(), limits)
-    while pending:
-        yield _named(*pending.popleft(), limits)
+    pending: deque[_Task] = deque()
+    with tempfile.TemporaryDirectory(prefix="qa-progress-") as folder:
+        for path in map(Path, paths):
+            if on_start:
+                on_start(path)
+            pending.append(_Task(path, executor, limits, folder))
+            if len(pending) >= 2 * workers:
+                yield _next_done(pending, on_page)
+        while pending:
+            yield _next_done(pending, on_page)
 
 
-def _named(path: Path, future: Future, limits: Limits) -> tuple[Path, Document | Skipped]:
-    """``(path, its document or skip)``, the source named as the caller named the file."""
-    out = _result(future, str(path), limits)
-    out.source = str(path)
-    return path, out
+def _next_done(pending: deque[_Task], on_page: Callable[[Path, int, int], None] | None
+               ) -> tuple[Path, Document | Skipped]:
+    """Wait for the oldest task, watching all of them meanwhile; ``(path, outcome)`` of the oldest."""
+    first = pending[0]
+    while not first.future.done():
+        wait([t.future for t in pending], timeout=WATCH_SECONDS, return_when=FIRST_COMPLETED)
+        now = time.monotonic()
+        for task in pending:
+            task.watch(now, on_page)
+    pending.popleft()
+    return first.path, first.outcome()
 
 
 def load_one(path: str | Path, limits: Limits | None = None) -> Document:
