@@ -28,7 +28,6 @@ from qa.loading import (
     Page,
     Skipped,
     container_of,
-    content_hash,
     iter_files,
     page_name,
 )
@@ -355,25 +354,7 @@ def _index_on_ray(index: PassageIndex, embedder: Embedder, files: list[Path], ad
     from qa import cluster
 
     cluster.connect(address)
-    todo: dict[str, Path] = {}
-    seen: set[str] = set()
-    for f in files:
-        key = _source_key(f)
-        if key in seen:  # the same file again (a symbolic link, or named twice)
-            continue
-        seen.add(key)
-        entry = index.documents.get(key)
-        try:
-            print_ = fingerprint(content_hash(f.read_bytes()))
-        except OSError as e:
-            report.skipped.append(Skipped(str(f), f"cannot read ({e.strerror})"))
-            continue
-        if entry is not None and entry.sha256 == print_:
-            report.unchanged.append(key)
-        elif entry is None and _refile_moved(index, report, missing, key, print_):
-            continue
-        else:
-            todo[key] = f
+    todo = {_source_key(f): f for f in _to_load(index, files, report, missing, lambda f: None)}
     done = {item[0]: item for item in cluster.embed_files(todo, embedder)}
     attached: dict[str, list[tuple]] = {}  # mail key -> its attachments' items
     for item in done.values():
