@@ -65,6 +65,58 @@ def test_latin1_text_is_decoded(tmp_path):
     assert load_file(g).text == "Le café est situé à Montréal."
     assert "café" in load_file(f).text and "Société" in load_file(f).text
 
+# Short texts of a line or two, several per code page: charset-normalizer alone takes short
+# cp1251 text for Mac Cyrillic ("√енеральный") and cp1250 Polish for cp1252 ("£ódŸ").
+SHORT_LEGACY_TEXTS = [
+    ('cp1250', 'Łódź: Spółka Żywiec zatrudnia 250 osób. Prezes Łukasz Wójcik.'),
+    ('cp1250', 'Spotkanie zarządu odbędzie się w środę w Gdańsku, sala źródło.'),
+    ('cp1250', 'Dodavatel: Škoda Transportation, Plzeň. Ředitel Jiří Čermák podepsal smlouvu.'),
+    ('cp1250', 'Příští schůze výboru bude ve čtvrtek v Brně.'),
+    ('cp1250', 'Az igazgató Kovács Ödön, a győri gyár vezetője, hétfőn érkezik.'),
+    ('cp1250', 'Székhely: Budapest, Fő utca 12. Ügyvezető: Szűcs Gergő.'),
+    ('cp1251', 'Завод «Северсталь». Генеральный директор Иван Петров.'),
+    ('cp1251', 'Генеральный директор подписал договор в Москве 12 марта.'),
+    ('cp1251', 'Заводът в Пловдив е построен през 1998 г. Управител: Георги Иванов.'),
+    ('cp1251', 'Щастливи сме да обявим, че складът ще бъде отворен в събота.'),
+    ('cp1251', 'Завод у Києві відкрито у 2001 році. Директор: Олег Ґонта, її заступник Євген.'),
+    ('cp1251', 'Їхня компанія має офіс у Львові.'),
+    ('cp1252', 'Le siège social est à Besançon. Directeur général : François Lefèvre.'),
+    ('cp1252', 'Œuvre créée à Noël, façade rénovée en été.'),
+    ('cp1252', 'Die Geschäftsführerin Jürgen Müller übernimmt die Größe der Straße.'),
+    ('cp1252', 'El señor Muñoz llegó a Logroño el miércoles. ¿Dónde está la estación?'),
+    ('cp1252', 'Año de fundación: 1987. Compañía española de energía.'),
+    ('koi8-r', 'Завод "Северсталь". Генеральный директор Иван Петров.'),
+    ('koi8-r', 'Склад на улице Гавани открыт до шести часов вечера.'),
+    ('cp1252', 'It’s “quoted” — and costs €12 or £10.'),
+    ('cp1252', 'Smörgåsbord på Östermalm, nära Göteborg.'),
+    ('cp1252', 'Ærøskøbing færge afgår kl. 7.'),
+    ('cp1252', 'Citroën et Nestlé à Genève.'),
+    ('cp1252', 'Förderung für Übersetzungen: 5 000 €.'),
+    ('cp1252', 'São Paulo, ação e informação.'),
+    ('cp1250', 'Zażółć gęślą jaźń.'),
+    ('cp1250', 'Ústí nad Labem, Ostrava, Přerov.'),
+    ('cp1250', 'Árvíztűrő tükörfúrógép.'),
+    ('cp1250', 'Ljubljana, Čakovec, Šibenik, Đakovo, Ćuprija.'),
+    ('cp1250', 'Bratislava: Ľudovít Štúr, Dunajská Streda.'),
+    ('cp1251', 'Ёлка, щука, эхо, юла, фильм.'),
+    ('cp1251', 'Съешь же ещё этих мягких французских булок, да выпей чаю.'),
+    ('cp1251', 'Србија, Београд, Ђорђе, Љубица, Њиш.'),
+    ('cp1251', 'Выручка: 45,9 млн руб.'),
+    ('cp1253', 'Αθήνα, Θεσσαλονίκη, Πάτρα.'),
+    ('cp1254', 'İstanbul’da şirket ğ ı ş çalışıyor.'),
+    ('koi8-r', 'Выручка компании выросла на 12%.'),
+    ('cp1257', 'Vilniaus universitetas, Kaunas, Šiauliai, Klaipėda.'),
+    ('cp1255', 'שלום עולם, תל אביב'),
+    ('cp1256', 'مرحبا بالعالم، القاهرة'),
+]
+
+
+@pytest.mark.parametrize("codepage,text", SHORT_LEGACY_TEXTS)
+def test_short_legacy_texts_decode_to_their_language(codepage, text):
+    from qa.loading.text import decode
+
+    assert decode(text.encode(codepage)) == text
+
 
 def test_html_through_parser_drops_scripts(tmp_path):
     f = tmp_path / "page.html"

@@ -103,7 +103,8 @@ def _strip(text: str, pages: list[tuple[Page, int, int]]
 # left out, Markdown key: value lines and pipe rows kept apart, DOCX list numbers completed), so
 # that `qa index` reads already indexed files again instead of keeping their old text.
 # 8: spreadsheets, slides, mail, RTF, ODT and EPUB read; PDF pages without a text layer and image
-# files read by OCR.
+# files read by OCR; short legacy code-page texts judged by letter frequency, consent managers left
+# out, code kept with its indentation.
 EXTRACTION_VERSION = 8
 
 
