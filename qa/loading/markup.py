@@ -12,9 +12,11 @@ Boilerplate is left out by rules: navigation, asides, forms and buttons;
 page headers and footers (kept inside an ``<article>`` or ``<main>``; the ``<h1>`` of a page
 header is kept: it is often the page's title);
 elements whose ARIA role is navigation, banner, contentinfo, complementary,
-search or a dialog; elements whose id or class names a cookie or consent
-banner, a menu, breadcrumbs, a sidebar, share buttons, a newsletter box or a
-pop-up; and hidden elements.
+search or a dialog; elements whose id or class names a menu, breadcrumbs, a sidebar, share
+buttons, a newsletter box or a pop-up; and hidden elements. Consent managers (cookie banners,
+preference centres, vendor lists) are left out whatever their size: by their vendors' ids and
+classes, or by a generic cookie/consent name or label on an element whose text asks for consent
+(:func:`_is_consent_manager`); an article about cookies stays.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ _CELLS = {"td", "th"}
 _BOILERPLATE_ROLES = {"navigation", "banner", "contentinfo", "complementary", "search", "dialog",
                       "alertdialog", "menu", "menubar"}
 _BOILERPLATE_NAMES = re.compile(
-    r"(?:^|[-_\s])(?:cookies?|consent|gdpr|cmp|navbar|nav|navigation|menu|breadcrumbs?|sidebar|share|sharing|"
+    r"(?:^|[-_\s])(?:navbar|nav|navigation|menu|breadcrumbs?|sidebar|share|sharing|"
     r"social|newsletter|subscribe|popup|modal|skip-link|site-footer|site-header|masthead|"
     r"advert|ads?|comments?|commentlist|comment-list|disqus|respond|"
     r"related[-_]?(?:posts?|stories|articles?|content|links|news|reads)|more-stories|recommended)(?:$|[-_\s])",
@@ -62,11 +64,64 @@ def _is_boilerplate(tag, page_chars: int, frame: bool = True) -> bool:
     if _HIDDEN_STYLE.search(str(attrs.get("style", ""))):
         return True
     names = " ".join([str(attrs.get("id", ""))] + list(attrs.get("class", []) or []))
+    if _is_consent_manager(tag, names):
+        return True
     flagged = (str(attrs.get("role", "")).lower() in _BOILERPLATE_ROLES
                or bool(_BOILERPLATE_NAMES.search(names)))
     if not flagged or tag.name in ("body", "main", "article", "html"):
         return False
     return len(tag.get_text(" ", strip=True)) < page_chars / 2
+
+
+# Consent managers by their vendors' own ids and classes (OneTrust, Cookiebot, Didomi, Usercentrics,
+# Quantcast, TrustArc, Sourcepoint, Google Funding Choices, CookieYes, Complianz, Iubenda, Osano,
+# Klaro, Termly, Evidon, Cookie Law Info, the CookieConsent script): left out whatever their size.
+_CONSENT_VENDORS = re.compile(
+    r"(?:^|\s)(?:onetrust-|ot-sdk-|ot-pc-|optanon|cybotcookiebot|didomi|usercentrics|qc-cmp|truste[-_]|"
+    r"consent_blackbar|sp_message|fc-consent|cky-consent|cmplz-|iubenda-cs|osano-cm|klaro|termly-|"
+    r"_?evidon|cookie-law-info|cc-window|cc_banner)",
+    re.IGNORECASE)
+# Names that say "cookie banner" in so many words: a cookie, consent or GDPR widget.
+_CONSENT_WIDGETS = re.compile(
+    r"(?:(?:cookies?|consent|gdpr|cmp|privacy)[-_]?(?:banner|notice|bar|popup|pop-up|modal|dialog|overlay|"
+    r"wall|consent|layer|prompt|sdk)|(?:banner|notice|popup|modal)[-_](?:cookies?|consent|gdpr))(?=$|[-_\s])",
+    re.IGNORECASE)
+# Generic names and labels of cookie and consent banners: left out only when their text asks for
+# consent (:data:`_CONSENT_WORDS`), so that a recipe or an article about cookies stays.
+_CONSENT_NAMES = re.compile(r"(?:^|[-_\s])(?:cookies?|consent|gdpr|ccpa|cmp|privacy)(?:$|[-_\s])", re.IGNORECASE)
+_CONSENT_LABELS = re.compile(r"cookie|consent|privacy|gdpr", re.IGNORECASE)
+_CONSENT_WORDS = re.compile(
+    r"\b(?:accept|reject|allow|deny|decline|refuse|agree|manage|customi[sz]e|save)\s+(?:all|cookies|"
+    r"(?:my\s+)?(?:preferences|settings|choices|options))\b|legitimate interest|cookie (?:settings|"
+    r"preferences|policy)|we use cookies|(?:site|website) uses cookies|\bvendors?\b|(?:our|\d+) partners"
+    r"|\bstrictly necessary\b|cookie duration",
+    re.IGNORECASE)
+
+
+def _is_consent_manager(tag, names: str) -> bool:
+    """Whether ``tag`` is a cookie or consent manager (banner, preference centre, vendor list).
+
+    A vendor's own id or class, or a name such as ``cookie-banner`` or ``consent-modal``,
+    decides it outright; a generic name (``cookie``, ``consent``,
+    ``gdpr``, ``cmp``), an ``aria-label`` naming cookies or consent, or ``role=dialog`` needs
+    consent phrases in its text ("Accept all", "vendors", "legitimate interest"): one in a
+    short notice (under 400 characters), two in a longer one. Never
+    the page's body, main content or article, an element holding one, nor (for the generic
+    rules) an element holding the page's ``<h1>``: an article about cookies stays.
+    """
+    if tag.name in ("body", "main", "article", "html") or tag.find(["main", "article"]) is not None:
+        return False
+    if _CONSENT_VENDORS.search(names) or _CONSENT_WIDGETS.search(names):
+        return True
+    label = str(tag.get("aria-label", ""))
+    role = str(tag.get("role", "")).lower()
+    if not (_CONSENT_NAMES.search(names) or _CONSENT_LABELS.search(label) or role in ("dialog", "alertdialog")):
+        return False
+    if tag.find("h1") is not None:
+        return False
+    text = tag.get_text(" ", strip=True)
+    found = {m.group(0).lower() for m in _CONSENT_WORDS.finditer(text)}
+    return len(found) >= (1 if len(text) < 400 else 2)
 
 
 def _page_titles(tag, page_chars: int) -> list:
