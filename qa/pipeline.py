@@ -36,7 +36,7 @@ from qa.questions import mend_question_word
 from qa.reading import Reader, Span
 from qa.retrieval import RetrievedPassage, Retriever
 from qa.splitting import Passage, Splitter
-from qa.verify import contradicts
+from qa.verify import contradicts, keyed_value
 
 MAX_QUESTION_CHARS = 500
 # Answers are ranked by span probability * exp(-RANK_DECAY * retrieval rank). On the first 1,000
@@ -578,7 +578,8 @@ class QA:
         passages keep the forward passes few when every passage must be read. A span the
         text contradicts (its sentence names another role than the one asked about, or it
         lies in another table row than the one the question names) is passed over
-        (:func:`qa.verify.contradicts`).
+        (:func:`qa.verify.contradicts`). A span that is the value of a ``key: value`` line whose
+        key the question names is accepted at a lower confidence (:func:`qa.verify.keyed_value`).
         """
         spans: list[Span] = []
         ranked: list[tuple[Answer, float]] = []
@@ -587,10 +588,13 @@ class QA:
         def check(text: str, span: Span) -> bool:  # "Who is the CEO?" is not answered by the CFO
             return not contradicts(question, text, span.start, span.end)
 
+        def keyed(text: str, span: Span) -> bool:  # "What port ...?" is answered by "port: 8443"
+            return keyed_value(question, text, span.start, span.end)
+
         for size in _batch_sizes(len(retrieved)):
             texts = [r.passage.text for r in retrieved[lo:lo + size]]
             spans += [replace(s, passage=lo + s.passage)
-                      for s in reader.read(question, texts, top_n=size, keep=check)]
+                      for s in reader.read(question, texts, top_n=size, keep=check, supported=keyed)]
             lo += size
             ranked = self._distinct_answers(spans, retrieved)
             if self.rank_decay >= 0 and lo < len(retrieved):

@@ -178,3 +178,50 @@ def contradicts(question: str, passage: str, start: int, end: int) -> bool:
     """Whether the text contradicts the answer ``passage[start:end]`` (:func:`contradicts_role`,
     :func:`wrong_row`)."""
     return contradicts_role(question, passage, start, end) or wrong_row(question, passage, start, end)
+
+
+# A line of a configuration file or code block that sets a key: "    port: 8443", '"path": "/metrics",',
+# "max_connections = 4096", "export API_PORT=8080".
+_KEY_LINE = re.compile(r"^\s*(?:export\s+|set\s+)?[\"']?([A-Za-z_][\w.-]{0,60})[\"']?\s*[:=]\s*(.*?)[,;]?\s*$")
+
+
+def _key_words(key: str) -> set[str]:
+    """The words of a key, lower case, plural ``s`` taken off: ``maxConnections`` / ``max_connections``
+    -> ``{"max", "connection"}``."""
+    words = re.sub(r"([a-z])([A-Z])", r"\1 \2", key).replace("_", " ").replace("-", " ").replace(".", " ")
+    return {_singular(w.lower()) for w in words.split() if len(w) >= 3}
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def keyed_value(question: str, passage: str, start: int, end: int) -> bool:
+    """Whether the answer ``passage[start:end]`` is the whole value of a ``key: value`` (or
+    ``key = value``) line whose key names a word of the question: ``8443`` on the line
+    ``port: 8443`` for "What port does the gateway listen on?", in a passage that holds at least
+    two in three of the question's content words (not for "What port does the database use?").
+    Such a line states the answer as plainly as text can, but readers trained on prose are
+    unsure of it; the pipeline then accepts the reader's span at a lower confidence
+    (:meth:`qa.reading.Reader.read`)."""
+    line_start = passage.rfind("\n", 0, start) + 1
+    line_end = passage.find("\n", end)
+    line = passage[line_start:len(passage) if line_end < 0 else line_end]
+    m = _KEY_LINE.match(line)
+    if m is None or start - line_start < m.start(2):
+        return False
+    value = m.group(2).strip().strip("\"'")
+    if passage[start:end].strip().strip("\"'") != value:
+        return False
+    asked = {_singular(w.lower()) for w in content_words(question)}
+    keys = _key_words(m.group(1))
+    if not any(_same_word(w, k) for w in asked for k in keys):
+        return False
+    written = _key_words(" ".join(re.findall(r"[A-Za-z0-9]+", passage)))
+    missing = [w for w in asked if not any(_same_word(w, k) for k in written)]
+    return 3 * len(missing) <= len(asked)  # "the database's port" is not the gateway's
+
+
+def _same_word(a: str, b: str) -> bool:
+    """Whether two words (three letters or more) are one, or one abbreviates the other (max, maximum)."""
+    return len(a) >= 3 and len(b) >= 3 and (a.startswith(b) or b.startswith(a))

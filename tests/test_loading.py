@@ -32,7 +32,7 @@ def test_markdown_marks_never_reach_the_text(tmp_path):
     ("| x | y |\n| 1 | 2 |", "| x | y |\n| 1 | 2 |"),  # pipes without a rule line: not a table, two lines
     ("---\ntitle: My Doc\nauthor: Ann\n---\n# Heading\n\nBody text.", "Heading\nBody text."),
     ("> " * 25 + "A deep quote.", "A deep quote."),
-    ("```\ndef f():\n    return 1\n```", "def f():\nreturn 1"),
+    ("```\ndef f():\n    return 1\n```", "def f():\n    return 1"),  # code keeps its indentation
 ])
 def test_markdown_keeps_every_word_and_its_lines(tmp_path, source, text):
     (tmp_path / "n.md").write_text(source, encoding="utf-8")

@@ -47,7 +47,8 @@ def test_answers_are_distinct_and_ranked(qa):
 def test_reading_stops_once_unread_passages_cannot_change_the_answer(qa, monkeypatch):
     question = "How many boat strikes since August?"
     read, original = [], qa.reader.read
-    monkeypatch.setattr(qa.reader, "read", lambda q, ps, top_n=5, keep=None: read.extend(ps) or original(q, ps, top_n, keep))
+    monkeypatch.setattr(qa.reader, "read", lambda q, ps, top_n=5, keep=None, supported=None:
+                        read.extend(ps) or original(q, ps, top_n, keep, supported))
     result = qa.ask(question, top_k=3, max_answers=1)
     assert 1 <= len(read) < 3                    # a confident answer at rank 0 leaves the rest unread
     passages = [r.passage.text for r in result.passages]
@@ -65,7 +66,7 @@ class _ScriptedSpans:
     def __init__(self, spans: dict[str, tuple[str, float, int] | None]):
         self.spans, self.read_texts = spans, []
 
-    def read(self, question, passages, top_n=5, keep=None):
+    def read(self, question, passages, top_n=5, keep=None, supported=None):
         self.read_texts += passages
         found = [Span(t, p, k, s, s + len(t), 0.0) for k, text in enumerate(passages)
                  if (hit := self.spans[text]) for t, p, s in [hit]]

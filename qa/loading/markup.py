@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import textwrap
 
 from qa.loading.tables import merge_header_rows, row_texts, spans_all, title_rows
 from qa.loading.text import CELL_SEP, LIST_NUMBERS
@@ -199,6 +200,19 @@ def _after_term(node, out: list[str]) -> str:
     return " " if "".join(out[-3:]).rstrip().endswith(":") else ": "
 
 
+_CODE_START, _CODE_END = "\x02", "\x03"  # around preformatted text in _walk's output (never text)
+_NO_MARKERS = dict.fromkeys(map(ord, _CODE_START + _CODE_END))
+
+
+def _is_code_block(tag, in_cell: bool, in_pre: bool) -> bool:
+    """Whether ``tag`` starts preformatted text, kept line by line with its indentation: a ``<pre>``
+    (Markdown fenced and indented code blocks render as one), or a ``<code>`` of several lines
+    outside one; not inside a table cell (a cell is one line)."""
+    if in_cell or in_pre:
+        return False
+    return tag.name == "pre" or (tag.name == "code" and "\n" in tag.get_text().strip())
+
+
 def _walk(node, out: list[str], in_cell: bool, in_pre: bool, page_chars: int) -> None:
     """Append the text of ``node`` to ``out``: "\\n" marks block ends (a space inside table cells)."""
     from bs4 import NavigableString, Tag
@@ -226,6 +240,10 @@ def _walk(node, out: list[str], in_cell: bool, in_pre: bool, page_chars: int) ->
             if child.find_previous_sibling(list(_CELLS)):
                 out.append(CELL_SEP)
             _walk(child, out, True, in_pre, page_chars)
+        elif _is_code_block(child, in_cell, in_pre):
+            out.append(f"\n{_CODE_START}")
+            _walk(child, out, False, True, page_chars)
+            out.append(f"{_CODE_END}\n")
         elif name in _BLOCK:
             brk = " " if in_cell and name != "table" else "\n"
             out.append("" if _defines(child) or _after_item_number(out) else brk)
@@ -357,10 +375,23 @@ def html_to_text(markup: str) -> str:
     """The readable main text of an HTML page (see the module docstring)."""
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(markup, "html.parser")
+    soup = BeautifulSoup(markup.translate(_NO_MARKERS), "html.parser")
     for tag in soup(["script", "style", "noscript", "template", "head"]):
         tag.decompose()
     out: list[str] = []
     _walk(soup, out, False, False, len(soup.get_text(" ", strip=True)))
-    lines = (" ".join(line.split()) for line in "".join(out).split("\n"))
-    return "\n".join(line for line in lines if line and line != "|")
+    return "\n".join(_output_lines("".join(out)))
+
+
+def _output_lines(text: str) -> list[str]:
+    """The non-empty lines of :func:`_walk`'s output: runs of whitespace made one space, except in
+    preformatted text (between ``_CODE_START`` and ``_CODE_END``), whose lines keep their
+    indentation (the indentation common to all its lines taken off) and lose trailing spaces."""
+    lines: list[str] = []
+    for i, piece in enumerate(re.split(f"{_CODE_START}(.*?){_CODE_END}", text, flags=re.DOTALL)):
+        if i % 2:
+            lines += [line.rstrip() for line in textwrap.dedent(piece).splitlines() if line.strip()]
+        else:
+            lines += [line for line in (" ".join(raw.split()) for raw in piece.split("\n"))
+                      if line and line != "|"]
+    return lines
