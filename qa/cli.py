@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from qa.loading import page_name
-from qa.pipeline import DEFAULT_DOCS, DEFAULT_INDEX, cite
+from qa.pipeline import DEFAULT_DOCS, DEFAULT_INDEX, cite, otherwise
 
 
 class CLIError(Exception):
@@ -177,7 +177,10 @@ def result_json(result) -> dict:
         "question": result.question,
         "answers": [
             {"text": a.text, "score": round(a.score, 4), "source": a.source, "page": a.page,
-             "part": page_name(a.source, a.page), "start": a.start, "end": a.end, "passage": a.passage}
+             "part": page_name(a.source, a.page), "start": a.start, "end": a.end, "passage": a.passage,
+             "modified": a.date,
+             "others": [{"text": o.text, "score": round(o.score, 4), "source": o.source, "page": o.page,
+                         "modified": o.date, "kind": o.kind} for o in a.others]}
             for a in result.answers
         ],
         "passages": [
@@ -221,9 +224,13 @@ def print_result(result, passages_in_index: int, retrieval: str) -> None:
     for a in result.answers:
         local = a.start - a.passage_start
         context = a.passage[max(0, local - 100): local + len(a.text) + 100]
+        dated = f", {a.date}" if a.others and a.date else ""
         print(a.text)
-        print(f"  score {a.score:.2f} · {cite(a.source, a.page)} · characters {a.start}-{a.end}")
+        print(f"  score {a.score:.2f} · {cite(a.source, a.page)}{dated} · characters {a.start}-{a.end}")
         print(f"  “…{' '.join(context.split())}…”")
+        for o in a.others:
+            lead, where = otherwise(o)
+            print(f"  {lead}: {o.text} — {where}")
 
 
 def _questions(interactive: bool):

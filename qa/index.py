@@ -43,10 +43,11 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.families import decode_signature, encode_signature, minhash, regroup
 from qa.keywords import bm25_scores, build_bm25, load_bm25, save_bm25, top_scores
 from qa.splitting import Passage
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: documents carry their modification time, MinHash signature and family
 INDEX_TYPES = ("auto", "flat", "hnsw")
 HNSW_ABOVE = 200_000  # exact search of 200k x 384 takes ~20 ms on 2 cores (bench/scale.py); above, HNSW
 MERGE_ALL_BELOW = 20_000  # an index this small is kept as one segment (one set of BM25 statistics)
@@ -61,10 +62,20 @@ class IndexLoadError(Exception):
 
 @dataclass
 class DocumentEntry:
-    """What the index holds of one document: its content hash and passage count."""
+    """What the index holds of one document.
+
+    ``sha256`` is its fingerprint, ``passages`` its passage count, ``modified`` its file's
+    modification time (POSIX seconds; None when unknown, as in indexes of format 2),
+    ``signature`` its MinHash signature (:func:`qa.families.encode_signature`; None in
+    format 2) and ``family`` the id of its family of near-identical documents (versions of
+    one report, :mod:`qa.families`), None when it has none.
+    """
 
     sha256: str
     passages: int
+    modified: float | None = None
+    signature: str | None = None
+    family: str | None = None
 
 
 class _PassageFile:
@@ -196,6 +207,7 @@ class PassageIndex:
     documents: dict[str, DocumentEntry] = field(default_factory=dict)
     _segments: list[_Segment] = field(default_factory=list, repr=False)
     _where: dict = field(default_factory=dict, repr=False)  # source -> (segment, first passage)
+    _regroup: set = field(default_factory=set, repr=False)  # sources whose family may have changed
 
     def __post_init__(self) -> None:
         if self.index_type not in INDEX_TYPES:
@@ -217,8 +229,10 @@ class PassageIndex:
         return self._segments[-1]
 
     def add_document(self, source: str, sha256: str, passages: list[Passage],
-                     vectors: np.ndarray) -> None:
-        """Add (or replace) one document's passages and their (n, dim) vectors.
+                     vectors: np.ndarray, modified: float | None = None) -> None:
+        """Add (or replace) one document's passages and their (n, dim) vectors; ``modified`` is
+        its file's modification time (POSIX seconds). Its MinHash signature is taken from the
+        passages, and its family is found at the next :meth:`save` or :meth:`family_of`.
 
         Raises:
             ValueError: ``vectors`` is not of shape (len(passages), dim).
@@ -233,7 +247,9 @@ class PassageIndex:
         seg.blocks.append(np.asarray(vectors, dtype=np.float32))  # joined once, not copied per document
         seg.live = np.concatenate([seg.live, np.ones(len(passages), dtype=bool)])
         seg.bm25 = seg.graph = None
-        self.documents[source] = DocumentEntry(sha256, len(passages))
+        signature = encode_signature(minhash("\n".join(p.text for p in passages)))
+        self.documents[source] = DocumentEntry(sha256, len(passages), modified, signature)
+        self._regroup.add(source)
 
     def move_document(self, old: str, new: str, sha256: str) -> None:
         """Re-file document ``old`` under the source ``new`` (a file moved or renamed with its content
@@ -246,15 +262,46 @@ class PassageIndex:
         rows = range(first, first + self.documents[old].passages)
         passages = [replace(seg.passages[i], source=new) for i in rows]
         vectors = np.array(seg.all_vectors()[first: first + len(rows)], dtype=np.float32)
+        modified = self.documents[old].modified
         self.remove_documents([old])
-        self.add_document(new, sha256, passages, vectors)
+        self.add_document(new, sha256, passages, vectors, modified)
 
     def remove_documents(self, sources: list[str]) -> None:
         """Drop these documents (their passages become tombstones); unknown sources are ignored."""
         for source in set(sources) & set(self.documents):
             seg, first = self._where.pop(source)
             seg.live = seg.live.copy()  # a loaded mask may be shared; never write through it
-            seg.live[first: first + self.documents.pop(source).passages] = False
+            entry = self.documents.pop(source)
+            seg.live[first: first + entry.passages] = False
+            if entry.family is not None:  # the rest of its family may fall apart
+                self._regroup |= {s for s, d in self.documents.items() if d.family == entry.family}
+            self._regroup.discard(source)
+
+    def family_of(self, source: str) -> list[str]:
+        """The documents of ``source``'s family of near-identical documents, itself included,
+        sorted; ``[source]`` when it has none (or is not indexed)."""
+        self._settle_families()
+        entry = self.documents.get(source)
+        if entry is None or entry.family is None:
+            return [source]
+        return sorted(s for s, d in self.documents.items() if d.family == entry.family)
+
+    def _settle_families(self) -> None:
+        """Find the families of the documents added or changed since the last call
+        (:func:`qa.families.regroup`: only those and the documents they touch are looked at)."""
+        if not self._regroup:
+            return
+        signatures = {}
+        for source, d in self.documents.items():
+            if d.signature:
+                try:
+                    signatures[source] = decode_signature(d.signature)
+                except ValueError:
+                    continue
+        found = regroup(signatures, {s: d.family for s, d in self.documents.items()}, self._regroup)
+        for source, family in found.items():
+            self.documents[source].family = family
+        self._regroup.clear()
 
     def _offsets(self) -> list[int]:
         out, at = [], 0
@@ -334,6 +381,7 @@ class PassageIndex:
 
     def save(self, folder: str | Path) -> None:
         """Write what changed since loading into ``folder`` atomically (see the module docstring)."""
+        self._settle_families()
         folder = Path(folder)
         (folder / "segments").mkdir(parents=True, exist_ok=True)
         self._segments = [s for s in self._segments if s.live.any()]
@@ -403,7 +451,7 @@ class PassageIndex:
             manifest = json.loads((folder / version / "manifest.json").read_text())
             if not isinstance(manifest, dict):
                 raise TypeError("the manifest is not a JSON object")
-            if manifest.get("format_version") not in (1, FORMAT_VERSION):
+            if manifest.get("format_version") not in (1, 2, FORMAT_VERSION):
                 raise IndexLoadError(
                     f"index in {folder} has format {manifest.get('format_version')}, this version reads "
                     f"{FORMAT_VERSION}{REBUILD_HINT}")
@@ -422,7 +470,8 @@ class PassageIndex:
                 if first < 0 or first + d["passages"] > seg.size:
                     raise ValueError(f"document {source} lies outside its segment")
                 seg.live[first: first + d["passages"]] = True
-                index.documents[source] = DocumentEntry(d["sha256"], int(d["passages"]))
+                index.documents[source] = DocumentEntry(d["sha256"], int(d["passages"]), d.get("modified"),
+                                                        d.get("signature"), d.get("family"))
                 index._where[source] = (seg, first)
         except IndexLoadError:
             raise

@@ -18,6 +18,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from qa.embedding import Embedder
+from qa.families import currency, same_value
 from qa.followup import Turn, may_refer_back, resolve
 from qa.index import PassageIndex, index_exists, index_lock, internal_paths
 from qa.loading import (
@@ -372,8 +373,17 @@ def _index_on_ray(index: PassageIndex, embedder: Embedder, files: list[Path], ad
                 report.skipped.append(Skipped(str(f) + one[0][len(key):], one[1]))
                 continue
             known = one[0] in index.documents or one[0] in before
-            index.add_document(one[0], fingerprint(one[1]), *one[2:])
+            index.add_document(one[0], fingerprint(one[1]), *one[2:], modified=modified_time(key))
             (report.updated if known else report.added).append(one[0])
+
+
+def modified_time(source: str | Path) -> float | None:
+    """The modification time (POSIX seconds) of a document's file (a mail attachment's: its mail's,
+    :func:`qa.loading.container_of`), None when it cannot be read."""
+    try:
+        return os.stat(container_of(str(source))).st_mtime
+    except OSError:
+        return None
 
 
 def _embed_and_add(index: PassageIndex, embedder: Embedder,
@@ -385,11 +395,33 @@ def _embed_and_add(index: PassageIndex, embedder: Embedder,
     vectors = embedder.encode([p.text for _, _, passages, _ in pending for p in passages])
     at = 0
     for key, sha, passages, known in pending:
-        index.add_document(key, sha, passages, vectors[at: at + len(passages)])
+        index.add_document(key, sha, passages, vectors[at: at + len(passages)], modified_time(key))
         at += len(passages)
         (report.updated if known else report.added).append(key)
     pending.clear()
     return at
+
+
+@dataclass
+class OtherAnswer:
+    """What another document says instead of an answer.
+
+    ``kind`` is ``"version"`` for another version of the answer's document (same family,
+    :mod:`qa.families`) or ``"document"`` for an unrelated document whose answer also scored
+    well; ``modified`` is its file's modification time (POSIX seconds) or None.
+    """
+
+    text: str
+    score: float
+    source: str
+    page: Page
+    modified: float | None
+    kind: str
+
+    @property
+    def date(self) -> str | None:
+        """The modification date as ``YYYY-MM-DD`` (local time), or None."""
+        return date_of(self.modified)
 
 
 @dataclass
@@ -400,7 +432,9 @@ class Answer:
     (end exclusive); ``score`` is the reader's probability in [0, 1]; ``page``
     is the part the answer starts in (:data:`qa.loading.Page`: a PDF page or slide number from 1, a
     sheet's name, a message's number) or None; ``passage`` is the passage's text and
-    ``passage_start`` its offset in the document.
+    ``passage_start`` its offset in the document. ``modified`` is the document's modification
+    time (POSIX seconds) or None; ``others`` what other versions of the document, or other
+    documents, say instead (:class:`OtherAnswer`, most current version first).
     """
 
     text: str
@@ -411,6 +445,22 @@ class Answer:
     end: int
     passage: str
     passage_start: int
+    modified: float | None = None
+    others: list[OtherAnswer] = field(default_factory=list)
+
+    @property
+    def date(self) -> str | None:
+        """The document's modification date as ``YYYY-MM-DD`` (local time), or None."""
+        return date_of(self.modified)
+
+
+def date_of(modified: float | None) -> str | None:
+    """POSIX seconds as a local ``YYYY-MM-DD`` date; None for None."""
+    if modified is None:
+        return None
+    from datetime import datetime
+
+    return datetime.fromtimestamp(modified).date().isoformat()
 
 
 @dataclass
@@ -451,6 +501,14 @@ def cite(source: str, page: Page = None, name_only: bool = False) -> str:
             where = source
     part = page_name(source, page)
     return where + (f", {part}" if part else "")
+
+
+def otherwise(other: OtherAnswer, name_only: bool = False) -> tuple[str, str]:
+    """How an :class:`OtherAnswer` is told to people, as (lead, where): ("Another version says
+    otherwise", "report-draft.docx, 2024-01-10"); the answer's text goes between them."""
+    lead = "Another version says otherwise" if other.kind == "version" else "Another document says otherwise"
+    where = cite(other.source, other.page, name_only)
+    return lead, where + (f", {other.date}" if other.date else "")
 
 
 def check_question(question: str) -> str:
@@ -537,7 +595,14 @@ class QA:
         Passages are read in retrieval order, in small batches, and reading stops as soon as the
         unread ones can no longer change the first ``max_answers`` answers, which are those of
         reading all ``top_k`` (with ``max_answers=1``, a confident answer in the best passage costs
-        one passage's reading; at least ``max_answers`` passages are always read).
+        one passage's reading; at least ``max_answers`` passages are always read). With
+        ``max_answers=1`` over several documents the runner-up is read to the same standard: when
+        another document says something else and scores well, it is shown in
+        :attr:`Answer.others` rather than silently passed over.
+
+        Versions of one document (:meth:`PassageIndex.family_of`) are answered once, by the most
+        current version (:func:`qa.families.currency`); what other versions say otherwise is in
+        its :attr:`Answer.others`, with their files and dates.
 
         ``history`` holds the conversation's earlier questions, oldest first, as
         strings or as the :class:`Result` they got. A follow-up question ("How
@@ -560,9 +625,15 @@ class QA:
             resolved = resolve(read_as, [self._turn(history)])
             read_as, query = resolved.question, resolved.query
         retrieved = self.retriever.retrieve(query, top_k)
-        ranked = self._read_in_rank_order(reader or self.reader, read_as, retrieved, max_answers)
-        return Result(question, [a for a, _ in ranked][:max_answers], retrieved,
-                      read_as if read_as != question else None)
+        reader = reader or self.reader
+        # one answer asked of several documents: read on until the runner-up is final too, so that
+        # another document's differing answer is shown beside it (_note_other_document)
+        several = max_answers == 1 and len(self.retriever.index.documents) > 1
+        ranked = self._read_in_rank_order(reader, read_as, retrieved, max_answers + several)
+        answers = self._settle_versions(reader, read_as, retrieved, [a for a, _ in ranked], max_answers)
+        if max_answers == 1:
+            _note_other_document(answers, self.retriever.index.family_of)
+        return Result(question, answers[:max_answers], retrieved, read_as if read_as != question else None)
 
     def _read_in_rank_order(self, reader: Reader, question: str, retrieved: list[RetrievedPassage],
                             max_answers: int) -> list[tuple[Answer, float]]:
@@ -584,13 +655,7 @@ class QA:
         spans: list[Span] = []
         ranked: list[tuple[Answer, float]] = []
         lo = 0
-
-        def check(text: str, span: Span) -> bool:  # "Who is the CEO?" is not answered by the CFO
-            return not contradicts(question, text, span.start, span.end)
-
-        def keyed(text: str, span: Span) -> bool:  # "What port ...?" is answered by "port: 8443"
-            return keyed_value(question, text, span.start, span.end)
-
+        check, keyed = _span_checks(question)
         for size in _batch_sizes(len(retrieved)):
             texts = [r.passage.text for r in retrieved[lo:lo + size]]
             spans += [replace(s, passage=lo + s.passage)
@@ -609,12 +674,76 @@ class QA:
                        key=lambda sk: -sk[1])
         answers: list[tuple[Answer, float]] = []
         for s, key in keyed:
-            p = retrieved[s.passage].passage
-            a = Answer(s.text, s.score, p.source, p.page_at(p.start + s.start), p.start + s.start,
-                       p.start + s.end, p.text, p.start)
+            a = self._answer(s, retrieved[s.passage].passage)
             if not any(_same_answer(a, k) for k, _ in answers):
                 answers.append((a, key))
         return answers
+
+    def _answer(self, span: Span, p: Passage) -> Answer:
+        """A span of passage ``p`` as an :class:`Answer` in its document."""
+        entry = self.retriever.index.documents.get(p.source)
+        return Answer(span.text, span.score, p.source, p.page_at(p.start + span.start), p.start + span.start,
+                      p.start + span.end, p.text, p.start, entry.modified if entry else None)
+
+    def _settle_versions(self, reader: Reader, question: str, retrieved: list[RetrievedPassage],
+                         answers: list[Answer], max_answers: int) -> list[Answer]:
+        """``answers`` with each family of versions (:meth:`PassageIndex.family_of`) among the first
+        ``max_answers`` answered once, by its most current version (:func:`qa.families.currency`),
+        what the other versions say otherwise in :attr:`Answer.others`; the other versions' further
+        answers are dropped. Versions whose passages gave no answer are read for one."""
+        out: list[Answer] = []
+        settled: set[str] = set()
+        for a in answers:
+            if a.source in settled:
+                continue
+            family = self.retriever.index.family_of(a.source)
+            if len(family) > 1:
+                if len(out) < max_answers:
+                    a = self._current_version(reader, question, retrieved, answers, family)
+                settled.update(set(family) - {a.source})  # the current version's other answers stay
+            if not any(_same_answer(a, b) for b in out):
+                out.append(a)
+        return out
+
+    def _current_version(self, reader: Reader, question: str, retrieved: list[RetrievedPassage],
+                         answers: list[Answer], family: list[str]) -> Answer:
+        """The answer of a family's most current version that has one, with the differing answers
+        of the other versions (most current first, one per value) as its :attr:`Answer.others`."""
+        by_doc: dict[str, Answer] = {}
+        for a in answers:
+            if a.source in family:
+                by_doc.setdefault(a.source, a)
+        anchor = next(iter(by_doc.values()))
+        unread = [m for m in family if m not in by_doc]
+        by_doc.update(self._read_versions(reader, question, retrieved, unread, anchor.passage))
+        order = sorted(by_doc, key=lambda m: currency(m, by_doc[m].modified), reverse=True)
+        main = by_doc[order[0]]
+        others: list[OtherAnswer] = []
+        for m in order[1:]:
+            o = by_doc[m]
+            if not any(same_value(o.text, x.text) for x in [main, *others]):
+                others.append(OtherAnswer(o.text, o.score, o.source, o.page, o.modified, "version"))
+        main.others = others + [o for o in main.others if o.kind != "version"]
+        return main
+
+    def _read_versions(self, reader: Reader, question: str, retrieved: list[RetrievedPassage],
+                       members: list[str], anchor: str) -> dict[str, Answer]:
+        """The best answer of each document in ``members`` (none where the reader finds none), read
+        from its retrieved passages, else from its passage most like ``anchor`` (word overlap)."""
+        passages: list[Passage] = []
+        for m in members:
+            got = [r.passage for r in retrieved if r.passage.source == m]
+            closest = _closest_passage(self.passages_of(m), anchor)
+            passages += got or ([closest] if closest else [])
+        if not passages:
+            return {}
+        check, keyed = _span_checks(question)
+        found: dict[str, Answer] = {}
+        for span in reader.read(question, [p.text for p in passages], top_n=len(passages), keep=check,
+                                supported=keyed):
+            p = passages[span.passage]
+            found.setdefault(p.source, self._answer(span, p))
+        return found
 
     def _turn(self, history: list[str | Result]) -> Turn:
         """The last earlier turn as understood, with its answer (asked again when given as text)."""
@@ -623,6 +752,49 @@ class QA:
             last = self.ask(last, max_answers=1, history=history[:-1])
         return Turn(last.understood_as or last.question, last.answers[0].text if last.answers else None,
                     last.question if last.understood_as else None)
+
+
+def _span_checks(question: str) -> tuple[Callable[[str, Span], bool], Callable[[str, Span], bool]]:
+    """The reader's ``keep`` and ``supported`` checks for ``question`` (:meth:`Reader.read`)."""
+
+    def check(text: str, span: Span) -> bool:  # "Who is the CEO?" is not answered by the CFO
+        return not contradicts(question, text, span.start, span.end)
+
+    def keyed(text: str, span: Span) -> bool:  # "What port ...?" is answered by "port: 8443"
+        return keyed_value(question, text, span.start, span.end)
+
+    return check, keyed
+
+
+def _closest_passage(passages: list[Passage], text: str) -> Passage | None:
+    """The passage sharing the largest share of its words with ``text`` (Jaccard), None for none."""
+    words = set(text.lower().split())
+
+    def overlap(p: Passage) -> float:
+        other = set(p.text.lower().split())
+        return len(words & other) / max(1, len(words | other))
+
+    return max(passages, key=overlap, default=None)
+
+
+# An answer from an unrelated document is shown beside the best one when it differs and scores at
+# least this, and at least half the best one's score: two documents disagree, and neither is
+# silently preferred.
+OTHER_DOCUMENT_SCORE = 0.5
+
+
+def _note_other_document(answers: list[Answer], family_of: Callable[[str], list[str]]) -> None:
+    """Add to the first answer, as an :class:`OtherAnswer` of kind ``"document"``, the best later
+    answer from a document outside its family that says something else and scores well
+    (:data:`OTHER_DOCUMENT_SCORE`)."""
+    if len(answers) < 2:
+        return
+    best, family = answers[0], set(family_of(answers[0].source))
+    for a in answers[1:]:
+        if (a.source not in family and a.score >= max(OTHER_DOCUMENT_SCORE, best.score / 2)
+                and not any(same_value(a.text, x.text) for x in [best, *best.others])):
+            best.others.append(OtherAnswer(a.text, a.score, a.source, a.page, a.modified, "document"))
+            return
 
 
 def _batch_sizes(n: int) -> list[int]:

@@ -22,7 +22,17 @@ from qa.loading import SUPPORTED, Limits, LoadError, container_of
 from qa.loading.ocr import IMAGE_TYPES
 from qa.loading.pdf import render_page
 from qa.loading.workers import load_one, run_in_worker
-from qa.pipeline import DEFAULT_DOCS, MAX_QUESTION_CHARS, QA, Answer, QuestionError, Result, build_index, cite
+from qa.pipeline import (
+    DEFAULT_DOCS,
+    MAX_QUESTION_CHARS,
+    QA,
+    Answer,
+    QuestionError,
+    Result,
+    build_index,
+    cite,
+    otherwise,
+)
 from qa.reading import Reader, base_reader_available
 from qa.splitting import sentence_spans
 
@@ -96,9 +106,11 @@ def format_answer(result: Result) -> str:
         text = f"{NO_ANSWER} The closest passages are listed under *Sources*."
     else:
         best, *more = result.answers
+        dated = f", {best.date}" if best.others and best.date else ""
         text = (f"**{_md_escape(best.text)}**\n\n> {answer_in_sentence(best)}\n\n"
                 f"{confidence_words(best.score)} ({best.score:.0%}) · "
-                f"{_md_escape(cite(best.source, best.page, name_only=True))}")
+                f"{_md_escape(cite(best.source, best.page, name_only=True) + dated)}")
+        text += _others_text(best)
         if more:
             text += "\n\nOther answers:"
             for a in more:
@@ -107,6 +119,16 @@ def format_answer(result: Result) -> str:
     if result.understood_as:
         text = f"_Answered as: {_md_escape(result.understood_as)}_\n\n" + text
     return text
+
+
+def _others_text(answer: Answer) -> str:
+    """Markdown lines for what other versions or documents say instead of ``answer``:
+    "Another version says otherwise: **45.9 million euros** — report-draft.docx, 2024-01-10"."""
+    lines = []
+    for o in answer.others:
+        lead, where = otherwise(o, name_only=True)
+        lines.append(f"\n\n{lead}: **{_md_escape(o.text)}** — {_md_escape(where)}")
+    return "".join(lines)
 
 
 def _md_escape(text: str) -> str:
@@ -387,7 +409,9 @@ class ChatService:
 
         Returns:
             ``{"question", "understood_as", "abstained", "answers": [{"text", "score", "source",
-            "page", "start", "end"}], "chat": the chat page's Markdown for it, "error": None}``. A
+            "page", "start", "end", "modified", "others": [{"text", "source", "page", "modified",
+            "kind"}]}], "chat": the chat page's Markdown for it, "error": None}`` (``modified`` a
+            ``YYYY-MM-DD`` date or None; ``others`` what other versions or documents say instead). A
             question that cannot be asked (empty, too long, bad top-k) gets the same keys: no
             answers, ``abstained`` False and ``error`` (also in ``chat``) saying why.
         """
@@ -407,7 +431,10 @@ class ChatService:
         return {"question": result.question, "understood_as": result.understood_as,
                 "abstained": result.abstained,
                 "answers": [{"text": a.text, "score": round(a.score, 4), "source": cite(a.source, name_only=True),
-                             "page": a.page, "start": a.start, "end": a.end} for a in result.answers],
+                             "page": a.page, "start": a.start, "end": a.end, "modified": a.date,
+                             "others": [{"text": o.text, "source": cite(o.source, name_only=True), "page": o.page,
+                                         "modified": o.date, "kind": o.kind} for o in a.others]}
+                            for a in result.answers],
                 "chat": format_answer(result), "error": None}
 
     @staticmethod

@@ -24,7 +24,7 @@ def test_build_persist_and_search(tmp_path, embedder):
     index = PassageIndex.load(tmp_path / "ix")
     manifest = json.loads((tmp_path / "ix" / (tmp_path / "ix" / "CURRENT").read_text()
                            / "manifest.json").read_text())
-    assert manifest["dim"] == 384 and manifest["format_version"] == 2
+    assert manifest["dim"] == 384 and manifest["format_version"] == 3
     assert manifest["embedding_model"] == embedder.name
     q = embedder.encode_queries(["How long is the Lune river?"])[0]
     best, score = index.search(q, 1)[0]

@@ -99,7 +99,8 @@ def test_stopping_early_returns_the_answers_of_reading_everything():
         qa = QA.__new__(QA)
         qa.rank_decay = rng.choice([0.0, 0.5, 1.0, -0.5])
         qa.reader = reader
-        qa.retriever = SimpleNamespace(retrieve=lambda q, k, ps=passages: [RetrievedPassage(p, 1.0) for p in ps[:k]])
+        qa.retriever = SimpleNamespace(retrieve=lambda q, k, ps=passages: [RetrievedPassage(p, 1.0) for p in ps[:k]],
+                                       index=SimpleNamespace(documents={}, family_of=lambda source: [source]))
         want = rng.randint(1, 3)
         result = qa.ask("When?", top_k=n, max_answers=want)
         got = [(a.text, a.source, a.start) for a in result.answers]
@@ -134,7 +135,9 @@ def test_cli_json_output(seed_index, capsys):
     assert main(["ask", "Who interviewed Maduro?", "--index", str(seed_index), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert set(out) >= {"question", "answers", "passages"}
-    assert set(out["answers"][0]) == {"text", "score", "source", "page", "start", "end", "passage"}
+    assert set(out["answers"][0]) == {"text", "score", "source", "page", "start", "end", "passage", "modified",
+                                      "others"}
+    assert out["answers"][0]["others"] == [] and out["answers"][0]["modified"] is not None
     assert "Ramonet" in out["answers"][0]["text"]
 
 

@@ -140,7 +140,7 @@ def test_an_index_of_format_1_is_read_and_rewritten(tmp_path):
     index.save(tmp_path)
     again = PassageIndex.load(tmp_path)
     assert json.loads((tmp_path / (tmp_path / "CURRENT").read_text() / "manifest.json").read_text())[
-        "format_version"] == 2
+        "format_version"] == 3
     assert again.passage(again.search(np.eye(1, DIM, 0, dtype=np.float32)[0], 1)[0][0]).text.startswith("Owls")
 
 
