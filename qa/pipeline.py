@@ -596,9 +596,9 @@ class QA:
         unread ones can no longer change the first ``max_answers`` answers, which are those of
         reading all ``top_k`` (with ``max_answers=1``, a confident answer in the best passage costs
         one passage's reading; at least ``max_answers`` passages are always read). With
-        ``max_answers=1`` over several documents the runner-up is read to the same standard: when
-        another document says something else and scores well, it is shown in
-        :attr:`Answer.others` rather than silently passed over.
+        ``max_answers=1``, when another document says something else and scores well (an answer
+        read already, else one from the best unread passage of another document), it is shown in
+        :attr:`Answer.others` rather than silently passed over (:meth:`_note_other_document`).
 
         Versions of one document (:meth:`PassageIndex.family_of`) are answered once, by the most
         current version (:func:`qa.families.currency`); what other versions say otherwise is in
@@ -626,20 +626,17 @@ class QA:
             read_as, query = resolved.question, resolved.query
         retrieved = self.retriever.retrieve(query, top_k)
         reader = reader or self.reader
-        # one answer asked of several documents: read on until the runner-up is final too, so that
-        # another document's differing answer is shown beside it (_note_other_document)
-        several = max_answers == 1 and len(self.retriever.index.documents) > 1
-        ranked = self._read_in_rank_order(reader, read_as, retrieved, max_answers + several)
+        ranked, read = self._read_in_rank_order(reader, read_as, retrieved, max_answers)
         answers = self._settle_versions(reader, read_as, retrieved, [a for a, _ in ranked], max_answers)
-        if max_answers == 1:
-            _note_other_document(answers, self.retriever.index.family_of)
+        if max_answers == 1 and answers:
+            self._note_other_document(reader, read_as, retrieved[read:], answers)
         return Result(question, answers[:max_answers], retrieved, read_as if read_as != question else None)
 
     def _read_in_rank_order(self, reader: Reader, question: str, retrieved: list[RetrievedPassage],
-                            max_answers: int) -> list[tuple[Answer, float]]:
+                            max_answers: int) -> tuple[list[tuple[Answer, float]], int]:
         """Distinct answers with their ranking keys, best first, reading the passages in retrieval
         order and stopping once the unread ones cannot change the first ``max_answers`` (only those
-        are final).
+        are final); and how many of ``retrieved`` were read (the first ones).
 
         A span's key is ``score * exp(-rank_decay * rank)`` with ``score <= 1``, so with
         ``rank_decay >= 0`` no passage at rank ``r`` or below can exceed ``exp(-rank_decay * r)``:
@@ -666,7 +663,7 @@ class QA:
                 bound = math.exp(-self.rank_decay * lo)
                 if sum(key >= bound for _, key in ranked[:max_answers]) >= max_answers:
                     break
-        return ranked
+        return ranked, lo
 
     def _distinct_answers(self, spans: list[Span], retrieved: list[RetrievedPassage]) -> list[tuple[Answer, float]]:
         """``spans`` as answers in their documents, ranked by key, repeats of a better one dropped."""
@@ -684,6 +681,29 @@ class QA:
         entry = self.retriever.index.documents.get(p.source)
         return Answer(span.text, span.score, p.source, p.page_at(p.start + span.start), p.start + span.start,
                       p.start + span.end, p.text, p.start, entry.modified if entry else None)
+
+    def _note_other_document(self, reader: Reader, question: str, unread: list[RetrievedPassage],
+                             answers: list[Answer]) -> None:
+        """Add to the first answer, as an :class:`OtherAnswer` of kind ``"document"``, the best
+        later answer from a document outside its family that says something else and scores
+        well (:data:`OTHER_DOCUMENT_SCORE`, and half the first's score); when no answer read so far
+        qualifies, the best unread passage of such a document is read for one (one passage more)."""
+        best, family = answers[0], set(self.retriever.index.family_of(answers[0].source))
+
+        def differs(a: Answer) -> bool:
+            return (a.source not in family and a.score >= max(OTHER_DOCUMENT_SCORE, best.score / 2)
+                    and not any(same_value(a.text, x.text) for x in [best, *best.others]))
+
+        other = next((a for a in answers[1:] if differs(a)), None)
+        if other is None:
+            passage = next((r.passage for r in unread if r.passage.source not in family), None)
+            if passage is not None:
+                check, keyed = _span_checks(question)
+                spans = reader.read(question, [passage.text], top_n=1, keep=check, supported=keyed)
+                other = next((a for a in (self._answer(sp, passage) for sp in spans) if differs(a)), None)
+        if other is not None:
+            best.others.append(OtherAnswer(other.text, other.score, other.source, other.page, other.modified,
+                                           "document"))
 
     def _settle_versions(self, reader: Reader, question: str, retrieved: list[RetrievedPassage],
                          answers: list[Answer], max_answers: int) -> list[Answer]:
@@ -781,20 +801,6 @@ def _closest_passage(passages: list[Passage], text: str) -> Passage | None:
 # least this, and at least half the best one's score: two documents disagree, and neither is
 # silently preferred.
 OTHER_DOCUMENT_SCORE = 0.5
-
-
-def _note_other_document(answers: list[Answer], family_of: Callable[[str], list[str]]) -> None:
-    """Add to the first answer, as an :class:`OtherAnswer` of kind ``"document"``, the best later
-    answer from a document outside its family that says something else and scores well
-    (:data:`OTHER_DOCUMENT_SCORE`)."""
-    if len(answers) < 2:
-        return
-    best, family = answers[0], set(family_of(answers[0].source))
-    for a in answers[1:]:
-        if (a.source not in family and a.score >= max(OTHER_DOCUMENT_SCORE, best.score / 2)
-                and not any(same_value(a.text, x.text) for x in [best, *best.others])):
-            best.others.append(OtherAnswer(a.text, a.score, a.source, a.page, a.modified, "document"))
-            return
 
 
 def _batch_sizes(n: int) -> list[int]:

@@ -163,3 +163,27 @@ def test_minhash_tells_versions_from_other_texts():
 ])
 def test_same_value(a, b, same):
     assert same_value(a, b) is same
+
+
+def test_an_index_of_format_2_still_loads_and_answers(reports, tmp_path):
+    import json
+    import shutil
+
+    from qa.index import PassageIndex
+    from qa.pipeline import QA
+
+    qa, docs = reports
+    index_dir = tmp_path / "index"
+    shutil.copytree(qa.index_dir, index_dir)
+    manifest_path = index_dir / (index_dir / "CURRENT").read_text() / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["format_version"] = 2
+    for d in manifest["documents"].values():
+        for key in ("modified", "signature", "family"):
+            del d[key]
+    manifest_path.write_text(json.dumps(manifest))
+    final = str((docs / "halvorsen-report-final.pdf").resolve())
+    assert PassageIndex.load(index_dir).family_of(final) == [final]
+    old = QA(index_dir, qa.reader, qa.embedder)
+    best = old.ask("What was the revenue of Halvorsen Logistics?", max_answers=1).answers[0]
+    assert best.modified is None and not [o for o in best.others if o.kind == "version"]
