@@ -61,7 +61,8 @@ class IndexReport:
     ``missing`` lists indexed documents whose file no longer exists (kept in
     the index); ``pruned`` those of them that ``prune`` removed (also in
     ``removed``); ``moved`` pairs (old source, new source) of documents found
-    under a new path with the same content, re-filed without embedding again.
+    under a new path with the same content, re-filed without embedding again;
+    ``retimed`` unchanged or moved documents whose file's modification time changed (recorded).
     ``notes`` holds what a person should know about how a file was read, by
     source (a scanned page where OCR found no text), and ``ocr_pages`` counts
     the pages read by OCR.
@@ -78,6 +79,7 @@ class IndexReport:
     moved: list[tuple[str, str]] = field(default_factory=list)
     notes: dict[str, list[str]] = field(default_factory=dict)
     ocr_pages: int = 0
+    retimed: list[str] = field(default_factory=list)
     passages: int = 0
 
     def summary(self) -> str:
@@ -203,7 +205,7 @@ def _update(index_dir: Path, files: list[Path], remove: list[str | Path], embedd
         index.remove_documents(report.pruned)
     report.removed = sorted(set(gone) | set(report.pruned))
     report.passages = len(index)
-    if (report.added or report.updated or report.removed or report.moved or retyped
+    if (report.added or report.updated or report.removed or report.moved or report.retimed or retyped
             or not index_exists(index_dir)):
         index.save(index_dir)
     return report
@@ -267,9 +269,11 @@ def _to_load(index: PassageIndex, files: list[Path], report: IndexReport, missin
             if entry is not None and entry.sha256 == print_:
                 starting(f)
                 report.unchanged.append(key)
+                _retime(index, key, report)
                 continue
             if entry is None and print_ and _refile_moved(index, report, missing, key, print_):
                 starting(f)
+                _retime(index, key, report)
                 continue
         yield f
 
@@ -375,6 +379,16 @@ def _index_on_ray(index: PassageIndex, embedder: Embedder, files: list[Path], ad
             known = one[0] in index.documents or one[0] in before
             index.add_document(one[0], fingerprint(one[1]), *one[2:], modified=modified_time(key))
             (report.updated if known else report.added).append(one[0])
+
+
+def _retime(index: PassageIndex, key: str, report: IndexReport) -> None:
+    """Record the modification time of the file of indexed document ``key`` when it changed (a file
+    saved again unchanged, or moved), listing it in ``report.retimed``."""
+    modified = modified_time(key)
+    entry = index.documents[key]
+    if modified is not None and entry.modified != modified:
+        entry.modified = modified
+        report.retimed.append(key)
 
 
 def modified_time(source: str | Path) -> float | None:

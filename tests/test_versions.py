@@ -187,3 +187,18 @@ def test_an_index_of_format_2_still_loads_and_answers(reports, tmp_path):
     old = QA(index_dir, qa.reader, qa.embedder)
     best = old.ask("What was the revenue of Halvorsen Logistics?", max_answers=1).answers[0]
     assert best.modified is None and not [o for o in best.others if o.kind == "version"]
+
+
+def test_a_file_saved_again_unchanged_gets_its_new_date(tmp_path, embedder):
+    from qa.index import PassageIndex
+    from qa.pipeline import build_index
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    _write(docs, "notes.docx", OTHER, "2024-01-10")
+    build_index(tmp_path / "index", [docs], embedder=embedder)
+    os.utime(docs / "notes.docx", (_noon("2024-05-02"), _noon("2024-05-02")))
+    report = build_index(tmp_path / "index", [docs], embedder=embedder)
+    source = str((docs / "notes.docx").resolve())
+    assert report.unchanged == [source] and report.retimed == [source]
+    assert PassageIndex.load(tmp_path / "index").documents[source].modified == pytest.approx(_noon("2024-05-02"))
