@@ -133,3 +133,8 @@ def test_keyed_values(line, span, question, expected):
     passage = f"The gateway config:\ngateway:\n{line}\n  retries: 3"
     start = passage.index(span, passage.index(line))
     assert keyed_value(question, passage, start, start + len(span)) is expected
+
+
+def test_inline_code_broken_across_source_lines_stays_in_its_sentence(tmp_path):
+    (tmp_path / "p.html").write_text("<p>Run <code>pip install\n  qa-docs</code> to install it.</p>")
+    assert load_file(tmp_path / "p.html").text == "Run pip install qa-docs to install it."

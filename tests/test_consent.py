@@ -154,3 +154,11 @@ def test_the_story_is_answered_and_no_cookie_duration_is(tmp_path, embedder, fas
     cookies = qa.ask("How long is the cookie duration of Acme Analytics?")
     assert not any("Acme" in r.passage.text for r in cookies.passages)
     assert all("days" not in a.text for a in cookies.answers)
+
+
+def test_a_privacy_policy_section_is_not_a_banner(tmp_path):
+    f = tmp_path / "privacy.html"
+    f.write_text("<body><div class='privacy-policy'><h2>Cookies we set</h2><p>We use cookies to keep you signed "
+                 "in; our partners and vendors set none. The session cookie lasts 30 days.</p></div></body>",
+                 encoding="utf-8")
+    assert "The session cookie lasts 30 days." in load_file(f).text

@@ -84,12 +84,13 @@ _CONSENT_VENDORS = re.compile(
     re.IGNORECASE)
 # Names that say "cookie banner" in so many words: a cookie, consent or GDPR widget.
 _CONSENT_WIDGETS = re.compile(
-    r"(?:(?:cookies?|consent|gdpr|cmp|privacy)[-_]?(?:banner|notice|bar|popup|pop-up|modal|dialog|overlay|"
-    r"wall|consent|layer|prompt|sdk)|(?:banner|notice|popup|modal)[-_](?:cookies?|consent|gdpr))(?=$|[-_\s])",
+    r"(?:(?:cookies?|consent|gdpr|cmp)[-_]?(?:banner|notice|bar|popup|pop-up|modal|dialog|overlay|"
+    r"wall|consent|layer|prompt|sdk)|privacy[-_]?(?:banner|popup|pop-up|modal|dialog|overlay|wall|prompt)"
+    r"|(?:banner|notice|popup|modal)[-_](?:cookies?|consent|gdpr))(?=$|[-_\s])",
     re.IGNORECASE)
 # Generic names and labels of cookie and consent banners: left out only when their text asks for
 # consent (:data:`_CONSENT_WORDS`), so that a recipe or an article about cookies stays.
-_CONSENT_NAMES = re.compile(r"(?:^|[-_\s])(?:cookies?|consent|gdpr|ccpa|cmp|privacy)(?:$|[-_\s])", re.IGNORECASE)
+_CONSENT_NAMES = re.compile(r"(?:^|[-_\s])(?:cookies?|consent|gdpr|ccpa|cmp)(?:$|[-_\s])", re.IGNORECASE)
 _CONSENT_LABELS = re.compile(r"cookie|consent|privacy|gdpr", re.IGNORECASE)
 _CONSENT_WORDS = re.compile(
     r"\b(?:accept|reject|allow|deny|decline|refuse|agree|manage|customi[sz]e|save)\s+(?:all|cookies|"
@@ -207,10 +208,13 @@ _NO_MARKERS = dict.fromkeys(map(ord, _CODE_START + _CODE_END))
 def _is_code_block(tag, in_cell: bool, in_pre: bool) -> bool:
     """Whether ``tag`` starts preformatted text, kept line by line with its indentation: a ``<pre>``
     (Markdown fenced and indented code blocks render as one), or a ``<code>`` of several lines
-    outside one; not inside a table cell (a cell is one line)."""
+    outside one that is all its parent holds; not inside a table cell (a cell is one line)."""
     if in_cell or in_pre:
         return False
-    return tag.name == "pre" or (tag.name == "code" and "\n" in tag.get_text().strip())
+    if tag.name == "pre":
+        return True
+    text = tag.get_text().strip()  # a <code> of lines, alone in its parent (not inline in prose)
+    return tag.name == "code" and "\n" in text and tag.parent is not None and tag.parent.get_text().strip() == text
 
 
 def _walk(node, out: list[str], in_cell: bool, in_pre: bool, page_chars: int) -> None:
