@@ -135,7 +135,7 @@ def test_cli_json_output(seed_index, capsys):
     assert main(["ask", "Who interviewed Maduro?", "--index", str(seed_index), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert set(out) >= {"question", "answers", "passages"}
-    assert set(out["answers"][0]) == {"text", "score", "source", "page", "start", "end", "passage", "modified",
+    assert set(out["answers"][0]) == {"text", "score", "source", "page", "part", "start", "end", "passage", "modified",
                                       "others"}
     assert out["answers"][0]["others"] == [] and out["answers"][0]["modified"] is not None
     assert "Ramonet" in out["answers"][0]["text"]
