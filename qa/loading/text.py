@@ -6,7 +6,7 @@ import codecs
 import re
 import unicodedata
 from collections import Counter
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from qa.loading.errors import LoadError
@@ -50,19 +50,48 @@ _ALPHABETS = {
     "french": "éèàçêôîûùëïâœæÿ", "german": "üäöß", "spanish": "óíáéñúü", "portuguese": "ãçéáóíêúâõàô",
     "italian": "èàùòìé", "dutch": "ëéïèö", "nordic": "äåöøæéü", "icelandic": "áðíúéóþýæö",
     "polish": "ęąółśżćńź", "czech": "áíéěýřčšžůúňťďó", "slovak": "áíéýčšžôäľúťňďóĺŕ",
-    "hungarian": "áéőöüóíűú", "south slavic": "čšžćđ", "romanian": "ăîșțâşţ", "turkish": "ışğüçöi̇",
+    "hungarian": "áéőöüóíűú", "south slavic": "čšžćđ", "romanian": "ăîșțâşţ", "turkish": "ışğüçöİ",
     "baltic": "ąčęėįšųūžāēģīķļņ",
     "russian": "оеаинтсрвлкмдпуяыьгзбчйхжшюцщэфъё", "ukrainian": "оанівртеслкудмпзяьгбчйхцжшїюєщфґи",
     "bulgarian": "аиоентрсвлкдпмзгяъубчцйжщхшюфь", "belarusian": "аоынеістрлвкдмуязгпьбчйхшцжёўэф",
     "serbian": "аиоенрстујквдмплгзбцчшћжњхђфљџ",
     "greek": "αοιετσνηυρπκμλωάέίόδγήύχθώφβξζψςϊϋΐΰ",
 }
+# Common short words of each language (two letters or more): where a text's letters beyond ASCII
+# fit two languages alike ("Končar" and "Konèar"), its ordinary words say which language it is in.
+_WORDS = {
+    "french": "le la les de des du et est un une en au pour dans que qui sur",
+    "german": "der die das und ist von mit den dem zu im ein eine nicht auf",
+    "spanish": "el la los las de del que en por con para una es se",
+    "portuguese": "os as de do da dos das que em para com um uma não",
+    "italian": "il la di che per un una del della non sono nel con",
+    "dutch": "de het een en van is dat op te in met voor niet",
+    "nordic": "och att det som en på är av för med og er til den",
+    "icelandic": "og að er sem við um",
+    "polish": "na się do jest nie że to od po jak przez",
+    "czech": "je na se že to do od jako pro",
+    "slovak": "je na sa že to do od ako pre",
+    "hungarian": "az és hogy nem egy is van meg csak",
+    "south slavic": "je na za iz od se da su ili",
+    "romanian": "și de la în cu pe care este un din",
+    "turkish": "ve bir bu da de için ile olan çok",
+    "baltic": "ir yra kad su iš ar nuo un no uz kas",
+    "russian": "не на что по как это из от за для",
+    "ukrainian": "на що не та до як це від для",
+    "bulgarian": "на да се от за не по",
+    "belarusian": "на не што да ад",
+    "serbian": "је на да се за од са",
+    "greek": "και το να του της σε με για την",
+}
+_WORD_BONUS = 0.5  # taken off a language's letter cost per ordinary word of it in the text
 # Typographic marks that real text holds (quotes, dashes, bullets, units, currencies).
 _TYPOGRAPHIC = set("«»„“”‘’‚‹›–—…•·°№§©®™€£¥¢¡¿×±½¼¾²³µ")
+_HEBREW_FINALS = set("ךםןףץ")  # Hebrew letters written only at the end of a word
 _UNKNOWN_LETTER = 6.0  # a letter the language does not write
 _SYMBOL = 7.0  # a non-ASCII symbol or control character that is not typographic
 _TOUCHING = 4.0  # a symbol glued to letters, a capital right after a small letter, a letter on a digit
 _MIXED = 6.0  # a word whose letters come from two alphabets
+_RARE_CODEPAGE = 1.0  # added for a code page outside LEGACY_CODEPAGES (Mac, DOS, ISO): files in them are rare
 _SAMPLE_BYTES = 65536  # how much of a long file the code pages are judged on
 
 
@@ -86,7 +115,8 @@ def _letter_costs() -> dict[str, dict[str, float]]:
     costs = {lang: {ch: 1 + i / len(abc) for i, ch in enumerate(abc)} for lang, abc in _ALPHABETS.items()}
     for lang, codepage in (("hebrew", "cp1255"), ("arabic", "cp1256")):
         chars = bytes(range(128, 256)).decode(codepage, errors="ignore")
-        costs[lang] = {ch: 1.0 for ch in chars if ch.isalpha() and _script(ch) == lang.upper()}
+        costs[lang] = {ch: 1.0 for ch in chars if ch.isalpha() and _script(ch) == lang.upper()
+                       and "LIGATURE" not in unicodedata.name(ch)}
     return costs
 
 
@@ -119,7 +149,10 @@ def _word_costs(word: str, letters: Counter[str]) -> float:
             continue
         prev, nxt = word[i - 1:i], word[i + 1:i + 2]
         if _is_letter(ch):
-            letters[ch.lower()] += 1
+            lower = ch.lower()
+            letters[lower if len(lower) == 1 else ch] += 1  # "İ" lower-cases to two code points
+            if ch in _HEBREW_FINALS and nxt.isalpha():
+                cost += _TOUCHING  # a final form inside a word
             if (ch.isupper() and prev.isalpha() and prev.islower()) or prev.isdigit() or nxt.isdigit():
                 cost += _TOUCHING
         else:
@@ -134,24 +167,37 @@ def implausibility(text: str) -> float:
     letters by their frequency in the language that fits them best (1 to 2; 6 for a letter
     that language does not write, as ``ì`` and ``ø`` in Czech read as cp1252), symbols
     (3 for typographic marks, 7 for others such as ``√`` or ``³``), plus 4 for a symbol glued
-    to letters, a capital right after a small letter or a letter glued to a digit (``Ђ12``),
-    and 6 for a word mixing alphabets (``cafй``). A per-script letter-frequency test in the spirit of Cavnar & Trenkle (1994),
-    with the language chosen per text; short texts of a dozen words suffice.
+    to letters, a capital right after a small letter, a letter glued to a digit (``Ђ12``) or a
+    Hebrew final form inside a word (``ײוםא``),
+    and 6 for a word mixing alphabets (``cafй``). The language is the one that fits the text
+    best, each of its common short words in the text taking 0.5 off (:data:`_WORDS`: "Končar"
+    beside "iz" is Croatian, not Italian "Konèar"). A letter-frequency language test after
+    Cavnar & Trenkle ("N-gram-based text categorization", 1994), cut down to single letters
+    and short words; a line of text is enough.
     """
     letters: Counter[str] = Counter()
     cost = sum(_word_costs(word, letters) for word in text.split() if not word.isascii())
     if not letters:
         return cost
+    words = Counter(re.findall(r"\w{2,}", text.lower()))
     best = min(sum(n * table.get(ch, _UNKNOWN_LETTER) for ch, n in letters.items())
-               for table in _letter_costs().values())
+               - _WORD_BONUS * sum(words[w] for w in _words(lang))
+               for lang, table in _letter_costs().items())
     return cost + best
+
+
+@cache
+def _words(language: str) -> tuple[str, ...]:
+    """The common short words of ``language`` (:data:`_WORDS`; none for Hebrew and Arabic)."""
+    return tuple(_WORDS.get(language, "").split())
 
 
 def _decode_legacy(data: bytes) -> str:
     """Pick the 8-bit code page whose decoding reads most like text (see :func:`implausibility`).
 
     Candidates are the common Windows code pages, KOI8-R and charset-normalizer's guesses
-    that decode the bytes; the ranking is implausibility, then charset-normalizer's language
+    that decode the bytes; the ranking is implausibility (plus :data:`_RARE_CODEPAGE` for the
+    guesses outside :data:`LEGACY_CODEPAGES`), then charset-normalizer's language
     coherence, then how common the code page is. Short texts give charset-normalizer little
     to go on (it takes a short cp1251 text for Mac Cyrillic), hence the letter-frequency test,
     run on the first 64 KiB (every candidate must still decode the whole file).
@@ -173,6 +219,7 @@ def _decode_legacy(data: bytes) -> str:
         except (UnicodeDecodeError, LookupError):
             continue
         score = implausibility(text if len(data) <= _SAMPLE_BYTES else sample.decode(encoding))
+        score += _RARE_CODEPAGE if encoding not in LEGACY_CODEPAGES else 0.0
         scored.append((score, -coherence.get(encoding, 0.0), rank, encoding))
     if not scored:
         raise LoadError("binary file (no text encoding fits)")
