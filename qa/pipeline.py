@@ -17,6 +17,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from qa.citing import cite  # noqa: F401 - where it was first defined; used by qa.webapp and others
 from qa.embedding import Embedder
 from qa.followup import Turn, may_refer_back, resolve
 from qa.index import PassageIndex, index_exists, index_lock, internal_paths
@@ -29,7 +30,6 @@ from qa.loading import (
     Skipped,
     container_of,
     iter_files,
-    page_name,
 )
 from qa.loading.workers import load_in_workers
 from qa.questions import mend_question_word
@@ -430,27 +430,6 @@ class Result:
     def abstained(self) -> bool:
         """True when the documents hold no answer the reader trusts."""
         return not self.answers
-
-
-def cite(source: str, page: Page = None, name_only: bool = False) -> str:
-    """Where an answer came from, for people: ``"docs/report.pdf, page 3"``,
-    ``"deck.pptx, slide 3"``, ``"prices.xlsx, sheet Prices"``, ``"mail.eml › quote.pdf, page 1"``
-    (:func:`qa.loading.page_name`).
-
-    The path is shown relative to the working folder when it lies inside it,
-    or as the bare file name with ``name_only`` (the chat page; an attachment keeps its mail's
-    name: ``"mail.eml › quote.pdf"``).
-    """
-    if name_only:
-        where = Path(container_of(source)).name + source[len(container_of(source)):]
-    else:
-        try:
-            inside = Path(source).resolve().is_relative_to(Path.cwd())
-            where = os.path.relpath(source) if inside else source
-        except ValueError:
-            where = source
-    part = page_name(source, page)
-    return where + (f", {part}" if part else "")
 
 
 def check_question(question: str) -> str:
