@@ -28,6 +28,7 @@ import re
 import shutil
 import tempfile
 import threading
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated
@@ -190,19 +191,21 @@ class _TooLarge(Exception):
 
 
 def create_app(service: ChatService, *, local_token: str | None = None, index_api: bool = False,
-               chat_page: bool = True, lifespan=None) -> FastAPI:
+               chat_page: bool = True, lifespan=None, asker: Callable[..., dict] | None = None) -> FastAPI:
     """The FastAPI app: the JSON API over ``service`` and, with ``chat_page``, the chat page at ``/``.
 
     ``local_token`` lets the holder of ``INDEX/.server.json`` ask (``/local/ask``, the warm path
     of ``qa ask``); ``index_api`` makes the page's ``/upload`` and ``/remove`` public to
-    ``gradio_client`` as in ``app.py --index-api``; ``lifespan`` is FastAPI's.
+    ``gradio_client`` as in ``app.py --index-api``; ``lifespan`` is FastAPI's. ``asker(question,
+    history, top_k, answers, user=...)`` answers ``POST /ask`` in place of ``service.api_ask``
+    (Ray Serve replicas: :mod:`qa.serving`); it must check the role as that does.
     """
     app = FastAPI(title="qa-docs", version="1", lifespan=lifespan,
                   description="Ask your documents; answers are exact words from them, with their source.")
     who = Identify(service.users, local_token)
     asking = threading.BoundedSemaphore(ASK_CONCURRENCY)
     _add_error_handlers(app)
-    _add_question_routes(app, service, who, asking)
+    _add_question_routes(app, service, who, asking, asker or service.api_ask)
     _add_document_routes(app, service, who)
     _add_user_routes(app, service, who)
     app.add_middleware(BodyLimit, limits={
@@ -230,12 +233,12 @@ def _add_error_handlers(app: FastAPI) -> None:
         return _error(500, f"internal error ({type(e).__name__})")
 
 
-def _add_question_routes(app: FastAPI, service: ChatService, who: Identify, asking) -> None:
+def _add_question_routes(app: FastAPI, service: ChatService, who: Identify, asking, asker) -> None:
     user_dep = Annotated[str | None, Depends(who)]
 
     def guarded_ask(body: AskBody, user: str | None) -> dict:
         with asking:
-            return service.api_ask(body.question, body.history, body.top_k, body.answers, user=user)
+            return asker(body.question, body.history, body.top_k, body.answers, user=user)
 
     @app.get("/health", tags=["server"])
     def health(user: user_dep) -> dict:
