@@ -123,16 +123,19 @@ class Identify:
         self.users, self.local_token = users, local_token
 
     def __call__(self, request: Request) -> str | None:
-        """Raises: HTTPException 401 for credentials that are wrong or malformed."""
+        """Raises: HTTPException 401 for credentials that are wrong or malformed (where there are
+        accounts; without, credentials other than the local token are ignored)."""
         header = request.headers.get("authorization", "")
         scheme, _, value = header.partition(" ")
         if not header:
             return None
         if scheme.lower() == "bearer":
             value = value.strip()
-            if self.local_token and hmac.compare_digest(value, self.local_token):
+            if self.local_token and hmac.compare_digest(value.encode(), self.local_token.encode()):
                 return LOCAL_CLIENT
-            name = self.users.user_for_token(value) if self.users else None
+            if self.users is None:
+                return None
+            name = self.users.user_for_token(value)
             if name is None:
                 raise HTTPException(401, "unknown API key")
             return name
@@ -141,6 +144,8 @@ class Identify:
             if pair is None or not self.users.check_password(*pair):
                 raise HTTPException(401, "wrong name or password")
             return pair[0]
+        if self.users is None:
+            return None
         raise HTTPException(401, "unsupported Authorization header: use Basic or Bearer")
 
 
@@ -351,13 +356,13 @@ def _add_document_routes(app: FastAPI, service: ChatService, who: Identify) -> N
 
 
 def _spool(upload: UploadFile, folder: Path) -> str:
-    """Write one uploaded file under ``folder`` by its own (sanitised) name; returns its path."""
+    """Write one uploaded file under ``folder`` by its sanitised name (``upload`` when nothing of
+    the name is usable: then skipped as of no supported type); returns its path."""
     folder.mkdir()
-    raw = (upload.filename or "upload").replace("\\", "/").rsplit("/", 1)[-1]
     try:
-        name = raw if raw and not raw.startswith(".") and raw == raw.strip() else safe_filename(raw)
+        name = safe_filename(upload.filename or "")
     except ValueError:
-        name = "upload.txt"
+        name = "upload"
     dest = folder / name
     with open(dest, "wb") as out:
         shutil.copyfileobj(upload.file, out)

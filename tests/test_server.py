@@ -363,6 +363,16 @@ def test_queue_events_cannot_change_the_index_without_the_editor_role(secured, t
     assert (ix / "CURRENT").read_text() != version
 
 
+def test_gradio_client_signs_in_and_keeps_to_its_role(secured):
+    from gradio_client import Client
+
+    url, _, _ = secured
+    client = Client(url + "/", auth=_auth("ana"), verbose=False)
+    assert client.predict(SEED_QUESTION, [], 5, 1, api_name="/ask")["answers"][0]["text"] == "35"
+    with pytest.raises(Exception):  # noqa: B017 - gradio_client's own error types vary by version
+        Client(url + "/", verbose=False).predict(SEED_QUESTION, [], 5, 1, api_name="/ask")
+
+
 # --- single-user server ---------------------------------------------------------------------
 
 def test_qa_serve_answers_over_http_and_curl_without_accounts(open_server):
