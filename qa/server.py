@@ -41,11 +41,18 @@ from starlette.concurrency import run_in_threadpool
 
 from qa.accounts import LOCAL_CLIENT, AccessDenied, Users, UsersFileError
 from qa.pipeline import MAX_QUESTION_CHARS, QuestionError
-from qa.webapp import MAX_FEEDBACK_CHARS, MAX_UPLOAD_BYTES, MAX_UPLOAD_FILES, ChatService, safe_filename
+from qa.webapp import (
+    MAX_FEEDBACK_CHARS,
+    MAX_HISTORY_QUESTIONS,
+    MAX_UPLOAD_BYTES,
+    MAX_UPLOAD_FILES,
+    ChatService,
+    safe_filename,
+)
 
 MAX_FILES = MAX_UPLOAD_FILES  # per upload request, as on the page
 MAX_JSON_BYTES = 64 * 1024
-MAX_HISTORY = 20
+MAX_HISTORY = MAX_HISTORY_QUESTIONS  # earlier questions one /ask may send, as on the page
 ASK_CONCURRENCY = 4  # questions read at once (more only share the same cores)
 LOCAL_HOSTS = ("localhost",)
 
