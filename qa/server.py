@@ -426,7 +426,11 @@ def _mount_chat_page(app: FastAPI, service: ChatService, index_api: bool) -> Non
     from qa.webapp import CSS, build_app
 
     blocks = build_app(service, index_api=index_api).queue(default_concurrency_limit=ASK_CONCURRENCY)
-    auth = (lambda name, password: service.users.check_password(name, password)) if service.users else None
+
+    async def check(name: str, password: str) -> bool:  # Argon2 takes tens of ms: off the event loop
+        return await run_in_threadpool(service.users.check_password, name, password)
+
+    auth = check if service.users else None
     gr.mount_gradio_app(app, blocks, path="/", auth=auth, css=CSS, max_file_size="20mb",
                         auth_message="Sign in with your qa account." if auth else None)
 

@@ -427,6 +427,13 @@ def test_a_stale_or_dead_server_file_means_answering_here(tmp_path):
     assert running_server(tmp_path) is None
 
 
+def test_serve_arguments_are_checked_before_anything_loads(tmp_path, capsys):
+    assert main(["serve", "--replicas", "2", "--index", str(tmp_path / "ix")]) == 1
+    assert "--replicas needs --ray" in capsys.readouterr().err
+    assert main(["serve", "--port", "0", "--index", str(tmp_path / "ix")]) == 1
+    assert not (tmp_path / "ix").exists()
+
+
 @pytest.mark.parametrize("how", ["qa serve", "app.py"])
 def test_listening_beyond_this_machine_needs_accounts(tmp_path, how):
     env = dict(os.environ, PYTHONPATH=str(ROOT), GRADIO_SERVER_NAME="0.0.0.0")
