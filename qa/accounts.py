@@ -30,6 +30,8 @@ from pathlib import Path
 ROLES = ("reader", "editor", "admin")
 # action -> the lowest role allowed to do it
 ACTIONS = {"ask": "reader", "feedback": "reader", "change_index": "editor", "manage_users": "admin"}
+WORDS = {"ask": "ask", "feedback": "give feedback", "change_index": "change the index",
+         "manage_users": "manage accounts"}
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 MIN_PASSWORD = 8
 TOKEN_PREFIX = "qa_"
@@ -60,7 +62,7 @@ def denial(user: str | None, action: str) -> str:
     """The one-line reason a user cannot do ``action``."""
     who = "an anonymous client" if user is None else f"user {user!r}"
     need = ACTIONS[action]
-    return f"{who} may not {action.replace('_', ' ')}: that needs the {need} role or higher"
+    return f"{who} may not {WORDS[action]}: that needs the {need} role or higher"
 
 
 def _hasher():
