@@ -353,6 +353,15 @@ def test_queue_events_cannot_change_the_index_without_the_editor_role(secured, t
     index_fns = [fn for fn, (_, m) in outcomes.items() if m and "Not allowed" in json.dumps(m)]
     assert len(index_fns) >= 2  # upload and remove at least, refused inside the handler
     assert (ix / "CURRENT").read_text() == version and _names(url, _auth("ed")) == before
+    for name, data in (("upload", [upload]), ("remove", [source])):  # the named routes, too
+        reader.post(f"/gradio_api/run/{name}", json={"data": data})
+        r = reader.post(f"/gradio_api/call/{name}", json={"data": data})
+        if r.status_code == 200:
+            with reader.stream("GET", f"/gradio_api/call/{name}/{r.json()['event_id']}") as stream:
+                for line in stream.iter_lines():
+                    if line.startswith("event:") and line.split(":", 1)[1].strip() in ("complete", "error"):
+                        break
+    assert (ix / "CURRENT").read_text() == version and _names(url, _auth("ed")) == before
 
     upload = _upload_to_gradio(editor, doc)
     upload_fn = next(fn for fn in index_fns if any(
