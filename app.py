@@ -1,6 +1,8 @@
-"""Chat with your documents in the browser: ``python app.py [--index DIR] [--reader MODEL]``.
+"""Chat with your documents in the browser: ``python app.py [--index DIR] [--reader MODEL] [--users FILE]``.
 
-Serves on 127.0.0.1:7860 unless GRADIO_SERVER_NAME / GRADIO_SERVER_PORT say otherwise.
+Serves on 127.0.0.1:7860 unless GRADIO_SERVER_NAME / GRADIO_SERVER_PORT say otherwise; the
+JSON API of ``qa serve`` (``/ask``, ``/documents``, ..., schema at ``/docs``) runs alongside.
+Listening beyond this machine needs accounts (``--users``).
 """
 
 from __future__ import annotations
@@ -20,28 +22,33 @@ def main(argv: list[str] | None = None) -> int:
                    help="also offer /upload and /remove (they change the index) to API clients")
     p.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE",
                    help="a limit on reading one uploaded file (repeatable), e.g. pdf_pages=5000, worker_memory=4G")
+    p.add_argument("--users", default=None, metavar="USERS_FILE",
+                   help="accounts (qa users add USERS_FILE NAME --role ROLE): turns on sign-in; "
+                        "needed to listen beyond 127.0.0.1")
     args = p.parse_args(argv)
+    host = os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1")
 
     from transformers.utils import logging as hf_logging
 
+    from qa.accounts import Users
     from qa.loading import Limits
-    from qa.webapp import CSS, ChatService, build_app
+    from qa.server import check_bind, serve
+    from qa.webapp import ChatService
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
     try:
-        service = ChatService(args.index, reader=args.reader, limits=Limits.parse(args.limit))
+        users = Users(args.users) if args.users else None
+        check_bind(host, users)
+        service = ChatService(args.index, reader=args.reader, limits=Limits.parse(args.limit), users=users)
     except Exception as e:  # noqa: BLE001 - any start-up failure becomes one clear line
         print(f"app: error: {e}", file=sys.stderr)
         return 1
     if service.status:
         print(service.status)
-    app = build_app(service, index_api=args.index_api)
-    app.queue(default_concurrency_limit=4).launch(
-        server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
-        server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
-        share=False, css=CSS, max_file_size="20mb",
-    )
+    port = int(os.environ.get("GRADIO_SERVER_PORT", "7860"))
+    print(f"* Running on http://{host}:{port}/ (JSON API: /docs)", flush=True)
+    serve(service, host, port, index_api=args.index_api)
     return 0
 
 

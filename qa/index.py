@@ -574,6 +574,16 @@ def _current_version(folder: Path) -> str | None:
     return name
 
 
+def live_version(folder: str | Path) -> str | None:
+    """The name of the index's live version (``v000007``; it changes with every save), or None
+    when there is no index: what read-only copies of an index (Ray Serve replicas) poll.
+
+    Raises:
+        IndexLoadError: ``CURRENT`` names a version that is not there.
+    """
+    return _current_version(Path(folder))
+
+
 def _fsync_tree(folder: Path) -> None:
     """Flush every file under ``folder`` (sub-folders included) to disk."""
     for f in folder.rglob("*"):

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from qa.citing import cite  # noqa: F401 - where it was first defined; used by qa.webapp and others
 from qa.embedding import Embedder
 from qa.families import currency, same_value
 from qa.followup import Turn, may_refer_back, resolve
@@ -30,7 +31,6 @@ from qa.loading import (
     Skipped,
     container_of,
     iter_files,
-    page_name,
 )
 from qa.loading.workers import load_in_workers
 from qa.questions import mend_question_word
@@ -494,35 +494,6 @@ class Result:
     def abstained(self) -> bool:
         """True when the documents hold no answer the reader trusts."""
         return not self.answers
-
-
-def cite(source: str, page: Page = None, name_only: bool = False) -> str:
-    """Where an answer came from, for people: ``"docs/report.pdf, page 3"``,
-    ``"deck.pptx, slide 3"``, ``"prices.xlsx, sheet Prices"``, ``"mail.eml › quote.pdf, page 1"``
-    (:func:`qa.loading.page_name`).
-
-    The path is shown relative to the working folder when it lies inside it,
-    or as the bare file name with ``name_only`` (the chat page; an attachment keeps its mail's
-    name: ``"mail.eml › quote.pdf"``).
-    """
-    if name_only:
-        where = Path(container_of(source)).name + source[len(container_of(source)):]
-    else:
-        try:
-            inside = Path(source).resolve().is_relative_to(Path.cwd())
-            where = os.path.relpath(source) if inside else source
-        except ValueError:
-            where = source
-    part = page_name(source, page)
-    return where + (f", {part}" if part else "")
-
-
-def otherwise(other: OtherAnswer, name_only: bool = False) -> tuple[str, str]:
-    """How an :class:`OtherAnswer` is told to people, as (lead, where): ("Another version says
-    otherwise", "report-draft.docx, 2024-01-10"); the answer's text goes between them."""
-    lead = "Another version says otherwise" if other.kind == "version" else "Another document says otherwise"
-    where = cite(other.source, other.page, name_only)
-    return lead, where + (f", {other.date}" if other.date else "")
 
 
 def check_question(question: str) -> str:

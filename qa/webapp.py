@@ -17,6 +17,8 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from qa.accounts import LOCAL_CLIENT, AccessDenied, Users, allowed, denial
+from qa.citing import cite, otherwise
 from qa.index import index_exists
 from qa.loading import SUPPORTED, Limits, LoadError, container_of
 from qa.loading.ocr import IMAGE_TYPES
@@ -30,8 +32,6 @@ from qa.pipeline import (
     QuestionError,
     Result,
     build_index,
-    cite,
-    otherwise,
 )
 from qa.reading import Reader, base_reader_available
 from qa.splitting import sentence_spans
@@ -126,7 +126,7 @@ def _others_text(answer: Answer) -> str:
     "Another version says otherwise: **45.9 million euros** — report-draft.docx, 2024-01-10"."""
     lines = []
     for o in answer.others:
-        lead, where = otherwise(o, name_only=True)
+        lead, where = otherwise(o.kind, o.source, o.page, o.date, name_only=True)
         lines.append(f"\n\n{lead}: **{_md_escape(o.text)}** — {_md_escape(where)}")
     return "".join(lines)
 
@@ -199,19 +199,27 @@ def message_text(content) -> str:
     return ""
 
 
-def feedback_record(result: Result, liked: bool, correction: str = "") -> dict:
+def feedback_record(result: Result, liked: bool, correction: str = "", user: str | None = None) -> dict:
     """One line of ``INDEX/feedback.jsonl``, in the JSONL evaluation format.
 
     The question is the one the system answered (a follow-up as it was
     understood). A thumbs-up confirms the answer (or, on an abstention, that
     the documents hold none: ``answers`` empty); a thumbs-down with a
     correction makes that the reference. A thumbs-down without one has no
-    ``answers`` and is skipped by ``qa eval``.
+    ``answers`` and is skipped by ``qa eval``. ``user`` (the signed-in name, when
+    there are accounts) is recorded as ``"user"``.
     """
-    question = result.understood_as or result.question
     given = result.answers[0].text if result.answers else ""
+    return feedback_line(result.understood_as or result.question, given, liked, correction, user)
+
+
+def feedback_line(question: str, given: str, liked: bool, correction: str = "",
+                  user: str | None = None) -> dict:
+    """The feedback record of :func:`feedback_record` from its parts (the answer given as text)."""
     record = {"id": f"fb-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}",
               "question": question, "feedback": "up" if liked else "down", "given": given}
+    if user is not None:
+        record["user"] = user
     if liked:
         record["answers"] = [given] if given else []
     elif correction.strip():
@@ -270,16 +278,23 @@ class ChatService:
     Uploads are read in worker processes within ``limits``; what one browser session may upload and
     rate is capped (``MAX_SESSION_*``), and so is the feedback a rating may carry.
 
+    Every handler takes the signed-in name as ``user`` and checks its role in
+    ``users`` before doing anything (:class:`qa.accounts.AccessDenied` when it may
+    not). Without ``users`` there is one user, who may do everything, and
+    ``user`` is ignored.
+
     Args:
         index_dir: the index folder (uploads are stored in ``index_dir/uploads``). When it holds
             no index, one is built from ``seeds/`` in the working folder, or started empty.
         qa: a ready pipeline; built from ``index_dir`` when None.
         limits: what reading one uploaded file may cost (:class:`qa.loading.Limits`; defaults when None).
+        users: the accounts (see :mod:`qa.accounts`); None for single-user use.
     """
 
     def __init__(self, index_dir: str | Path, qa: QA | None = None, reader: str | None = None,
-                 limits: Limits | None = None):
+                 limits: Limits | None = None, users: Users | None = None):
         self.index_dir = Path(index_dir)
+        self.users = users
         self.status = ""
         self.limits = limits
         self._use: dict[str, _SessionUse] = {}
@@ -296,6 +311,22 @@ class ChatService:
         names = ["base", "fast"] if base_reader_available() else ["fast"]  # looked up once, not per question
         own = self.qa.reader.name.removeprefix("packaged-")
         self._choices = sorted(names, key=lambda n: n != own)
+
+    def role(self, user: str | None) -> str | None:
+        """The role of ``user``: ``admin`` for everyone without accounts; None for an unknown name;
+        ``reader`` for the holder of the running server's local token (:data:`LOCAL_CLIENT`)."""
+        if self.users is None:
+            return "admin"
+        return "reader" if user == LOCAL_CLIENT else self.users.role(user)
+
+    def require(self, user: str | None, action: str) -> None:
+        """Check that ``user`` may do ``action`` (a key of :data:`qa.accounts.ACTIONS`).
+
+        Raises:
+            AccessDenied: the user's role does not allow it (or nobody is signed in).
+        """
+        if not allowed(self.role(user), action):
+            raise AccessDenied(denial(user, action))
 
     def reader_choices(self) -> list[str]:
         """The reader presets this install can use: ``base`` (when its model parts are installed)
@@ -340,14 +371,18 @@ class ChatService:
             return self._use.setdefault(session, _SessionUse())
 
     def ask(self, question: str, history: list | None, top_k: int = 5, answers: int = 1,
-            turns: list[Result] | None = None, reader: str | None = None
+            turns: list[Result] | None = None, reader: str | None = None, user: str | None = None
             ) -> tuple[list, str, str, list[Result]]:
         """Chat handler: returns (chat with the new turn, sources HTML, cleared textbox, turns).
 
         ``turns`` are this conversation's earlier results (one browser session's);
         a follow-up question is read in their context. ``reader`` is a preset name from
         :meth:`reader_choices` (``None``: the pipeline's own reader).
+
+        Raises:
+            AccessDenied: ``user`` may not ask.
         """
+        self.require(user, "ask")
         history, turns = list(history or [])[-MAX_CHAT_MESSAGES:], list(turns or [])[-MAX_CHAT_MESSAGES // 2:]
         try:
             result = self.qa.ask(question, top_k=int(top_k), max_answers=int(answers), history=turns,
@@ -363,23 +398,24 @@ class ChatService:
         return history, format_sources(result), "", turns + [result]
 
     def feedback(self, history: list | None, turns: list[Result] | None, index: int, liked: bool,
-                 correction: str = "", session: str = "") -> str:
+                 correction: str = "", session: str = "", user: str | None = None) -> str:
         """Record a thumbs-up/down on the chat message at ``index``; returns a note for the page.
 
         Lines are appended to ``INDEX/feedback.jsonl`` (see :func:`feedback_record`), so
         ``qa eval INDEX/feedback.jsonl`` measures the system on its users' questions. A correction
         longer than ``MAX_FEEDBACK_CHARS`` is refused; so are ratings past ``MAX_SESSION_FEEDBACK``
         for one browser ``session`` and past ``MAX_FEEDBACK_FILE_BYTES`` for the file.
+
+        Raises:
+            AccessDenied: ``user`` may not give feedback.
         """
+        self.require(user, "feedback")
         correction = correction if isinstance(correction, str) else ""
         if len(correction) > MAX_FEEDBACK_CHARS:
             return f"The right answer can be at most {MAX_FEEDBACK_CHARS:,} characters; nothing was recorded."
-        use = self._session(session)
-        if use.feedback >= MAX_SESSION_FEEDBACK:
-            return f"This session has already rated {MAX_SESSION_FEEDBACK} answers; nothing more is recorded."
-        path = self.index_dir / FEEDBACK_FILE
-        if path.exists() and path.stat().st_size > MAX_FEEDBACK_FILE_BYTES:
-            return "The feedback file is full; nothing was recorded (ask the administrator to archive it)."
+        full = self._feedback_full(session)
+        if full:
+            return full
         history, turns = list(history or []), list(turns or [])
         if not 0 < index < len(history) or history[index].get("role") != "assistant":
             return "Rate an answer of this conversation."
@@ -387,18 +423,60 @@ class ChatService:
         result = next((t for t in reversed(turns) if t.question == asked), None)
         if result is None:
             return "That answer can no longer be rated."
-        record = feedback_record(result, liked, correction)
-        with self._lock, open(path, "a", encoding="utf-8") as f:
-            f.write(json.dumps(record, ensure_ascii=False) + "\n")
-            use.feedback += 1
+        record = feedback_record(result, liked, correction, self._who(user))
+        self._append_feedback(record, session)
         if liked:
             return "Thanks: noted as a good answer."
         if "answers" in record:
             return f"Thanks: noted the right answer, {record['answers'][0]!r}."
         return "Thanks: noted as a wrong answer. You can type the right answer below."
 
+    def _feedback_full(self, session: str) -> str | None:
+        """Why no more feedback is recorded for ``session`` (its cap, or the file's), or None."""
+        if self._session(session).feedback >= MAX_SESSION_FEEDBACK:
+            return f"This session has already rated {MAX_SESSION_FEEDBACK} answers; nothing more is recorded."
+        path = self.index_dir / FEEDBACK_FILE
+        if path.exists() and path.stat().st_size > MAX_FEEDBACK_FILE_BYTES:
+            return "The feedback file is full; nothing was recorded (ask the administrator to archive it)."
+        return None
+
+    def _who(self, user: str | None) -> str | None:
+        """The name feedback is recorded under: the signed-in one where there are accounts."""
+        return user if self.users is not None else None
+
+    def _append_feedback(self, record: dict, session: str) -> None:
+        with self._lock, open(self.index_dir / FEEDBACK_FILE, "a", encoding="utf-8") as f:
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+            self._use.setdefault(session, _SessionUse()).feedback += 1
+
+    def api_feedback(self, question: str, answer: str, liked: bool, correction: str = "",
+                     user: str | None = None) -> dict:
+        """Record feedback on an answer given through the API (question, the answer's text).
+
+        Ratings are capped per user (as per browser session on the page). Returns the stored
+        record (see :func:`feedback_line`).
+
+        Raises:
+            AccessDenied: ``user`` may not give feedback.
+            ValueError: an empty question, a question or correction over their limits
+                (500 and ``MAX_FEEDBACK_CHARS`` characters), or the caps reached.
+        """
+        self.require(user, "feedback")
+        question = " ".join(str(question or "").split())
+        if not question or len(question) > MAX_QUESTION_CHARS:
+            raise ValueError(f"feedback needs the question (1 to {MAX_QUESTION_CHARS} characters)")
+        if len(correction or "") > MAX_FEEDBACK_CHARS or len(answer or "") > MAX_FEEDBACK_CHARS:
+            raise ValueError(f"the answer and the correction may have {MAX_FEEDBACK_CHARS} characters at most")
+        session = f"api:{user or ''}"
+        full = self._feedback_full(session)
+        if full:
+            raise ValueError(full)
+        record = feedback_line(question, answer or "", bool(liked), correction or "", self._who(user))
+        self._append_feedback(record, session)
+        return record
+
     def api_ask(self, question: str, history: list[str] | None = None, top_k: int = 5,
-                answers: int = 1) -> dict:
+                answers: int = 1, user: str | None = None) -> dict:
         """The ``/ask`` API endpoint: answer ``question``, reading it in the context of ``history``.
 
         Args:
@@ -414,7 +492,11 @@ class ChatService:
             ``YYYY-MM-DD`` date or None; ``others`` what other versions or documents say instead). A
             question that cannot be asked (empty, too long, bad top-k) gets the same keys: no
             answers, ``abstained`` False and ``error`` (also in ``chat``) saying why.
+
+        Raises:
+            AccessDenied: ``user`` may not ask.
         """
+        self.require(user, "ask")
         try:
             top_k, answers = max(1, min(20, int(top_k))), max(1, min(5, int(answers)))
             if not isinstance(history, (list, tuple, type(None))):
@@ -445,13 +527,17 @@ class ChatService:
         return [(f"{i + 1}. {cite(r.passage.source, r.passage.page, name_only=True)}", i)
                 for i, r in enumerate(turns[-1].passages)]
 
-    def source_view(self, turns: list[Result] | None, choice: int | None):
+    def source_view(self, turns: list[Result] | None, choice: int | None, user: str | None = None):
         """Show one retrieved passage in its document: (HTML, page image or None, file or None).
 
         The HTML holds the passage between its neighbours in the document, the
         answer marked; for a PDF the image is the answer's page with the
         answer outlined; the file is the original document, for download.
+
+        Raises:
+            AccessDenied: ``user`` may not ask.
         """
+        self.require(user, "ask")
         if not turns or choice is None or not 0 <= int(choice) < len(turns[-1].passages):
             return "<p>Ask a question, then pick one of its sources.</p>", None, None
         result = turns[-1]
@@ -517,8 +603,8 @@ class ChatService:
         return dest, note
 
     def upload(self, files: list | None, progress: Callable[[int, int, str], None] | None = None,
-               session: str = "", on_page: Callable[[str, int, int], None] | None = None
-               ) -> tuple[str, list[str]]:
+               session: str = "", on_page: Callable[[str, int, int], None] | None = None,
+               user: str | None = None) -> tuple[str, list[str]]:
         """Upload handler: store files under the index folder and index them (read in worker
         processes, within the service's limits).
 
@@ -529,11 +615,32 @@ class ChatService:
 
         Returns (Markdown lines 'name: indexed / replaced / stored as / skipped: why',
         document choices). No line shows a server path.
+
+        Raises:
+            AccessDenied: ``user`` may not change the index.
         """
+        self.require(user, "change_index")
         if not files:
             return "Choose one or more files first.", self.documents()
         if not isinstance(files, (list, tuple)) or len(files) > MAX_UPLOAD_FILES:
             return f"Upload at most {MAX_UPLOAD_FILES} files at a time.", self.documents()
+        outcome = self.add_files(files, progress, session, user, on_page)
+        return "\n".join(f"- `{name}`: {result}" for name, result in outcome), self.documents()
+
+    def add_files(self, files: list, progress: Callable[[int, int, str], None] | None = None,
+                  session: str = "", user: str | None = None,
+                  on_page: Callable[[str, int, int], None] | None = None) -> list[tuple[str, str]]:
+        """Store and index ``files`` (paths, or objects with a ``name`` path; the caller keeps to
+        ``MAX_UPLOAD_FILES``): (file name, outcome) each; ``progress`` and ``on_page`` as for
+        :meth:`upload`.
+
+        The outcome is 'indexed' or 'unchanged (already indexed)' (either with '; ' and a note:
+        replaced, stored as), or 'skipped: why'; none shows a server path.
+
+        Raises:
+            AccessDenied: ``user`` may not change the index.
+        """
+        self.require(user, "change_index")
         lines, stored, taken = [], [], set()
         use = self._session(session)
         for f in files:
@@ -543,7 +650,7 @@ class ChatService:
             except (OSError, ValueError) as e:
                 dest, why = None, f"skipped: {e}"
             if dest is None:
-                lines.append(f"- `{cite(path, name_only=True)}`: {hide_paths(why)}")
+                lines.append((cite(path, name_only=True), hide_paths(why)))
             else:
                 stored.append((dest, why))
         if stored:
@@ -555,13 +662,22 @@ class ChatService:
             for d, note in stored:
                 if str(d) in bad:
                     d.unlink(missing_ok=True)
-                    lines.append(f"- `{d.name}`: skipped: {hide_paths(bad[str(d)])}")
+                    lines.append((d.name, f"skipped: {hide_paths(bad[str(d)])}"))
                 else:
                     state = "unchanged (already indexed)" if str(d.resolve()) in report.unchanged else "indexed"
-                    lines.append(f"- `{d.name}`: {state}" + (f"; {note}" if note else ""))
-                    lines += [f"- `{cite(s, name_only=True)}`: skipped: {hide_paths(reason)}" for s, reason in bad.items()
+                    lines.append((d.name, state + (f"; {note}" if note else "")))
+                    lines += [(cite(s, name_only=True), f"skipped: {hide_paths(reason)}") for s, reason in bad.items()
                               if s != str(d) and container_of(s) == str(d)]  # its attachments
-        return "\n".join(lines), self.documents()
+        return lines
+
+    def document_list(self) -> list[dict]:
+        """The indexed documents as the API lists them: ``[{"id", "name", "passages", "uploaded"}]``,
+        by name (an attachment as ``mail.eml › quote.pdf``); never a path of the server's."""
+        documents = self.qa.retriever.index.documents
+        uploads = (self.index_dir / UPLOAD_DIR).resolve()
+        return sorted(({"id": document_id(s), "name": cite(s, name_only=True), "passages": d.passages,
+                        "uploaded": Path(container_of(s)).parent == uploads} for s, d in documents.items()),
+                      key=lambda d: (d["name"], d["id"]))
 
     def _within_session_caps(self, path: str, use: _SessionUse) -> tuple[None, str] | None:
         """None when one more file at ``path`` keeps a session within its upload caps (and counts it),
@@ -577,9 +693,14 @@ class ChatService:
             use.bytes += size
         return None
 
-    def remove(self, source: str | None) -> tuple[str, list[str]]:
+    def remove(self, source: str | None, user: str | None = None) -> tuple[str, list[str]]:
         """Remove one indexed document (and its stored upload), named by its source path or its
-        :func:`document_id`; returns (message, choices)."""
+        :func:`document_id`; returns (message, choices).
+
+        Raises:
+            AccessDenied: ``user`` may not change the index.
+        """
+        self.require(user, "change_index")
         source = self.source_of(source) if source else None
         if not source:
             return "Pick an indexed document to remove.", self.documents()
@@ -605,12 +726,33 @@ CSS = """
 """
 
 
+def _user(request) -> str | None:
+    """The signed-in name of a Gradio request (None: no accounts, or not signed in)."""
+    return getattr(request, "username", None) if request is not None else None
+
+
+def _checked(handler: Callable, *args, **kwargs):
+    """Call a :class:`ChatService` handler; a refusal becomes the page's error message (``gr.Error``).
+
+    Raises:
+        gradio.Error: the signed-in user (or an anonymous client) may not do this.
+    """
+    try:
+        return handler(*args, **kwargs)
+    except AccessDenied as e:
+        import gradio as gr
+
+        raise gr.Error(f"Not allowed: {e}.") from None
+
+
 def build_app(service: ChatService, index_api: bool = False):
     """The Gradio Blocks page over ``service``.
 
     Its public API (for ``gradio_client``) is ``/ask`` (see :meth:`ChatService.api_ask`);
     ``/upload`` and ``/remove``, which change the index, are public only with ``index_api``.
-    The page's own event handlers are private.
+    The page's own event handlers are private. Every handler passes the signed-in name
+    (``gr.Request.username``) to the service, which checks its role: hiding an endpoint is
+    not what protects it.
     """
     import gradio as gr
 
@@ -660,28 +802,35 @@ def build_app(service: ChatService, index_api: bool = False):
         def answered(out):
             return (*out, gr.update(choices=service.source_choices(out[3]), value=None))
 
-        def on_ask(q, h, k, n, past, r):
-            return answered(service.ask(q, h, k, n, past, r))
+        def on_ask(q, h, k, n, past, r, request: gr.Request):
+            return answered(_checked(service.ask, q, h, k, n, past, r, user=_user(request)))
 
-        def on_example(evt: gr.SelectData, h, k, n, past, r):
-            return answered(service.ask(evt.value["text"], h, k, n, past, r))
+        def on_example(evt: gr.SelectData, h, k, n, past, r, request: gr.Request):
+            return answered(_checked(service.ask, evt.value["text"], h, k, n, past, r, user=_user(request)))
 
-        def on_pick(choice, past):
-            view, image, path = service.source_view(past, choice)
+        def on_new(request: gr.Request):
+            _checked(service.require, _user(request), "ask")
+            return [], "", "", [], gr.update(choices=[], value=None)
+
+        def on_pick(choice, past, request: gr.Request):
+            view, image, path = _checked(service.source_view, past, choice, user=_user(request))
             return (view, gr.update(value=image, visible=image is not None),
                     gr.update(value=path, visible=path is not None))
 
         def on_like(evt: gr.LikeData, h, past, request: gr.Request):
             index = evt.index if isinstance(evt.index, int) else evt.index[0]
             liked = evt.liked is True
-            note = service.feedback(h, past, index, liked, session=_session_of(request))
+            note = _checked(service.feedback, h, past, index, liked, session=_session_of(request),
+                            user=_user(request))
             return note, gr.update(visible=not liked), -1 if liked else index
 
         def on_fix(text, index, h, past, request: gr.Request):
-            note = service.feedback(h, past, index, False, text, session=_session_of(request))
+            note = _checked(service.feedback, h, past, index, False, text, session=_session_of(request),
+                            user=_user(request))
             return note, gr.update(visible=False), ""
 
         def on_upload(files, request: gr.Request, progress=gr.Progress()):  # noqa: B008 - Gradio injects progress
+            _checked(service.require, _user(request), "change_index")
             progress(0, desc="Indexing…")
 
             def step(i: int, n: int, path: str) -> None:
@@ -690,18 +839,24 @@ def build_app(service: ChatService, index_api: bool = False):
             def page(path: str, i: int, n: int) -> None:
                 progress((i, n), desc=f"Reading {Path(path).name}: page {i} of {n}", unit="pages")
 
-            text, _ = service.upload(files, step, session=_session_of(request), on_page=page)
+            text, _ = _checked(service.upload, files, step, session=_session_of(request), on_page=page,
+                               user=_user(request))
             return text, gr.update(choices=service.document_choices()), service.status_line()
 
-        def on_remove(src):
-            text, _ = service.remove(src)
+        def on_remove(src, request: gr.Request):
+            text, _ = _checked(service.remove, src, user=_user(request))
             return text, gr.update(choices=service.document_choices(), value=None), service.status_line()
+
+        def ask(question: str, history: list[str] | None = None, top_k: int = 5, answers: int = 1,
+                request: gr.Request = None) -> dict:
+            """Answer a question (history: the conversation's earlier questions); see ChatService.api_ask."""
+            return _checked(service.api_ask, question, history, top_k, answers, user=_user(request))
 
         outs = [chat, sources, box, turns, pick]
         box.submit(on_ask, [box, chat, top_k, n_answers, turns, reader], outs, **private)
         send.click(on_ask, [box, chat, top_k, n_answers, turns, reader], outs, **private)
         chat.example_select(on_example, [chat, top_k, n_answers, turns, reader], outs, **private)
-        new.click(lambda: ([], "", "", [], gr.update(choices=[], value=None)), None, outs, **private)
+        new.click(on_new, None, outs, **private)
         pick.change(on_pick, [pick, turns], [doc_view, page_image, original], **private)
         chat.like(on_like, [chat, turns], [feedback_note, fix_row, disliked], **private)
         fix_send.click(on_fix, [fix_box, disliked, chat, turns], [feedback_note, fix_row, fix_box], **private)
@@ -709,5 +864,5 @@ def build_app(service: ChatService, index_api: bool = False):
                   **index_visibility)
         remove.click(on_remove, [docs], [outcome, docs, status], concurrency_limit=1, api_name="remove",
                      **index_visibility)
-        gr.api(service.api_ask, api_name="ask")
+        gr.api(ask, api_name="ask")
     return app
