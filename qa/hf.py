@@ -160,3 +160,10 @@ def load_qa_model(ref: str, layers: int = 0, trainable: bool = False, require_he
     model = PeftModel.from_pretrained(base, str(folder), is_trainable=trainable)
     model.peft_config["default"].base_model_name_or_path = base_ref
     return model if trainable else model.merge_and_unload()
+
+
+def embedding_dimension(model) -> int:
+    """A ``SentenceTransformer``'s vector dimension (``get_embedding_dimension`` in
+    sentence-transformers 6, ``get_sentence_embedding_dimension`` before)."""
+    get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    return int(get_dim())
