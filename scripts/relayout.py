@@ -327,7 +327,8 @@ def main(argv: list[str] | None = None) -> int:
     for w in warnings:
         print(w)
     for old, new in renames.items():
-        print(f"move {old.replace('.', '/')} -> {new.replace('.', '/')}")
+        suffix = "" if (root / Path(*old.split("."))).is_dir() else ".py"
+        print(f"move {old.replace('.', '/')}{suffix} -> {new.replace('.', '/')}{suffix}")
     if args.dry_run:
         return 0
 
@@ -387,10 +388,23 @@ def main(argv: list[str] | None = None) -> int:
         if new_source != source:
             path.write_text(new_source, encoding="utf-8")
             changed.append(path)
+    sort_imports([p for p in changed if p.suffix == ".py"])
     if changed:
         run("git", "add", "--", *map(str, changed))
     print(f"rewrote references in {len(changed)} files; changes staged. Next: ruff check ., pytest, git commit")
     return 0
+
+
+def sort_imports(files: list[Path]) -> None:
+    """Put the rewritten import blocks back in order (ruff's isort rule, I001), where ruff is installed."""
+    ruff = shutil.which("ruff") or next((str(p) for p in (Path(".venv/bin/ruff"), Path(sys.executable).parent / "ruff")
+                                         if p.exists()), None)
+    if not files:
+        return
+    if ruff is None:
+        print("warning: ruff not found: run 'ruff check --select I001 --fix .' to sort the rewritten imports")
+        return
+    subprocess.run([ruff, "check", "--quiet", "--select", "I001", "--fix", "--", *map(str, files)], check=False)
 
 
 def _modules(pkg: Path) -> set[str]:
