@@ -300,7 +300,12 @@ def is_text_target(path: Path) -> bool:
         return False
     if path.resolve() == Path(__file__).resolve():
         return False
-    return path.suffix == ".py" or path.suffix in TEXT_SUFFIXES or path.name in TEXT_NAMES
+    if path.suffix == ".py" or path.suffix in TEXT_SUFFIXES or path.name in TEXT_NAMES:
+        return True
+    if path.suffix:
+        return False
+    with open(path, "rb") as f:  # an executable script without a suffix (.ci/run)
+        return f.read(2) == b"#!"
 
 
 def main(argv: list[str] | None = None) -> int:
