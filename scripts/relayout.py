@@ -6,6 +6,10 @@ Run once, from the repository root, on a clean work tree (everything committed):
     python3 scripts/relayout.py            # moves (git mv), rewrites, stages the changes; then review and commit
     python3 scripts/relayout.py --dry-run  # prints what it would move, changes nothing
 
+It refuses to run twice (a stage folder exists) or on a dirty tree. Stopped part-way, it is undone
+with ``git reset --hard && git clean -fd qa``. Afterwards reinstall (``pip install -e .``) so that the
+``qa`` command points at ``qa.apps.cli:main``.
+
 The target layout (``TARGET``) puts each module in the stage it belongs to; data flows one way,
 ``modeling`` -> ``ingest`` -> ``store`` -> ``answer`` -> ``pipeline`` -> ``eval`` -> ``train`` ->
 ``apps`` (``tests/test_architecture.py`` checks it)::
