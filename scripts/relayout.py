@@ -16,13 +16,13 @@ The target layout (``TARGET``) puts each module in the stage it belongs to; data
 
     qa/modeling/  hf.py base_encoder.py        model loading shared by every stage
     qa/ingest/    loading/ splitting.py        files -> documents -> passages
-    qa/store/     index.py keywords.py embedding.py int8.py      passages -> vectors, BM25, the index
-    qa/answer/    retrieval.py reading.py verify.py followup.py questions.py roles.py
+    qa/store/     index.py keywords.py embedding.py int8.py families.py   passages -> vectors, BM25, the index
+    qa/answer/    retrieval.py reading.py verify.py followup.py questions.py roles.py citing.py
     qa/pipeline.py                             build_index (ingest -> store) and QA (store -> answer)
     qa/cluster.py                              the Ray backend of indexing (load, split, embed)
     qa/eval/      evaluation.py report.py squad.py
     qa/train/     training.py distill.py
-    qa/apps/      cli.py webapp.py server.py   what people run
+    qa/apps/      cli.py webapp.py server.py serving.py accounts.py discovery.py   what people run
     qa/models/ qa/data/                        shipped files, where they are
 
 A module moves under its own name (``qa.reading`` becomes ``qa.answer.reading``), so every
@@ -74,12 +74,14 @@ TARGET = {
     "keywords.py": "store",
     "embedding.py": "store",
     "int8.py": "store",
+    "families.py": "store",  # near-duplicate document families (branch textkinds)
     "retrieval.py": "answer",
     "reading.py": "answer",
     "verify.py": "answer",
     "followup.py": "answer",
     "questions.py": "answer",
     "roles.py": "answer",
+    "citing.py": "answer",  # how answers name their source (branch serve)
     "evaluation.py": "eval",
     "report.py": "eval",
     "squad.py": "eval",
@@ -87,7 +89,10 @@ TARGET = {
     "distill.py": "train",
     "cli.py": "apps",
     "webapp.py": "apps",
-    "server.py": "apps",
+    "server.py": "apps",  # the REST server and what serves it (branch serve)
+    "serving.py": "apps",
+    "accounts.py": "apps",
+    "discovery.py": "apps",
 }
 
 # names inside qa/ that stay where they are

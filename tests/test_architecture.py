@@ -5,13 +5,13 @@ functions and ``TYPE_CHECKING`` blocks too), relative ones resolved. Stages, low
 
     modeling  model loading shared by every stage (hf, base_encoder)
     ingest    files -> documents -> passages (loading, splitting)
-    store     passages -> vectors and the index (embedding, int8, index, keywords)
-    answer    a question -> spans (retrieval, reading, verify, followup, questions, roles)
+    store     passages -> vectors and the index (embedding, int8, index, keywords, families)
+    answer    a question -> spans (retrieval, reading, verify, followup, questions, roles, citing)
     cluster   the Ray backend of indexing
     pipeline  build_index and QA: the stages wired together (the public API)
     eval      measuring answers (evaluation, report, squad)
     train     making readers (training, distill)
-    apps      what people run (cli, webapp, server): may import anything
+    apps      what people run (cli, webapp, server, serving, accounts, discovery): may import anything
 
 In the target layout a module's stage is its package (``qa.store.index``: store). Until
 ``scripts/relayout.py`` has moved the modules, the flat names are mapped through that script's
