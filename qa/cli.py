@@ -385,7 +385,7 @@ def cmd_chat(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from qa.evaluation import evaluate_open, evaluate_reader, load_eval_file
+    from qa.evaluation import evaluate_open, evaluate_open_on_ray, evaluate_reader, load_eval_file
     from qa.reading import Reader
 
     if args.limit < 0 or args.top_k < 1:
@@ -404,8 +404,8 @@ def cmd_eval(args) -> int:
 
         _open_qa(args)  # checks the settings and builds the default index when needed
         cluster.connect(args.ray)
-        report = cluster.evaluate_open_on_ray(items, args.index, args.reader, args.threshold, args.retrieval,
-                                              args.top_k, history=not args.no_history)
+        report = evaluate_open_on_ray(items, args.index, args.reader, args.threshold, args.retrieval,
+                                      args.top_k, history=not args.no_history)
     else:
         report = evaluate_open(items, _open_qa(args), args.top_k, progress=True,
                                history=not args.no_history)

@@ -162,49 +162,6 @@ def embed_files(files: dict[str, Path], embedder, actors: int | None = None
             yield row["key"], row["sha"], passages, vectors
 
 
-def _open_shard(items: list, index_dir: str, reader: str | None, threshold: float | None,
-                retrieval: str, top_k: int, history: bool) -> tuple[list[dict], float, str]:
-    """Ray task body: evaluate one shard of questions in open mode; returns its records and the
-    reader's no-answer threshold and rule."""
-    from qa.evaluation import evaluate_open
-    from qa.pipeline import QA
-    from qa.reading import Reader
-
-    qa = QA(index_dir, Reader(reader, threshold=threshold), retrieval=retrieval)
-    return evaluate_open(items, qa, top_k, history=history)["records"], qa.reader.threshold, qa.reader.rule
-
-
-def evaluate_open_on_ray(items: list, index_dir: str, reader: str | None = None,
-                         threshold: float | None = None, retrieval: str = "hybrid", top_k: int = 5,
-                         history: bool = True, shards: int | None = None) -> dict:
-    """Open-mode evaluation (:func:`qa.evaluation.evaluate_open`) spread over the connected Ray cluster.
-
-    Questions are cut into ``shards`` (default: one per two CPUs of the cluster),
-    keeping each conversation whole and in order; every task loads the index at
-    ``index_dir`` (which workers must see at that path) and its own reader. The
-    report is that of one run over all questions, latencies measured per task.
-
-    Raises:
-        ImportError: Ray is not installed.
-    """
-    ray = _ray()
-    from qa.evaluation import open_report
-
-    shards = shards or max(1, int(ray.cluster_resources().get("CPU", 1)) // 2)
-    groups: dict[str, list] = {}
-    for item in items:
-        groups.setdefault(item.conversation or item.id, []).append(item)
-    parts: list[list] = [[] for _ in range(shards)]
-    for n, group in enumerate(groups.values()):
-        parts[n % shards].extend(group)
-    task = ray.remote(_open_shard)
-    results = ray.get([task.remote(p, str(index_dir), reader, threshold, retrieval, top_k, history)
-                       for p in parts if p])
-    by_id = {r["id"]: r for records, _, _ in results for r in records}
-    threshold, rule = (results[0][1], results[0][2]) if results else (0.0, "span")
-    return open_report(items, [by_id[i.id] for i in items], top_k, threshold, rule)
-
-
 def _requested_precision(embedder) -> str:
     """The precision to ask each worker for: "auto" stays "auto", so that a worker without the
     int8 extra embeds in bf16 instead of failing."""

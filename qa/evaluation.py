@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from qa.questions import MAX_QUESTION_CHARS
 from qa.squad import parse_squad
 
 
@@ -186,9 +187,7 @@ def _jsonl_records(raw: str, path: Path) -> list[tuple[int, dict]]:
 
 
 def _check_question_lengths(items: list[EvalItem], path: Path) -> None:
-    """``qa ask`` refuses a question over :data:`qa.pipeline.MAX_QUESTION_CHARS`; so does the file."""
-    from qa.pipeline import MAX_QUESTION_CHARS
-
+    """``qa ask`` refuses a question over :data:`qa.questions.MAX_QUESTION_CHARS`; so does the file."""
     for item in items:
         if (n := len(" ".join(item.question.split()))) > MAX_QUESTION_CHARS:
             raise EvalFileError(f"{path}: question {item.id!r} is {n:,} characters long; "
@@ -404,3 +403,45 @@ def _pick_threshold(conf: np.ndarray, answered: np.ndarray, abstained: np.ndarra
     chosen = candidates[k] if pick == "best" else min(t for t, f in zip(candidates, f1s) if f >= f1s[k] - se)
     return {"threshold": chosen, "best_threshold": candidates[k], "best_f1": round(f1s[k], 2),
             "standard_error": round(se, 2)}
+
+
+def _open_shard(items: list, index_dir: str, reader: str | None, threshold: float | None,
+                retrieval: str, top_k: int, history: bool) -> tuple[list[dict], float, str]:
+    """Ray task body: evaluate one shard of questions in open mode; returns its records and the
+    reader's no-answer threshold and rule."""
+    from qa.pipeline import QA
+    from qa.reading import Reader
+
+    qa = QA(index_dir, Reader(reader, threshold=threshold), retrieval=retrieval)
+    return evaluate_open(items, qa, top_k, history=history)["records"], qa.reader.threshold, qa.reader.rule
+
+
+def evaluate_open_on_ray(items: list, index_dir: str, reader: str | None = None,
+                         threshold: float | None = None, retrieval: str = "hybrid", top_k: int = 5,
+                         history: bool = True, shards: int | None = None) -> dict:
+    """Open-mode evaluation (:func:`evaluate_open`) spread over the connected Ray cluster.
+
+    Questions are cut into ``shards`` (default: one per two CPUs of the cluster),
+    keeping each conversation whole and in order; every task loads the index at
+    ``index_dir`` (which workers must see at that path) and its own reader. The
+    report is that of one run over all questions, latencies measured per task.
+
+    Raises:
+        ImportError: Ray is not installed.
+    """
+    from qa.cluster import _ray
+
+    ray = _ray()
+    shards = shards or max(1, int(ray.cluster_resources().get("CPU", 1)) // 2)
+    groups: dict[str, list] = {}
+    for item in items:
+        groups.setdefault(item.conversation or item.id, []).append(item)
+    parts: list[list] = [[] for _ in range(shards)]
+    for n, group in enumerate(groups.values()):
+        parts[n % shards].extend(group)
+    task = ray.remote(_open_shard)
+    results = ray.get([task.remote(p, str(index_dir), reader, threshold, retrieval, top_k, history)
+                       for p in parts if p])
+    by_id = {r["id"]: r for records, _, _ in results for r in records}
+    threshold, rule = (results[0][1], results[0][2]) if results else (0.0, "span")
+    return open_report(items, [by_id[i.id] for i in items], top_k, threshold, rule)

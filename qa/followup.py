@@ -42,6 +42,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from qa.roles import roles
+
 _STOP = frozenset("""
 a an the of in on at to for from by with about into over after before during since until and or but
 is are was were be been being am do does did done has have had having will would can could shall should
@@ -349,9 +351,7 @@ def _unowned_definite(question: str) -> tuple[int, int, str] | None:
     founded?"; not "the size of the team", "the firm's CEO" nor "the moon"), when the question
     names nothing (acronyms such as "CEO" aside): ``(start, end, head word)``, character offsets
     of "the X"; else None. X is :data:`_OWNER_NOUNS`, :data:`_RELATIONAL` or a role of
-    :func:`qa.verify.roles`."""
-    from qa.verify import roles
-
+    :func:`qa.roles.roles`."""
     if any(not _is_acronym(n) for n in names(question)):
         return None
     for m in re.finditer(r"\bthe\s+", question, re.IGNORECASE):

@@ -6,7 +6,9 @@ that ship inside it; the bars are restored to what they were afterwards.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -149,14 +151,79 @@ def load_qa_model(ref: str, layers: int = 0, trainable: bool = False, require_he
             raise OSError(f"{ref} is not an extractive QA model: it has no trained span head; "
                           f"train one from it with 'qa train-reader TRAIN.json --base {ref} --out DIR'")
         return model
-    from peft import PeftModel
-
     from qa.base_encoder import resolve_base
 
     base_ref = json.loads((folder / ADAPTER_CONFIG).read_text())["base_model_name_or_path"]
+    base_dir = resolve_base(base_ref)
+    merged = None if trainable else merged_cache_dir(folder, base_ref)
+    if merged is not None and (merged / "config.json").exists():
+        return AutoModelForQuestionAnswering.from_pretrained(merged, dtype=torch.float32)
+    from peft import PeftModel
+
     config = json.loads((folder / "config.json").read_text()) if (folder / "config.json").exists() else {}
     extra = {"num_hidden_layers": config["num_hidden_layers"]} if "num_hidden_layers" in config else {}
-    base = AutoModelForQuestionAnswering.from_pretrained(resolve_base(base_ref), dtype=torch.float32, **extra)
+    base = AutoModelForQuestionAnswering.from_pretrained(base_dir, dtype=torch.float32, **extra)
     model = PeftModel.from_pretrained(base, str(folder), is_trainable=trainable)
     model.peft_config["default"].base_model_name_or_path = base_ref
-    return model if trainable else model.merge_and_unload()
+    if trainable:
+        return model
+    model = model.merge_and_unload()
+    if merged is not None:
+        _save_merged(model, merged)
+    return model
+
+
+MERGED_FORMAT = 1  # bump when what a merged copy holds changes
+
+
+def merged_cache_dir(folder: Path, base_ref: str) -> Path | None:
+    """Where the merged weights of the LoRA reader in ``folder`` are cached (under
+    :func:`qa.base_encoder.cache_dir`), or None when its base is not one pinned by hash (an alias of
+    :data:`qa.base_encoder.BASE_ALIASES`): a hub id or a folder may change under the same name.
+
+    The name is a hash of the adapter folder's files, the base's pinned weights hash and the
+    transformers and peft versions, so a changed adapter or upgrade is merged afresh. A later load
+    reads the merged model directly, without importing peft or merging (about 2 s on 2 cores).
+    """
+    from importlib import metadata
+
+    from qa.base_encoder import BASE_ALIASES, WEIGHTS_SHA256, cache_dir
+
+    if base_ref not in BASE_ALIASES:
+        return None
+    digest = hashlib.sha256(f"{MERGED_FORMAT} {WEIGHTS_SHA256}".encode())
+    for package in ("transformers", "peft"):
+        try:
+            digest.update(f" {package}={metadata.version(package)}".encode())
+        except metadata.PackageNotFoundError:
+            return None
+    for f in sorted(folder.iterdir()):
+        if f.is_file():
+            digest.update(f.name.encode() + b"\0" + f.read_bytes())
+    return cache_dir() / f"merged-{folder.name}-{digest.hexdigest()[:16]}"
+
+
+def _save_merged(model, dest: Path) -> None:
+    """Save a merged reader to ``dest`` (written aside, then renamed into place); a cache that
+    cannot be written is skipped."""
+    import shutil
+    import tempfile
+
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".merging-", dir=dest.parent))
+        try:
+            model.save_pretrained(tmp, safe_serialization=True)
+            if not dest.exists():
+                os.replace(tmp, dest)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    except OSError:
+        pass
+
+
+def embedding_dimension(model) -> int:
+    """A ``SentenceTransformer``'s vector dimension (``get_embedding_dimension`` in
+    sentence-transformers 6, ``get_sentence_embedding_dimension`` before)."""
+    get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    return int(get_dim())

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.base_encoder import cache_dir
-from qa.embedding import embedding_dimension
+from qa.hf import embedding_dimension
 
 CALIBRATION_FILE = Path(__file__).parent / "data" / "int8-calibration.txt"
 INSTALL_HINT = "pip install -e '.[int8]' (openvino and nncf)"

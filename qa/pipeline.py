@@ -33,13 +33,12 @@ from qa.loading import (
     iter_files,
 )
 from qa.loading.workers import load_in_workers
-from qa.questions import mend_question_word
+from qa.questions import MAX_QUESTION_CHARS, mend_question_word
 from qa.reading import Reader, Span
 from qa.retrieval import RetrievedPassage, Retriever
 from qa.splitting import Passage, Splitter
 from qa.verify import contradicts, keyed_value
 
-MAX_QUESTION_CHARS = 500
 # Answers are ranked by span probability * exp(-RANK_DECAY * retrieval rank). On the first 1,000
 # questions of SQuAD dev part A (open mode, top-5) this lifted F1 from 57.5 to 64.0; 0.5-0.7 was
 # the plateau (bench notes in README). 0 ranks by the reader's probability alone.

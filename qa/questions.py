@@ -19,6 +19,7 @@ import re
 
 from qa.loading.text import english_words
 
+MAX_QUESTION_CHARS = 500  # a question is a sentence or two; qa ask and qa eval refuse longer ones
 QUESTION_WORDS = ("what", "when", "where", "which", "who", "whom", "whose", "why", "how")
 # words one edit from a question word that the MiniLM vocabulary (english_words) lacks
 _NOT_TYPOS = frozenset("""

@@ -62,8 +62,7 @@ def test_a_missing_ray_is_named(monkeypatch):
 
 
 def test_open_evaluation_on_ray_gives_the_local_report(seed_index, local_ray, tmp_path):
-    from qa.cluster import evaluate_open_on_ray
-    from qa.evaluation import evaluate_open, load_eval_file
+    from qa.evaluation import evaluate_open, evaluate_open_on_ray, load_eval_file
     from qa.pipeline import QA
 
     questions = tmp_path / "q.jsonl"

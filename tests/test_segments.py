@@ -10,6 +10,7 @@ import textwrap
 import numpy as np
 import pytest
 
+import qa
 import qa.index as qi
 from qa.index import PassageIndex, merge_plan
 from qa.splitting import Passage
@@ -170,7 +171,7 @@ def test_a_save_killed_at_any_point_leaves_a_committed_index(tmp_path, merge_all
     every time the index loads, and holds whole rounds of documents only."""
     script = tmp_path / "child.py"
     script.write_text(CHILD)
-    env = {**os.environ, "PYTHONPATH": str(qi.Path(qi.__file__).parents[1])}
+    env = {**os.environ, "PYTHONPATH": str(qi.Path(qa.__file__).parents[1])}
     folder = tmp_path / "ix"
     loaded = []
     for delay in (0.9, 1.3, 1.7, 2.2):

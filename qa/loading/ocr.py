@@ -5,12 +5,12 @@ recognition models (Apache-2.0, PaddleOCR) that ship inside the ``rapidocr`` whe
 downloaded when it runs. They come with the ``ocr`` extra (``pip install 'qa-docs[ocr]'``); without
 it a page that needs OCR is a :class:`OcrMissing` error that names the extra.
 
-A page image becomes :class:`qa.loading.pdf.Line` objects, as a PDF page's text layer does, so that
+A page image becomes :class:`qa.loading.layout.Line` objects, as a PDF page's text layer does, so that
 paragraphs, running headers, tables (`` | `` between cells) and page ranges come out the same way:
 the detector's text boxes are put upright (a scan turned by a degree or two is measured from the
 boxes' top edges and turned back), boxes on one row are joined (a gap wider than the text's height
 is a table's cell border), and a page set in columns is read column by column
-(:func:`qa.loading.pdf.column_gutters` on the recognised words). A page whose text reads poorly is
+(:func:`qa.loading.layout.column_gutters` on the recognised words). A page whose text reads poorly is
 read again upside down, and kept that way when that reads better (a sheet scanned the wrong way up).
 
 The recognised words' boxes (:data:`Word`, as fractions of the page's width and height, in reading
@@ -28,9 +28,11 @@ import math
 import os
 import statistics
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.loading.errors import LoadError
+from qa.loading.layout import Line, _bands, _label_unruled, _reading_order, column_gutters
 from qa.loading.text import CELL_SEP, normalize
 
 OCR_DPI = 200  # PDF pages are drawn this fine for OCR
@@ -47,6 +49,18 @@ Word = tuple[str, float, float, float, float]
 OnPage = Callable[[int, int], None]  # called with (page, pages) as each page has been read
 
 _engine = None
+
+
+@dataclass
+class Scanned:
+    """What OCR did for one file: the pages it read, their words' boxes (:data:`Word`
+    lists by page), the pages where it found no text, and the pages that needed it but were not
+    read (the ``ocr`` extra is not installed)."""
+
+    ocr_pages: list[int] = field(default_factory=list)
+    words: dict[int, list[Word]] = field(default_factory=dict)
+    empty: list[int] = field(default_factory=list)
+    unread: list[int] = field(default_factory=list)
 
 
 class OcrMissing(LoadError):
@@ -205,14 +219,12 @@ def _rows(group: list[tuple[tuple, _Box]]) -> list[list[tuple[tuple, _Box]]]:
 
 
 def page_lines(image, scale: float) -> tuple[list, list[Word]]:
-    """The lines of a page image in reading order (:class:`qa.loading.pdf.Line`, in points: pixels
+    """The lines of a page image in reading order (:class:`qa.loading.layout.Line`, in points: pixels
     times ``scale``) and its words in the same order, each box a fraction of the page.
 
     Raises:
         OcrMissing: the ``ocr`` extra is not installed.
     """
-    from qa.loading.pdf import Line, _bands, _label_unruled, _reading_order, column_gutters
-
     boxes, turned = _recognise(image)
     if not boxes:
         return [], []
@@ -365,13 +377,11 @@ def _shrunk(image):
 
 def read_image(path: Path, on_page: OnPage | None = None):
     """An image file's pages of lines by OCR, each frame (a TIFF's pages) a page, and a
-    :class:`qa.loading.pdf.Scanned` saying what OCR found.
+    :class:`Scanned` saying what OCR found.
 
     Raises:
         LoadError: not a readable image; OcrMissing: the ``ocr`` extra is not installed.
     """
-    from qa.loading.pdf import Scanned
-
     scanned, pages = Scanned(), []
     frames = list(image_pages(path))
     for number, (frame, dpi) in enumerate(frames, start=1):
