@@ -1,4 +1,5 @@
-"""How answers name their source for people (no heavy imports: the warm ``qa ask`` prints with it)."""
+"""How answers are told: their sources for people, and results as JSON (no heavy imports: the warm
+``qa ask`` prints with it, the server replies with it)."""
 
 from __future__ import annotations
 
@@ -35,3 +36,33 @@ def otherwise(kind: str, source: str, page: Page, date: str | None, name_only: b
     between them. ``kind`` is "version" (a document of the answer's family) or "document"."""
     lead = "Another version says otherwise" if kind == "version" else "Another document says otherwise"
     return lead, cite(source, page, name_only) + (f", {date}" if date else "")
+
+
+def full_json(result) -> dict:
+    """:func:`result_json` plus what printing needs: ``understood_as``, ``abstained`` and each
+    answer's ``passage_start`` (the ``/local/ask`` reply of a running server)."""
+    data = result_json(result)
+    for answer, out in zip(result.answers, data["answers"]):
+        out["passage_start"] = answer.passage_start
+    return data | {"understood_as": result.understood_as, "abstained": result.abstained}
+
+
+def result_json(result) -> dict:
+    """The ``qa ask --json`` object of a pipeline Result."""
+    return {
+        "question": result.question,
+        "answers": [
+            {"text": a.text, "score": round(a.score, 4), "source": a.source, "page": a.page,
+             "part": page_name(a.source, a.page), "start": a.start, "end": a.end, "passage": a.passage,
+             "modified": a.date,
+             "others": [{"text": o.text, "score": round(o.score, 4), "source": o.source, "page": o.page,
+                         "modified": o.date, "kind": o.kind} for o in a.others]}
+            for a in result.answers
+        ],
+        "passages": [
+            {"text": r.passage.text, "score": round(r.score, 6), "source": r.passage.source,
+             "page": r.passage.page, "part": page_name(r.passage.source, r.passage.page),
+             "start": r.passage.start, "end": r.passage.end}
+            for r in result.passages
+        ],
+    }

@@ -12,8 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from qa.citing import cite, otherwise
-from qa.loading import page_name
+from qa.citing import cite, full_json, otherwise, result_json  # noqa: F401 - result_json: qa.cli's API
 
 DEFAULT_INDEX = "index"  # as qa.pipeline's (tests check); not imported from there, which loads torch
 DEFAULT_DOCS = "seeds"
@@ -217,36 +216,6 @@ def _open_qa(args):
         print("note: answering with the fast reader; for better answers install the base reader's "
               f"encoder: {INSTALL_HINT}", file=sys.stderr)
     return QA(args.index, Reader(args.reader, threshold=args.threshold), retrieval=args.retrieval)
-
-
-def full_json(result) -> dict:
-    """:func:`result_json` plus what printing needs: ``understood_as``, ``abstained`` and each
-    answer's ``passage_start`` (the ``/local/ask`` reply of a running server)."""
-    data = result_json(result)
-    for answer, out in zip(result.answers, data["answers"]):
-        out["passage_start"] = answer.passage_start
-    return data | {"understood_as": result.understood_as, "abstained": result.abstained}
-
-
-def result_json(result) -> dict:
-    """The ``qa ask --json`` object of a pipeline Result."""
-    return {
-        "question": result.question,
-        "answers": [
-            {"text": a.text, "score": round(a.score, 4), "source": a.source, "page": a.page,
-             "part": page_name(a.source, a.page), "start": a.start, "end": a.end, "passage": a.passage,
-             "modified": a.date,
-             "others": [{"text": o.text, "score": round(o.score, 4), "source": o.source, "page": o.page,
-                         "modified": o.date, "kind": o.kind} for o in a.others]}
-            for a in result.answers
-        ],
-        "passages": [
-            {"text": r.passage.text, "score": round(r.score, 6), "source": r.passage.source,
-             "page": r.passage.page, "part": page_name(r.passage.source, r.passage.page),
-             "start": r.passage.start, "end": r.passage.end}
-            for r in result.passages
-        ],
-    }
 
 
 def _may_warm(args) -> bool:

@@ -304,12 +304,12 @@ def _may(service: ChatService, user: str | None, action: str) -> bool:
 
 
 def _detailed(service: ChatService, body: AskBody, asking) -> dict:
-    """The ``/local/ask`` reply (see :func:`qa.cli.full_json`).
+    """The ``/local/ask`` reply (see :func:`qa.citing.full_json`).
 
     Raises:
         QuestionError: the question cannot be asked.
     """
-    from qa.cli import full_json
+    from qa.citing import full_json
 
     with asking:
         result = service.qa.ask(body.question, top_k=body.top_k, max_answers=body.answers,
