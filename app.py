@@ -30,10 +30,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from transformers.utils import logging as hf_logging
 
-    from qa.accounts import Users
-    from qa.loading import Limits
-    from qa.server import check_bind, serve
-    from qa.webapp import ChatService
+    from qa.apps.accounts import Users
+    from qa.apps.server import check_bind, serve
+    from qa.apps.webapp import ChatService
+    from qa.ingest.loading import Limits
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()

@@ -20,9 +20,9 @@ import time
 
 import numpy as np
 
-from qa.evaluation import f1_score
-from qa.reading import Reader
-from qa.squad import load_squad
+from qa.answer.reading import Reader
+from qa.eval.evaluation import f1_score
+from qa.eval.squad import load_squad
 
 
 def read_all(reader: Reader, path: str) -> list[dict]:

@@ -19,9 +19,9 @@ import time
 import numpy as np
 from transformers.utils import logging as hf_logging
 
-from qa.evaluation import load_eval_file
+from qa.answer.reading import Reader
+from qa.eval.evaluation import load_eval_file
 from qa.pipeline import QA
-from qa.reading import Reader
 
 
 def _summary(ms: list[float]) -> dict:

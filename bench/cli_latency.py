@@ -1,6 +1,6 @@
 """How long `qa ask` takes from the command line: a new process per question (cold), on the seed index.
 
-    python bench/cli_latency.py                      # 5 cold runs of `python -m qa.cli ask ...` on index/
+    python bench/cli_latency.py                      # 5 cold runs of `python -m qa.apps.cli ask ...` on index/
     python bench/cli_latency.py --runs 9 --index DIR --question "Who did Ignacio Ramonet interview?"
 
 Prints the machine (CPU model, cores, load average), then for each mode the median and minimum
@@ -75,7 +75,7 @@ def machine() -> str:
 
 def ask_command(question: str, index: str, python: str, extra: list[str]) -> list[str]:
     """The `qa ask` command line a user would run (as a module, so it uses this tree's code)."""
-    return [python, "-m", "qa.cli", *extra, "ask", question, "--index", index]
+    return [python, "-m", "qa.apps.cli", *extra, "ask", question, "--index", index]
 
 
 def cold_runs(n: int, question: str, index: str, python: str = sys.executable, extra: list[str] | None = None,
@@ -117,7 +117,7 @@ def warm_runs(n: int, question: str, index: str, python: str = sys.executable, e
     if (folder / ".server.json").exists():
         raise SystemExit(f"a server already runs on {index}: stop it first")
     port = _free_port()
-    server = subprocess.Popen([python, "-m", "qa.cli", "serve", "--index", index, "--port", str(port)],
+    server = subprocess.Popen([python, "-m", "qa.apps.cli", "serve", "--index", index, "--port", str(port)],
                               cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               env={**os.environ, "HF_HUB_OFFLINE": "1"})
     try:

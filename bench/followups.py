@@ -21,7 +21,7 @@ from pathlib import Path
 from squad_articles import main as write_articles
 from transformers.utils import logging as hf_logging
 
-from qa.evaluation import evaluate_open, load_eval_file
+from qa.eval.evaluation import evaluate_open, load_eval_file
 from qa.pipeline import QA, build_index
 
 

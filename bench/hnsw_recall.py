@@ -2,7 +2,7 @@
 
 Embeds N SQuAD training paragraphs and 500 of their questions with the
 packaged embedder (bf16), builds the HNSW graph exactly as a large segment
-gets it (:func:`qa.index.build_hnsw`) and reports how many of the exact top 10
+gets it (:func:`qa.store.index.build_hnsw`) and reports how many of the exact top 10
 passages per question the graph returns. Run from the repository root:
 
     python bench/hnsw_recall.py ../shared/qa-data/squad-v1.1/train-v1.1.json 8000
@@ -14,9 +14,9 @@ import time
 
 import numpy as np
 
-from qa.embedding import Embedder
-from qa.index import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M, build_hnsw
-from qa.squad import load_squad
+from qa.eval.squad import load_squad
+from qa.store.embedding import Embedder
+from qa.store.index import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M, build_hnsw
 
 
 def main(train_file: str, n: int = 8000) -> None:

@@ -78,7 +78,7 @@ class TreeMemory:
 def index_run(folder: Path, index: Path) -> dict:
     """`qa index` over the folder: wall seconds, peak tree memory, skips, summary."""
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "qa.cli", "index", str(folder), "--index", str(index)],
+    proc = subprocess.Popen([sys.executable, "-m", "qa.apps.cli", "index", str(folder), "--index", str(index)],
                             env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     memory = TreeMemory(proc.pid)
     out, err = proc.communicate(timeout=600)
@@ -90,7 +90,7 @@ def index_run(folder: Path, index: Path) -> dict:
 
 def ask_run(index: Path) -> dict:
     """`qa ask` of the good file's question on the index just built."""
-    out = subprocess.run([sys.executable, "-m", "qa.cli", "ask", QUESTION, "--index", str(index), "--json",
+    out = subprocess.run([sys.executable, "-m", "qa.apps.cli", "ask", QUESTION, "--index", str(index), "--json",
                           "--reader", "fast"], check=False, env=ENV, capture_output=True, text=True, timeout=300)
     answers = json.loads(out.stdout)["answers"] if out.returncode == 0 else []
     return {"what": "qa ask", "answer": answers[0]["text"] if answers else None,
@@ -110,7 +110,7 @@ def chat_run(files: list[Path], work: Path) -> dict:
     (work / "seed.txt").write_text("The ferry to Tarnwick leaves at 7:15 every morning.")
     port = _free_port()
     env = dict(ENV, GRADIO_SERVER_PORT=str(port))
-    subprocess.run([sys.executable, "-m", "qa.cli", "index", str(work / "seed.txt"), "--index", str(work / "ix")],
+    subprocess.run([sys.executable, "-m", "qa.apps.cli", "index", str(work / "seed.txt"), "--index", str(work / "ix")],
                    env=ENV, capture_output=True, check=True)
     server = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--index", str(work / "ix"), "--reader", "fast",
                                "--index-api"], env=env, cwd=work, stdout=subprocess.DEVNULL,

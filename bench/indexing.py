@@ -27,13 +27,13 @@ import time
 
 import numpy as np
 
-from qa import int8
-from qa.embedding import Embedder
-from qa.evaluation import contains_answer, load_eval_file
-from qa.index import PassageIndex
-from qa.loading import iter_files, load_file
-from qa.retrieval import Retriever
-from qa.splitting import Splitter
+from qa.answer.retrieval import Retriever
+from qa.eval.evaluation import contains_answer, load_eval_file
+from qa.ingest.loading import iter_files, load_file
+from qa.ingest.splitting import Splitter
+from qa.store import int8
+from qa.store.embedding import Embedder
+from qa.store.index import PassageIndex
 
 KS = (1, 5, 10)
 
@@ -126,11 +126,11 @@ def office_copies(folder: str, out: str) -> list[str]:
 
 def loading(folder: str, *workers: str) -> None:
     """Files/s of loading PDF and DOCX copies of ``folder``: in this process, one file after another,
-    then in 1, 2, ... worker processes (:mod:`qa.loading.workers`, the pool started before timing)."""
+    then in 1, 2, ... worker processes (:mod:`qa.ingest.loading.workers`, the pool started before timing)."""
     import os
     import platform
 
-    from qa.loading.workers import load_in_workers
+    from qa.ingest.loading.workers import load_in_workers
 
     counts = [int(w) for w in workers] or [1, 2]
     with tempfile.TemporaryDirectory() as tmp:
@@ -144,7 +144,7 @@ def loading(folder: str, *workers: str) -> None:
         print(json.dumps({"loading": "in process", "seconds": round(serial, 2),
                           "files_per_s": round(len(files) / serial, 2)}))
         for n in counts:
-            from qa.loading import Limits
+            from qa.ingest.loading import Limits
 
             list(load_in_workers(files[:2 * n], Limits(), workers=n))  # workers started and warm before timing
             t = time.perf_counter()

@@ -17,7 +17,7 @@ has its `` | `` cell borders and the header labels the loader puts before cells 
 taken out, and the rows read as rows with every cell in place are counted too.
 
 Speed: pages per second of ``load_file`` after the model has loaded (one warm-up page), on the
-machine's cores as ONNX Runtime uses them (``qa.loading.ocr.THREADS``), and the CPU seconds a page
+machine's cores as ONNX Runtime uses them (``qa.ingest.loading.ocr.THREADS``), and the CPU seconds a page
 takes (all threads; less disturbed than wall time where other work shares the machine). Run from the
 repository root:
 
@@ -147,12 +147,12 @@ def machine() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--det-side", type=int, default=None, help="qa.loading.ocr.DET_SIDE to use")
+    parser.add_argument("--det-side", type=int, default=None, help="qa.ingest.loading.ocr.DET_SIDE to use")
     args = parser.parse_args()
     from reportlab.lib.utils import ImageReader
     from reportlab.pdfgen import canvas
 
-    from qa.loading import load_file, ocr
+    from qa.ingest.loading import load_file, ocr
 
     if args.det_side:
         ocr.DET_SIDE = args.det_side

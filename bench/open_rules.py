@@ -6,7 +6,7 @@ The selection is then replayed offline for every setting: rank spans by
 ``score * exp(-decay * rank)`` (`qa.pipeline.RANK_DECAY`), optionally summing the scores of the
 same answer text found in several passages (``merge``), and abstain when the best span fails the
 rule's threshold (``span``: its probability; ``odds``: its probability against its passage's
-no-answer probability, `qa.reading.Span.odds`). Answerable questions come from a SQuAD 1.1 file
+no-answer probability, `qa.answer.reading.Span.odds`). Answerable questions come from a SQuAD 1.1 file
 (F1), unanswerable ones from a SQuAD 2.0 file (no-answer accuracy); the index must hold their
 articles (the dev part A index holds the kept half's). Prints JSON: the reader's own setting
 first, then the best settings by mean of the two. Run from the repository root:
@@ -23,7 +23,7 @@ import numpy as np
 from tqdm import tqdm
 from transformers.utils import logging as hf_logging
 
-from qa.evaluation import f1_score, load_eval_file
+from qa.eval.evaluation import f1_score, load_eval_file
 from qa.pipeline import QA, RANK_DECAY
 
 

@@ -10,7 +10,7 @@ import sys
 
 from transformers.utils import logging as hf_logging
 
-from qa.evaluation import evaluate_open, load_eval_file
+from qa.eval.evaluation import evaluate_open, load_eval_file
 from qa.pipeline import QA
 
 TOP_KS = (1, 3, 5, 10)

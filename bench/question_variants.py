@@ -2,7 +2,7 @@
 
 For each question (reader mode: the gold paragraph), the reader answers the
 question as written and four variants: lower case, no final "?", both, and
-one letter swap in a word of five or more letters (``qa.training.swap_letters``). Prints, per variant, the share of questions whose
+one letter swap in a word of five or more letters (``qa.train.training.swap_letters``). Prints, per variant, the share of questions whose
 answer text is unchanged and the variant's F1, as JSON. Run from the repo root:
 
     python bench/question_variants.py ../shared/qa-data/squad-v1.1/dev-v1.1-part-a.json 500 [READER]
@@ -15,9 +15,9 @@ from dataclasses import replace
 
 from transformers.utils import logging as hf_logging
 
-from qa.evaluation import f1_score, load_eval_file
-from qa.reading import Reader
-from qa.training import swap_letters
+from qa.answer.reading import Reader
+from qa.eval.evaluation import f1_score, load_eval_file
+from qa.train.training import swap_letters
 
 
 def _typo(question: str, seed: int) -> str:

@@ -16,9 +16,9 @@ from collections import defaultdict
 
 from transformers.utils import logging as hf_logging
 
-from qa.evaluation import f1_score, load_eval_file, normalize_answer
+from qa.answer.reading import as_question
+from qa.eval.evaluation import f1_score, load_eval_file, normalize_answer
 from qa.pipeline import QA
-from qa.reading import as_question
 
 
 def read_all(qa: QA, items, top_k: int = 5) -> list[list[tuple[str, float, int]]]:

@@ -11,10 +11,10 @@ import time
 
 import numpy as np
 
-from qa.embedding import Embedder
-from qa.evaluation import contains_answer, load_eval_file
-from qa.index import PassageIndex
-from qa.retrieval import MODES, Retriever
+from qa.answer.retrieval import MODES, Retriever
+from qa.eval.evaluation import contains_answer, load_eval_file
+from qa.store.embedding import Embedder
+from qa.store.index import PassageIndex
 
 KS = (1, 3, 5, 10)
 

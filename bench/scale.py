@@ -46,7 +46,7 @@ class RandomEmbedder:
 
 
 def _texts_and_questions(train_file: str) -> tuple[list[str], list[str]]:
-    from qa.squad import load_squad
+    from qa.eval.squad import load_squad
 
     examples = load_squad(train_file)
     return list(dict.fromkeys(e.context for e in examples)), [e.question for e in examples[::997]][:51]
@@ -57,8 +57,8 @@ def _peak_gb() -> float:
 
 
 def build(texts: list[str], n: int, per_doc: int, folder: str) -> dict:
-    from qa.index import PassageIndex
-    from qa.splitting import Passage
+    from qa.ingest.splitting import Passage
+    from qa.store.index import PassageIndex
 
     embedder = RandomEmbedder()
     index = PassageIndex(embedder.name, DIM)
@@ -77,11 +77,11 @@ def build(texts: list[str], n: int, per_doc: int, folder: str) -> dict:
 
 
 def serve(texts: list[str], questions: list[str], folder: str) -> dict:
-    from qa.embedding import Embedder
-    from qa.index import PassageIndex
-    from qa.reading import Reader
-    from qa.retrieval import Retriever
-    from qa.splitting import Passage
+    from qa.answer.reading import Reader
+    from qa.answer.retrieval import Retriever
+    from qa.ingest.splitting import Passage
+    from qa.store.embedding import Embedder
+    from qa.store.index import PassageIndex
 
     embedder, real = RandomEmbedder(), Embedder()
     reader = Reader("fast")
@@ -152,7 +152,7 @@ def main() -> None:
         print(json.dumps(out))
         return
     if args.keep:
-        from qa.index import index_exists
+        from qa.store.index import index_exists
 
         n = args.sizes[0]
         out = {"passages": n, "documents": -(-n // args.per_doc)}

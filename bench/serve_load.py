@@ -64,7 +64,7 @@ def on_ray(index: str, replicas: list[int], clients: int, requests: int, reader:
     """One local-Ray deployment per replica count, each loaded with the same traffic."""
     import ray
 
-    from qa import serving
+    from qa.apps import serving
     from qa.cluster import connect
 
     connect("local")

@@ -4,7 +4,7 @@ Two small tables (a six-row price list with size, price and stock; a four-row st
 role, office and phone) and 34 questions whose answer is one cell. Each table is given to the
 reader as one context, its rows written the two ways loaders could write them: plain cells
 (``Watering can | 10 l | 12.90 EUR | 35``) and cells named by their header
-(``Item: Watering can | Size: 10 l | ...``, :func:`qa.loading.tables.label_table_rows`). Prints, per
+(``Item: Watering can | Size: 10 l | ...``, :func:`qa.ingest.loading.tables.label_table_rows`). Prints, per
 reader, how many answers are exactly the cell, as JSON. Run from the repository root:
 
     python bench/table_reading.py fast base
@@ -15,9 +15,9 @@ import sys
 
 from transformers.utils import logging as hf_logging
 
-from qa.loading.tables import label_table_rows
-from qa.loading.text import CELL_SEP
-from qa.reading import Reader
+from qa.answer.reading import Reader
+from qa.ingest.loading.tables import label_table_rows
+from qa.ingest.loading.text import CELL_SEP
 
 PRICES = [["Item", "Size", "Price", "Stock"], ["Rain barrel", "200 l", "89.00 EUR", "8"],
           ["Watering can", "10 l", "12.90 EUR", "35"], ["Garden hose", "25 m", "34.50 EUR", "120"],

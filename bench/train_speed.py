@@ -19,9 +19,9 @@ import torch
 from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 from transformers.utils import logging as hf_logging
 
-from qa.embedding import default_embedding_model
-from qa.squad import load_squad
-from qa.training import collate, encode_examples, length_grouped_batches
+from qa.eval.squad import load_squad
+from qa.store.embedding import default_embedding_model
+from qa.train.training import collate, encode_examples, length_grouped_batches
 
 WARMUP = 3
 

@@ -6,8 +6,8 @@ Three lines::
     qa = QA("index")                      # an index built by `qa index`
     qa.ask("How many boat strikes since August?").answers[0].text   # '35'
 
-The names below load on first use (PEP 562), so ``import qa.training`` or
-``import qa.reading`` does not pull in the index's dependencies (faiss, bm25s).
+The names below load on first use (PEP 562), so ``import qa.train.training`` or
+``import qa.answer.reading`` does not pull in the index's dependencies (faiss, bm25s).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.splitting import Passage
+from qa.ingest.splitting import Passage
 
 EMBED_BATCH = 64
 
@@ -79,12 +79,12 @@ class _SplitFile:
     def __init__(self, tokenizer_path: str):
         from transformers import AutoTokenizer
 
-        from qa.splitting import Splitter
+        from qa.ingest.splitting import Splitter
 
         self.splitter = Splitter(AutoTokenizer.from_pretrained(tokenizer_path))
 
     def __call__(self, row: dict) -> list[dict]:
-        from qa.loading import LoadError, load_file
+        from qa.ingest.loading import LoadError, load_file
 
         try:
             doc = load_file(row["path"])
@@ -110,7 +110,7 @@ class _Embed:
     """Ray actor body: embeds a batch of passage rows (error rows get zero vectors)."""
 
     def __init__(self, model: str | None, precision: str):
-        from qa.embedding import Embedder
+        from qa.store.embedding import Embedder
 
         self.embedder = Embedder(model, precision=precision)
 
@@ -130,14 +130,14 @@ def embed_files(files: dict[str, Path], embedder, actors: int | None = None
     Yields, per file, ``(key, sha256, passages, vectors)`` with vectors float32
     of shape (len(passages), dim), or ``(key, error)`` for a file that cannot be
     loaded; in no particular order. A mail's attachments come as items of their own, keyed
-    ``"{key} › {name}"`` (:data:`qa.loading.ATTACHMENT_SEP`). ``embedder`` gives the model name, dimension
+    ``"{key} › {name}"`` (:data:`qa.ingest.loading.ATTACHMENT_SEP`). ``embedder`` gives the model name, dimension
     and precision; each actor loads its own copy of that model.
 
     Raises:
         ImportError: Ray is not installed.
     """
     ray = _ray()
-    from qa.embedding import Embedder, default_embedding_model
+    from qa.store.embedding import Embedder, default_embedding_model
 
     model = None if embedder.name == Embedder.PACKAGED else embedder.name
     tokenizer = default_embedding_model() if model is None else model

@@ -17,12 +17,13 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from qa.citing import cite  # noqa: F401 - where it was first defined; used by qa.webapp and others
-from qa.embedding import Embedder
-from qa.families import currency, same_value
-from qa.followup import Turn, may_refer_back, resolve
-from qa.index import PassageIndex, index_exists, index_lock, internal_paths
-from qa.loading import (
+from qa.answer.citing import cite  # noqa: F401 - where it was first defined; used by qa.apps.webapp and others
+from qa.answer.followup import Turn, may_refer_back, resolve
+from qa.answer.questions import MAX_QUESTION_CHARS, mend_question_word
+from qa.answer.reading import Reader, Span
+from qa.answer.retrieval import RetrievedPassage, Retriever
+from qa.answer.verify import contradicts, keyed_value
+from qa.ingest.loading import (
     ATTACHMENT_SEP,
     EXTRACTION_VERSION,
     Document,
@@ -32,12 +33,11 @@ from qa.loading import (
     container_of,
     iter_files,
 )
-from qa.loading.workers import load_in_workers
-from qa.questions import MAX_QUESTION_CHARS, mend_question_word
-from qa.reading import Reader, Span
-from qa.retrieval import RetrievedPassage, Retriever
-from qa.splitting import Passage, Splitter
-from qa.verify import contradicts, keyed_value
+from qa.ingest.loading.workers import load_in_workers
+from qa.ingest.splitting import Passage, Splitter
+from qa.store.embedding import Embedder
+from qa.store.families import currency, same_value
+from qa.store.index import PassageIndex, index_exists, index_lock, internal_paths
 
 # Answers are ranked by span probability * exp(-RANK_DECAY * retrieval rank). On the first 1,000
 # questions of SQuAD dev part A (open mode, top-5) this lifted F1 from 57.5 to 64.0; 0.5-0.7 was
@@ -123,7 +123,7 @@ def build_index(
     image is read (OCR'd pages take seconds each). ``on_file(i, n, path)`` is called before the
     i-th of n files (from 0), for progress displays. ``ray`` names a Ray cluster
     ("auto", "local" or an address) to load, split and embed on (:mod:`qa.cluster`). Locally, files are
-    read in worker processes, several at once, each within ``limits`` (:class:`qa.loading.Limits`:
+    read in worker processes, several at once, each within ``limits`` (:class:`qa.ingest.loading.Limits`:
     sizes, pages, archive expansion, memory and time; the defaults when None); a file past a limit,
     or whose reading fails in any way, is a named skip. A Python script that calls this must run under
     ``if __name__ == "__main__":`` (the worker processes are spawned).
@@ -134,7 +134,7 @@ def build_index(
         IndexLoadError: the existing index is corrupt.
         ImportError: ``ray`` is given but the ``cluster`` extra is not installed.
         ConnectionError: no Ray cluster at ``ray``.
-        qa.loading.workers.WorkersUnavailable: worker processes cannot start.
+        qa.ingest.loading.workers.WorkersUnavailable: worker processes cannot start.
         TypeError: ``index_dir`` is not one path (documents go in ``paths``, the second argument).
     """
     if not isinstance(index_dir, (str, os.PathLike)):
@@ -214,7 +214,7 @@ def _index_locally(index: PassageIndex, embedder: Embedder, splitter: Splitter, 
                    report: IndexReport, missing: dict[str, list[str]], progress: bool,
                    on_file: Callable[[int, int, str], None] | None, limits: Limits | None = None,
                    on_page: Callable[[str, int, int], None] | None = None) -> None:
-    """Load new or changed ``files`` in worker processes (:mod:`qa.loading.workers`: each file under
+    """Load new or changed ``files`` in worker processes (:mod:`qa.ingest.loading.workers`: each file under
     ``limits``, several at once), split and embed them here, adding them to ``index`` (or re-filing a
     ``missing`` document that a new file holds, see :func:`_refile_moved`)."""
     pending: list[tuple[str, str, list[Passage], bool]] = []  # split, waiting to be embedded together
@@ -346,7 +346,7 @@ def _refile_moved(index: PassageIndex, report: IndexReport, missing: dict[str, l
 
 def fingerprint(sha256: str) -> str:
     """What the index keeps of a document to tell it unchanged: the SHA-256 of its bytes and the
-    loaders' :data:`qa.loading.EXTRACTION_VERSION`, so that a file whose text would now be read
+    loaders' :data:`qa.ingest.loading.EXTRACTION_VERSION`, so that a file whose text would now be read
     differently is indexed again (as "updated") by the next `qa index`."""
     return f"{sha256}.x{EXTRACTION_VERSION}"
 
@@ -392,7 +392,7 @@ def _retime(index: PassageIndex, key: str, report: IndexReport) -> None:
 
 def modified_time(source: str | Path) -> float | None:
     """The modification time (POSIX seconds) of a document's file (a mail attachment's: its mail's,
-    :func:`qa.loading.container_of`), None when it cannot be read."""
+    :func:`qa.ingest.loading.container_of`), None when it cannot be read."""
     try:
         return os.stat(container_of(str(source))).st_mtime
     except OSError:
@@ -420,7 +420,7 @@ class OtherAnswer:
     """What another document says instead of an answer.
 
     ``kind`` is ``"version"`` for another version of the answer's document (same family,
-    :mod:`qa.families`) or ``"document"`` for an unrelated document whose answer also scored
+    :mod:`qa.store.families`) or ``"document"`` for an unrelated document whose answer also scored
     well; ``modified`` is its file's modification time (POSIX seconds) or None.
     """
 
@@ -443,7 +443,7 @@ class Answer:
 
     ``start``/``end`` are character offsets into the source document's text
     (end exclusive); ``score`` is the reader's probability in [0, 1]; ``page``
-    is the part the answer starts in (:data:`qa.loading.Page`: a PDF page or slide number from 1, a
+    is the part the answer starts in (:data:`qa.ingest.loading.Page`: a PDF page or slide number from 1, a
     sheet's name, a message's number) or None; ``passage`` is the passage's text and
     ``passage_start`` its offset in the document. ``modified`` is the document's modification
     time (POSIX seconds) or None; ``others`` what other versions of the document, or other
@@ -585,15 +585,15 @@ class QA:
         :attr:`Answer.others` rather than silently passed over (:meth:`_note_other_document`).
 
         Versions of one document (:meth:`PassageIndex.family_of`) are answered once, by the most
-        current version (:func:`qa.families.currency`); what other versions say otherwise is in
+        current version (:func:`qa.store.families.currency`); what other versions say otherwise is in
         its :attr:`Answer.others`, with their files and dates.
 
         ``history`` holds the conversation's earlier questions, oldest first, as
         strings or as the :class:`Result` they got. A follow-up question ("How
         many people died in them?") is then read in their context
-        (:mod:`qa.followup`) and ``Result.understood_as`` says how; a question
+        (:mod:`qa.answer.followup`) and ``Result.understood_as`` says how; a question
         that stands alone is answered as without history. A misspelt first question word
-        ("whn", "waht") is mended first (:mod:`qa.questions`), and ``understood_as`` says so too. ``None`` or ``[]``:
+        ("whn", "waht") is mended first (:mod:`qa.answer.questions`), and ``understood_as`` says so too. ``None`` or ``[]``:
         the question is read on its own. ``reader`` reads with another :class:`Reader`
         than the pipeline's own (the chat page's per-conversation preset).
 
@@ -630,8 +630,8 @@ class QA:
         passages keep the forward passes few when every passage must be read. A span the
         text contradicts (its sentence names another role than the one asked about, or it
         lies in another table row than the one the question names) is passed over
-        (:func:`qa.verify.contradicts`). A span that is the value of a ``key: value`` line whose
-        key the question names is accepted at a lower confidence (:func:`qa.verify.keyed_value`).
+        (:func:`qa.answer.verify.contradicts`). A span that is the value of a ``key: value`` line whose
+        key the question names is accepted at a lower confidence (:func:`qa.answer.verify.keyed_value`).
         """
         spans: list[Span] = []
         ranked: list[tuple[Answer, float]] = []
@@ -692,7 +692,7 @@ class QA:
     def _settle_versions(self, reader: Reader, question: str, retrieved: list[RetrievedPassage],
                          answers: list[Answer], max_answers: int) -> list[Answer]:
         """``answers`` with each family of versions (:meth:`PassageIndex.family_of`) among the first
-        ``max_answers`` answered once, by its most current version (:func:`qa.families.currency`),
+        ``max_answers`` answered once, by its most current version (:func:`qa.store.families.currency`),
         what the other versions say otherwise in :attr:`Answer.others`; the other versions' further
         answers are dropped. Versions whose passages gave no answer are read for one."""
         out: list[Answer] = []

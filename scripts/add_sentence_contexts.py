@@ -26,8 +26,8 @@ import json
 import re
 from pathlib import Path
 
-from qa.evaluation import contains_answer
-from qa.splitting import trim_spans
+from qa.eval.evaluation import contains_answer
+from qa.ingest.splitting import trim_spans
 
 SENTENCE_END = re.compile(r"[.!?][\"')\]]?(?:\s+|$)")
 WORD = re.compile(r"\w+")
@@ -35,7 +35,7 @@ WORD = re.compile(r"\w+")
 
 def sentences(text: str) -> list[tuple[int, int]]:
     """(start, end) character spans of the sentences of ``text``, stripped. Cut at every sentence
-    mark, unlike :func:`qa.splitting.sentence_spans`, which keeps abbreviations whole: the shipped
+    mark, unlike :func:`qa.ingest.splitting.sentence_spans`, which keeps abbreviations whole: the shipped
     calibration file was made with these cuts."""
     spans, start = [], 0
     for m in SENTENCE_END.finditer(text):

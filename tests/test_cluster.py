@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from conftest import SEED
 
-from qa.index import PassageIndex
 from qa.pipeline import build_index
+from qa.store.index import PassageIndex
 
 ray = pytest.importorskip("ray", reason="the cluster extra is not installed")
 
@@ -62,7 +62,7 @@ def test_a_missing_ray_is_named(monkeypatch):
 
 
 def test_open_evaluation_on_ray_gives_the_local_report(seed_index, local_ray, tmp_path):
-    from qa.evaluation import evaluate_open, evaluate_open_on_ray, load_eval_file
+    from qa.eval.evaluation import evaluate_open, evaluate_open_on_ray, load_eval_file
     from qa.pipeline import QA
 
     questions = tmp_path / "q.jsonl"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.loading import load_file
+from qa.ingest.loading import load_file
 
 GATEWAY_MD = """# Deploying the edge gateway
 
@@ -84,7 +84,7 @@ def test_code_in_a_table_cell_stays_on_the_row(tmp_path):
 
 
 def test_passages_keep_the_indentation(tmp_path, tokenizer):
-    from qa.splitting import Splitter
+    from qa.ingest.splitting import Splitter
 
     (tmp_path / "gateway.md").write_text(GATEWAY_MD, encoding="utf-8")
     doc = load_file(tmp_path / "gateway.md")
@@ -95,8 +95,8 @@ def test_passages_keep_the_indentation(tmp_path, tokenizer):
 
 @pytest.fixture(scope="module")
 def gateway_qa(tmp_path_factory, embedder):
+    from qa.answer.reading import Reader
     from qa.pipeline import QA, build_index
-    from qa.reading import Reader
 
     base = tmp_path_factory.mktemp("code")
     (base / "docs").mkdir()
@@ -128,7 +128,7 @@ def test_a_key_of_another_thing_is_no_answer(gateway_qa):
     ("    port: 8443", "8443", "Which port does the billing database use?", False),  # another thing's
 ])
 def test_keyed_values(line, span, question, expected):
-    from qa.verify import keyed_value
+    from qa.answer.verify import keyed_value
 
     passage = f"The gateway config:\ngateway:\n{line}\n  retries: 3"
     start = passage.index(span, passage.index(line))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.loading import load_file
+from qa.ingest.loading import load_file
 
 STORY = ("<h1>Harbour bridge to reopen</h1>"
          "<p>The Tarnwick harbour bridge will reopen on 14 March after a repair that cost 3.2 million euros.</p>"
@@ -135,7 +135,7 @@ def test_pages_about_cookies_keep_their_content(tmp_path, markup, kept):
 
 @pytest.fixture(scope="module")
 def fast_reader():
-    from qa.reading import Reader
+    from qa.answer.reading import Reader
 
     return Reader("fast")
 

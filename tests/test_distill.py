@@ -5,10 +5,10 @@ import json
 import numpy as np
 import pytest
 
-from qa.distill import compute_targets, load_targets, window_targets
-from qa.reading import CharDistribution
-from qa.squad import SquadExample
-from qa.training import collate, encode_examples, main, span_loss
+from qa.answer.reading import CharDistribution
+from qa.eval.squad import SquadExample
+from qa.train.distill import compute_targets, load_targets, window_targets
+from qa.train.training import collate, encode_examples, main, span_loss
 
 
 def test_window_targets_sum_teacher_mass_onto_student_tokens():
@@ -52,8 +52,8 @@ def test_distilled_batches_train(tokenizer, teacher_targets, tmp_path):
     assert all(f.soft is not None for f in feats)
     batch = collate(feats, tokenizer.pad_token_id)
     assert np.allclose(batch["soft_start"].sum(-1).numpy(), 1, atol=1e-3)
-    from qa.hf import load_qa_model
-    from qa.reading import packaged_reader_dir
+    from qa.answer.reading import packaged_reader_dir
+    from qa.modeling.hf import load_qa_model
 
     model = load_qa_model(str(packaged_reader_dir()), trainable=True)
     loss = span_loss(model, batch, weight=0.5, temperature=2.0)

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from qa.evaluation import EvalFileError, exact_match, f1_score, load_eval_file, normalize_answer, score
+from qa.eval.evaluation import EvalFileError, exact_match, f1_score, load_eval_file, normalize_answer, score
 
 
 def test_normalization():
@@ -19,7 +19,7 @@ def test_em_f1_hand_computed():
 
 
 def test_aggregate_with_unanswerable():
-    from qa.evaluation import EvalItem
+    from qa.eval.evaluation import EvalItem
 
     items = [EvalItem("a", "q", ["35"]), EvalItem("b", "q", ["Chevron Corp."]),
              EvalItem("c", "q", [])]
@@ -63,8 +63,8 @@ def test_html_report(seed_index, tmp_path):
     import base64
     import re
 
-    from qa.cli import main
-    from qa.report import question_type, reliability
+    from qa.apps.cli import main
+    from qa.eval.report import question_type, reliability
 
     qs = tmp_path / "q.jsonl"
     qs.write_text("\n".join(json.dumps(r) for r in [
@@ -120,7 +120,7 @@ def test_eval_files_with_bom_null_answers_or_json_lines_named_json(tmp_path):
 
 
 def test_conversations_need_open_mode(tmp_path):
-    from qa.evaluation import evaluate_reader
+    from qa.eval.evaluation import evaluate_reader
 
     f = tmp_path / "c.jsonl"
     f.write_text('{"id": "c", "turns": [{"question": "Q?", "answers": ["a"], "context": "a b"}]}\n')
@@ -135,14 +135,14 @@ class _ScriptedReader:
         self.spans = spans
 
     def read_pairs(self, pairs):
-        from qa.reading import Span
+        from qa.answer.reading import Span
 
         return [[Span(t, p, k, 0, len(t), n)] for k, (_, ctx) in enumerate(pairs)
                 for t, p, n in [self.spans[ctx]]]
 
 
 def test_calibration_picks_the_odds_rule_when_only_it_separates_no_answers():
-    from qa.evaluation import EvalItem, calibrate_threshold
+    from qa.eval.evaluation import EvalItem, calibrate_threshold
 
     # answerable questions with a flat span distribution (low span probability, null lower still)
     # and unanswerable ones whose best span is peaked but whose null is higher: the span
@@ -161,7 +161,7 @@ def test_calibration_picks_the_odds_rule_when_only_it_separates_no_answers():
 def test_calibration_takes_the_readiest_threshold_within_a_standard_error_of_the_best():
     import numpy as np
 
-    from qa.evaluation import _pick_threshold
+    from qa.eval.evaluation import _pick_threshold
 
     # 50 answerable questions at confidence 0.6; 45 unanswerable at 0.2, one at 0.3, five at 0.7
     conf = np.array([0.6] * 50 + [0.2] * 45 + [0.3] + [0.7] * 5)
@@ -178,7 +178,7 @@ def test_calibration_takes_the_readiest_threshold_within_a_standard_error_of_the
 
 
 def test_reader_applies_its_rule_to_the_threshold():
-    from qa.reading import Reader, Span
+    from qa.answer.reading import Reader, Span
 
     reader = Reader.__new__(Reader)  # the rule logic alone, no model
     reader.threshold, reader.rule = 0.5, "odds"
@@ -191,7 +191,7 @@ def test_reader_applies_its_rule_to_the_threshold():
 
 
 def test_a_span_the_reader_barely_believes_is_not_an_answer_even_when_null_is_less_likely():
-    from qa.reading import MIN_SPAN_SCORE, Reader, Span
+    from qa.answer.reading import MIN_SPAN_SCORE, Reader, Span
 
     reader = Reader.__new__(Reader)
     reader.threshold, reader.rule = 0.93, "odds"
@@ -224,7 +224,7 @@ def test_bracketed_single_answers_and_non_object_records(tmp_path):
 
 
 def test_a_spreadsheet_csv_with_semicolons_is_read(tmp_path):
-    from qa.evaluation import load_eval_file
+    from qa.eval.evaluation import load_eval_file
 
     f = tmp_path / "excel.csv"
     f.write_bytes("\ufeffid;question;answer\r\nq1;What is the annual fee?;64,500 EUR\r\nq2;Who is the CFO?;\r\n".encode())

@@ -13,9 +13,9 @@ import textwrap
 import pytest
 from makedocs import DEJAVU, docx_file, pdf_columns, pdf_lines, pdf_table, pdf_with_font
 
-from qa.loading import LoadError, load_file
-from qa.loading.text import decode, normalize
-from qa.reading import default_reader
+from qa.answer.reading import default_reader
+from qa.ingest.loading import LoadError, load_file
+from qa.ingest.loading.text import decode, normalize
 
 PRICES = [["Item", "Size", "Price", "Stock"],
           ["Garden hose", "25 m", "34.50 EUR", "120"],
@@ -158,7 +158,7 @@ def test_rows_of_wide_tables_name_their_columns_in_every_format(tmp_path):
 
 
 def test_tables_without_a_header_row_and_narrow_tables_stay_plain_rows():
-    from qa.loading.tables import label_table_rows
+    from qa.ingest.loading.tables import label_table_rows
 
     names = ["Anna Huber | Vienna | Cycling", "Ben Keller | Linz | Chess"]  # first row is data like the rest
     no_header = ["Ann Lee | Manager | B-214", "Tom Berg | Driver | C-101"]
@@ -172,7 +172,7 @@ def test_tables_without_a_header_row_and_narrow_tables_stay_plain_rows():
 
 
 def test_year_headers_name_their_columns():
-    from qa.loading.tables import label_table_rows
+    from qa.ingest.loading.tables import label_table_rows
 
     assert label_table_rows(["Figure | 2023 | 2024", "Revenue | 14.2 million EUR | 17.8 million EUR"]) == [
         "Figure: Revenue | 2023: 14.2 million EUR | 2024: 17.8 million EUR"]
@@ -183,7 +183,7 @@ def test_year_headers_name_their_columns():
 
 
 def test_tables_one_after_another_stay_apart(tmp_path):
-    from qa.loading.tables import label_table_rows
+    from qa.ingest.loading.tables import label_table_rows
 
     tools = [["Tool", "Brand", "Price"], ["Saw", "Bosch", "12 EUR"]]
     suppliers = [["Supplier", "City", "Contact"], ["Holzwerk", "Wels", "Eva Maier"]]
@@ -382,7 +382,7 @@ def test_title_and_section_rows_across_a_table_stay_plain_lines(tmp_path):
 
 
 def test_a_cover_page_title_like_the_running_header_stays(tmp_path):
-    from qa.loading.pdf import Line, drop_running_lines
+    from qa.ingest.loading.pdf import Line, drop_running_lines
 
     def page(texts):
         return [Line(t, 50 + 20 * i, 60 + 20 * i, 50, 500) for i, t in enumerate(texts)]
@@ -465,8 +465,8 @@ def test_binary_is_still_refused(tmp_path):
 # --- 7. Over-long sentences and lower-case text -------------------------------------------------
 
 def test_long_sentence_is_cut_at_word_boundaries_with_overlap(tokenizer):
-    from qa.loading import Document
-    from qa.splitting import Splitter
+    from qa.ingest.loading import Document
+    from qa.ingest.splitting import Splitter
 
     doc = Document("x.txt", LONG_SENTENCE, "h", [(None, 0, len(LONG_SENTENCE))])
     assert len(tokenizer(LONG_SENTENCE, add_special_tokens=False)["input_ids"]) > 200
@@ -482,7 +482,7 @@ def test_long_sentence_is_cut_at_word_boundaries_with_overlap(tokenizer):
 
 
 def test_lower_case_text_has_sentences():
-    from qa.splitting import sentence_spans
+    from qa.ingest.splitting import sentence_spans
 
     text = "ok so the meeting moved to friday. we meet at the depot. bring the keys e.g. the red ones."
     assert [text[s:e] for s, e in sentence_spans(text)] == [
@@ -492,9 +492,9 @@ def test_lower_case_text_has_sentences():
 # --- 8. Keyword search on small collections -----------------------------------------------------
 
 def test_bm25_on_two_and_four_documents(tmp_path, embedder):
-    from qa.index import PassageIndex
+    from qa.answer.retrieval import Retriever
     from qa.pipeline import build_index
-    from qa.retrieval import Retriever
+    from qa.store.index import PassageIndex
 
     docs = tmp_path / "docs"
     docs.mkdir()

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from qa.followup import Turn, depends_on_history, resolve
+from qa.answer.followup import Turn, depends_on_history, resolve
 
 BOATS = Turn("How many boat strikes has the Trump administration conducted since August?", "35")
 KESTREL_CEO = Turn("Who is the CEO of Kestrel Robotics?", "Amira Haddad")
@@ -102,7 +102,7 @@ def test_a_pronoun_carried_on_stands_for_what_it_stood_for_in_the_turn_before():
 
 
 def test_names_and_content_words_keep_numbers_and_end_at_possessives():
-    from qa.followup import content_words, names
+    from qa.answer.followup import content_words, names
 
     assert content_words("When did the 1973 oil crisis end?") == ["1973", "oil", "crisis", "end"]
     assert names("Who is Norrland Ceramics's CFO in the US?") == ["Norrland Ceramics", "CFO", "US"]
@@ -130,7 +130,7 @@ def test_pipeline_history(seed_index, reader, embedder):
 def test_conversation_eval_file_and_chat_command(seed_index, tmp_path, capsys, monkeypatch):
     import io
 
-    from qa.cli import main
+    from qa.apps.cli import main
 
     conv = tmp_path / "conv.jsonl"
     conv.write_text(json.dumps({"id": "c1", "turns": [

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from makedocs import pdf_lines
 
-from qa.loading import SUPPORTED, LoadError, load_documents, load_file, page_name
+from qa.ingest.loading import SUPPORTED, LoadError, load_documents, load_file, page_name
 
 # ---- makers ------------------------------------------------------------------------------------
 
@@ -204,7 +204,7 @@ def test_xlsx_rows_are_labelled_with_shown_values_and_sheet_pages(tmp_path):
 
 
 def test_number_formats():
-    from qa.loading.sheets import cell_text
+    from qa.ingest.loading.sheets import cell_text
 
     assert cell_text(0.5, "0%") == "50%"
     assert cell_text(1234567.891, "#,##0.00") == "1,234,567.89"
@@ -383,7 +383,7 @@ def test_encrypted_office_file_is_named(tmp_path):
 
 
 def test_zip_limits_apply_before_parsing(tmp_path):
-    from qa.loading.limits import LimitExceeded, Limits, using
+    from qa.ingest.loading.limits import LimitExceeded, Limits, using
 
     path = make_xlsx(tmp_path / "garden.xlsx")
     with using(Limits(archive_members=3)), pytest.raises(LimitExceeded, match="archive_members"):
@@ -418,8 +418,8 @@ def library(tmp_path_factory, embedder):
 
 @pytest.fixture(scope="module")
 def fast_qa(library, embedder):
+    from qa.answer.reading import Reader
     from qa.pipeline import QA
-    from qa.reading import Reader
 
     return QA(library[0] / "index", Reader("fast"), embedder)
 
@@ -454,7 +454,7 @@ def test_answers_are_cited_by_sheet_slide_and_attachment(fast_qa, question, answ
 
 
 def test_ask_json_carries_the_part(fast_qa):
-    from qa.cli import result_json
+    from qa.apps.cli import result_json
 
     out = result_json(fast_qa.ask("When is the launch date?", max_answers=1))
     assert out["answers"][0]["page"] == 2 and out["answers"][0]["part"] == "slide 2"
@@ -463,8 +463,8 @@ def test_ask_json_carries_the_part(fast_qa):
 def test_attachments_go_and_move_with_their_mail(library, embedder, tmp_path):
     import shutil
 
-    from qa.index import PassageIndex
     from qa.pipeline import build_index
+    from qa.store.index import PassageIndex
 
     base, _ = library
     index = tmp_path / "index"
@@ -485,8 +485,8 @@ def test_attachments_go_and_move_with_their_mail(library, embedder, tmp_path):
 
 
 def test_chat_page_uploads_a_mail_and_lists_its_attachments(tmp_path, embedder, fast_qa):
+    from qa.apps.webapp import ChatService
     from qa.pipeline import QA, build_index
-    from qa.webapp import ChatService
 
     pdf = pdf_lines(tmp_path / "quote.pdf", [["The glass panels are 6 mm thick."]]).read_bytes()
     mail = make_eml(tmp_path / "offer.eml", {"quote.pdf": pdf, "photo.heic": b"\x00\x01binary"})
@@ -502,7 +502,7 @@ def test_chat_page_uploads_a_mail_and_lists_its_attachments(tmp_path, embedder, 
 
 
 def test_a_sheets_first_row_of_names_is_its_header_from_three_columns():
-    from qa.loading.sheets import sheet_lines
+    from qa.ingest.loading.sheets import sheet_lines
 
     people = [["Name", "City", "Hobby"], ["Anna Huber", "Vienna", "Cycling"], ["Ben Ortiz", "Graz", "Chess"]]
     assert list(sheet_lines(people))[:2] == ["Name: Anna Huber | City: Vienna | Hobby: Cycling",
@@ -516,7 +516,7 @@ def test_a_sheets_first_row_of_names_is_its_header_from_three_columns():
 
 
 def test_a_wrapped_plain_text_body_reads_a_paragraph_a_line():
-    from qa.loading.mail import unwrap
+    from qa.ingest.loading.mail import unwrap
 
     body = ("Hello Ben,\n\n"
             "the greenhouse we discussed on Monday can be delivered in the second week of\n"

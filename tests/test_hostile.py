@@ -22,9 +22,9 @@ import pytest
 from conftest import ROOT
 from hostile import CORPUS
 
-from qa.loading import Document, Limits, LoadError, Skipped
-from qa.loading.limits import check_zip
-from qa.loading.workers import load_in_workers, load_one, run_in_worker
+from qa.ingest.loading import Document, Limits, LoadError, Skipped
+from qa.ingest.loading.limits import check_zip
+from qa.ingest.loading.workers import load_in_workers, load_one, run_in_worker
 
 
 @pytest.fixture(scope="module")
@@ -137,8 +137,8 @@ def test_a_pdf_whose_only_text_is_a_running_line_says_so(tmp_path):
 
 @pytest.fixture
 def service(tmp_path, embedder, reader):
+    from qa.apps.webapp import ChatService
     from qa.pipeline import QA, build_index
-    from qa.webapp import ChatService
 
     build_index(tmp_path / "index", [], embedder=embedder)
     return ChatService(tmp_path / "index", qa=QA(tmp_path / "index", reader, embedder=embedder))
@@ -159,7 +159,7 @@ def test_upload_of_bombs_is_named_per_file_and_nothing_indexed_is_lost(service, 
 
 
 def test_uploads_are_capped_per_upload_and_per_session(service, tmp_path, monkeypatch):
-    from qa import webapp
+    from qa.apps import webapp
 
     files = []
     for i in range(webapp.MAX_UPLOAD_FILES + 1):
@@ -175,7 +175,7 @@ def test_uploads_are_capped_per_upload_and_per_session(service, tmp_path, monkey
 
 
 def test_feedback_is_capped_in_size_and_count(service, tmp_path, monkeypatch):
-    from qa import webapp
+    from qa.apps import webapp
 
     (tmp_path / "crane.txt").write_text("The harbour crane lifted 35 containers on Monday.")
     service.upload([str(tmp_path / "crane.txt")], session="s3")
@@ -191,7 +191,7 @@ def test_feedback_is_capped_in_size_and_count(service, tmp_path, monkeypatch):
 
 
 def test_documents_are_offered_by_name_and_id_never_by_path(service, tmp_path):
-    from qa.webapp import document_id, hide_paths
+    from qa.apps.webapp import document_id, hide_paths
 
     (tmp_path / "crane.txt").write_text("The harbour crane lifted 35 containers on Monday.")
     service.upload([str(tmp_path / "crane.txt")], session="s4")
@@ -249,7 +249,7 @@ def _start_app(tmp_path: Path, *args: str) -> tuple[str, subprocess.Popen]:
 
 def test_qa_ends_quietly_when_its_reader_goes_away(tmp_path):
     good = h.make_good(tmp_path)
-    proc = subprocess.Popen([sys.executable, "-m", "qa.cli", "index", str(good), "--index", str(tmp_path / "ix")],
+    proc = subprocess.Popen([sys.executable, "-m", "qa.apps.cli", "index", str(good), "--index", str(tmp_path / "ix")],
                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     proc.stdout.close()  # the reader of its output is gone before it writes (`qa ... | head -1`)
     _, err = proc.communicate(timeout=120)
@@ -258,7 +258,7 @@ def test_qa_ends_quietly_when_its_reader_goes_away(tmp_path):
 
 
 def test_an_api_call_cannot_send_an_unbounded_history(service):
-    from qa.webapp import MAX_HISTORY_QUESTIONS
+    from qa.apps.webapp import MAX_HISTORY_QUESTIONS
 
     reply = service.api_ask("Who?", ["What?"] * (MAX_HISTORY_QUESTIONS + 1))
     assert reply["error"] == f"history holds at most {MAX_HISTORY_QUESTIONS} questions" and reply["answers"] == []
@@ -267,7 +267,7 @@ def test_an_api_call_cannot_send_an_unbounded_history(service):
 def test_a_long_scan_gets_its_time_a_page_and_reports_each_page(tmp_path):
     """The watch on a worker's file, with a stand-in for Pebble's future: the clock restarts at
     each page the worker finishes, and stops the file only when one page takes too long."""
-    from qa.loading.workers import _Task
+    from qa.ingest.loading.workers import _Task
 
     class Running:
         cancelled = False

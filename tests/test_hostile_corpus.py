@@ -314,6 +314,6 @@ def test_malformed_files(corpus, ext, tmp_path):
 def test_deeper_zip_cases_get_past_the_directory_checks(corpus, name):
     """These test what lies past the zip directory (an XML parser, zipfile's reader), so the
     directory checks must not stop them first."""
-    from qa.loading.limits import check_zip
+    from qa.ingest.loading.limits import check_zip
 
     check_zip(corpus[name])

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from conftest import SEED
 
-from qa.index import IndexLoadError, PassageIndex
 from qa.pipeline import build_index
+from qa.store.index import IndexLoadError, PassageIndex
 
 
 def _docs(tmp_path):
@@ -212,7 +212,7 @@ def test_a_save_killed_before_current_was_written_leaves_a_usable_index(tmp_path
                                       ('{"format_version": 2, "embedding_model": "m", "dim": 384, '
                                        '"index_type": "auto", "segments": [], "documents": {"a": {}}}')])
 def test_a_manifest_of_the_wrong_shape_is_a_one_line_error(tmp_path, embedder, manifest):
-    from qa.index import IndexLoadError
+    from qa.store.index import IndexLoadError
 
     docs = _docs(tmp_path)
     ix = tmp_path / "ix"
@@ -249,7 +249,7 @@ def test_an_index_path_that_is_a_file_is_a_clear_error(tmp_path, embedder):
 def test_a_second_writer_waits_for_the_first(tmp_path, embedder, capfd):
     import threading
 
-    from qa.index import index_lock
+    from qa.store.index import index_lock
 
     docs = _docs(tmp_path)
     ix = tmp_path / "ix"

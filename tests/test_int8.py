@@ -1,4 +1,4 @@
-"""int8 passage embedding (qa.int8): close to fp32, made once and cached, clear without its extra."""
+"""int8 passage embedding (qa.store.int8): close to fp32, made once and cached, clear without its extra."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import sys
 import numpy as np
 import pytest
 
-from qa import int8
-from qa.embedding import Embedder, default_embedding_model
+from qa.store import int8
+from qa.store.embedding import Embedder, default_embedding_model
 
 needs_int8 = pytest.mark.skipif(not int8.available(), reason="the int8 extra (openvino, nncf) is not installed")
 
@@ -146,7 +146,7 @@ def test_an_unknown_precision_is_refused():
 
 
 def test_auto_embeds_a_few_passages_in_bf16_without_loading_the_int8_copy(monkeypatch):
-    from qa import embedding
+    from qa.store import embedding
 
     monkeypatch.setattr(int8, "available", lambda: True)
     e = Embedder()
@@ -158,7 +158,7 @@ def test_auto_embeds_a_few_passages_in_bf16_without_loading_the_int8_copy(monkey
 
 
 def test_auto_falls_back_to_bf16_when_the_int8_copy_cannot_be_made(monkeypatch, capsys):
-    from qa import embedding
+    from qa.store import embedding
 
     monkeypatch.setattr(int8, "available", lambda: True)
     monkeypatch.setattr(int8, "Int8Encoder", _raising(RuntimeError("cannot write the cache")))

@@ -2,7 +2,7 @@ import random
 
 import pytest
 
-from qa.loading import LoadError, load_documents, load_file
+from qa.ingest.loading import LoadError, load_documents, load_file
 
 
 def test_txt_and_markdown(tmp_path):
@@ -141,7 +141,7 @@ SHORT_LEGACY_TEXTS = [
 
 @pytest.mark.parametrize("codepage,text", SHORT_LEGACY_TEXTS)
 def test_short_legacy_texts_decode_to_their_language(codepage, text):
-    from qa.loading.text import decode
+    from qa.ingest.loading.text import decode
 
     assert decode(text.encode(codepage)) == text
 

@@ -36,7 +36,7 @@ def files(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def png_doc(files, tmp_path_factory):
-    from qa.loading import load_file
+    from qa.ingest.loading import load_file
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("QA_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "qa-cache"))
@@ -45,7 +45,7 @@ def png_doc(files, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def pdf_doc(files, tmp_path_factory):
-    from qa.loading import load_file
+    from qa.ingest.loading import load_file
 
     calls = []
     with pytest.MonkeyPatch.context() as mp:
@@ -77,9 +77,9 @@ def test_scanned_page_of_a_pdf_is_read_with_its_page_number(pdf_doc):
 def test_answer_from_a_scanned_page_cites_it_and_is_outlined(files, pdf_doc, embedder, tmp_path):
     import numpy as np
 
-    from qa.loading.pdf import render_page
+    from qa.answer.reading import Reader
+    from qa.ingest.loading.pdf import render_page
     from qa.pipeline import QA, build_index
-    from qa.reading import Reader
 
     docs = tmp_path / "docs"
     docs.mkdir()
@@ -101,7 +101,7 @@ def test_answer_from_a_scanned_page_cites_it_and_is_outlined(files, pdf_doc, emb
 def test_image_file_page_is_drawn_with_the_answer_outlined(files, png_doc):
     import numpy as np
 
-    from qa.loading.pdf import render_page
+    from qa.ingest.loading.pdf import render_page
 
     marked = np.asarray(render_page(files / "pump.png", 1, "Harlow Creek")).astype(int)
     assert ((marked[..., 0] > 200) & (marked[..., 2] < 50)).sum() > 50  # orange outline pixels
@@ -111,7 +111,7 @@ def test_scanned_page_without_text_is_noted(tmp_path):
     from reportlab.lib.utils import ImageReader
     from reportlab.pdfgen import canvas
 
-    from qa.loading import load_file
+    from qa.ingest.loading import load_file
 
     path = tmp_path / "blank-scan.pdf"
     c = canvas.Canvas(str(path))
@@ -126,7 +126,7 @@ def test_scanned_page_without_text_is_noted(tmp_path):
 
 
 def test_unreadable_text_layer_is_read_by_ocr():
-    from qa.loading.pdf import needs_ocr
+    from qa.ingest.loading.pdf import needs_ocr
 
     class Page:
         bbox = (0, 0, 612, 792)
@@ -142,7 +142,7 @@ def test_unreadable_text_layer_is_read_by_ocr():
 
 
 def test_without_the_ocr_extra_the_error_names_it(files, monkeypatch):
-    from qa.loading import LoadError, load_file, ocr
+    from qa.ingest.loading import LoadError, load_file, ocr
 
     def missing():
         raise ocr.OcrMissing("scanned pages need OCR: install the ocr extra (pip install 'qa-docs[ocr]')")
@@ -160,7 +160,7 @@ def test_ocr_runs_within_a_2_gb_address_space(files):
     script = textwrap.dedent(f"""
         import resource
         resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
-        from qa.loading import load_file
+        from qa.ingest.loading import load_file
         print(load_file({str(files / "pump.png")!r}).text)
     """)
     run = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True, text=True, timeout=300,
@@ -170,7 +170,7 @@ def test_ocr_runs_within_a_2_gb_address_space(files):
 
 
 def test_page_scanned_upside_down_reads_in_order(tmp_path):
-    from qa.loading import load_file
+    from qa.ingest.loading import load_file
 
     scan_image(SCAN[:2], height_in=2.0).rotate(180).save(tmp_path / "turned.png", dpi=(200, 200))
     doc = load_file(tmp_path / "turned.png")

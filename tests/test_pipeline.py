@@ -6,11 +6,11 @@ from types import SimpleNamespace
 import pytest
 from conftest import SEED
 
-from qa.evaluation import exact_match
+from qa.answer.reading import Span
+from qa.answer.retrieval import RetrievedPassage
+from qa.eval.evaluation import exact_match
+from qa.ingest.splitting import Passage
 from qa.pipeline import MAX_QUESTION_CHARS, QA, QuestionError
-from qa.reading import Span
-from qa.retrieval import RetrievedPassage
-from qa.splitting import Passage
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +130,7 @@ def test_huge_question_is_refused_not_cut(qa):
 
 
 def test_cli_json_output(seed_index, capsys):
-    from qa.cli import main
+    from qa.apps.cli import main
 
     assert main(["ask", "Who interviewed Maduro?", "--index", str(seed_index), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)

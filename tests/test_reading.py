@@ -1,6 +1,6 @@
 import pytest
 
-from qa.reading import Reader
+from qa.answer.reading import Reader
 
 
 def test_long_passage_is_read_in_windows(reader: Reader):
@@ -42,7 +42,7 @@ def test_loading_the_reader_writes_nothing_to_the_terminal(capfd):
 
 
 def test_trim_span_drops_markdown_marks_at_the_edges():
-    from qa.reading import trim_span
+    from qa.answer.reading import trim_span
 
     text = "Cook each pancake **90 seconds** a side."
     start = text.index("**90")
@@ -52,8 +52,8 @@ def test_trim_span_drops_markdown_marks_at_the_edges():
 
 
 def test_a_plain_encoder_is_not_taken_for_a_reader():
-    from qa.embedding import default_embedding_model
-    from qa.reading import Reader
+    from qa.answer.reading import Reader
+    from qa.store.embedding import default_embedding_model
 
     with pytest.raises(OSError, match="not an extractive QA model"):
         Reader(default_embedding_model())
@@ -62,7 +62,7 @@ def test_a_plain_encoder_is_not_taken_for_a_reader():
 
 
 def test_complete_quote_widens_a_span_cut_inside_a_quotation():
-    from qa.reading import complete_quote
+    from qa.answer.reading import complete_quote
 
     text = 'He read “Rivers, Roads and Rails, 1900 to 1950” twice. She said "no".'
     start = text.index("Rivers")
@@ -75,19 +75,19 @@ def test_complete_quote_widens_a_span_cut_inside_a_quotation():
 
 
 def test_default_reader_is_base_where_its_parts_are_installed(monkeypatch):
-    import qa.base_encoder
-    from qa.reading import base_reader_available, default_reader, resolve_reader
+    import qa.modeling.base_encoder
+    from qa.answer.reading import base_reader_available, default_reader, resolve_reader
 
     assert default_reader() == ("base" if base_reader_available() else "fast")
     assert resolve_reader("fast")[1] == resolve_reader("FAST ")[1] == "packaged-fast"
 
     def missing():
-        raise qa.base_encoder.BaseModelError("the all-mpnet-base-v2 base model is not installed: pip install ...")
+        raise qa.modeling.base_encoder.BaseModelError("the all-mpnet-base-v2 base model is not installed: pip install ...")
 
-    monkeypatch.setattr(qa.base_encoder, "part_files", missing)
+    monkeypatch.setattr(qa.modeling.base_encoder, "part_files", missing)
     assert not base_reader_available() and default_reader() == "fast"
     assert resolve_reader(None)[1] == "packaged-fast"  # a fresh install without the parts still answers
-    with pytest.raises(qa.base_encoder.BaseModelError, match="pip install"):
+    with pytest.raises(qa.modeling.base_encoder.BaseModelError, match="pip install"):
         resolve_reader("base")
 
 
@@ -103,8 +103,8 @@ def test_reader_refuses_a_missing_gpu():
 def test_bf16_weights_give_the_autocast_results_bit_for_bit():
     import torch
 
-    from qa.hf import load_qa_model
-    from qa.reading import packaged_reader_dir
+    from qa.answer.reading import packaged_reader_dir
+    from qa.modeling.hf import load_qa_model
 
     reader = Reader("fast")
     assert reader.bf16 and all(m.weight.dtype == torch.bfloat16 for m in reader.model.modules()
@@ -120,7 +120,7 @@ def test_bf16_weights_give_the_autocast_results_bit_for_bit():
 
 
 def test_a_quote_mark_the_span_does_not_open_is_left_out():
-    from qa.reading import balance_quotes
+    from qa.answer.reading import balance_quotes
 
     text = 'He called it "a historic day for public transport" on Monday.'
     inside = text.index("a historic")

@@ -1,7 +1,7 @@
 import pytest
 
-from qa.index import PassageIndex
-from qa.retrieval import Retriever, rrf
+from qa.answer.retrieval import Retriever, rrf
+from qa.store.index import PassageIndex
 
 
 def test_rrf_hand_computed():

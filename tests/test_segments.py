@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 import qa
-import qa.index as qi
-from qa.index import PassageIndex, merge_plan
-from qa.splitting import Passage
+import qa.store.index as qi
+from qa.ingest.splitting import Passage
+from qa.store.index import PassageIndex, merge_plan
 
 DIM = 16
 
@@ -147,9 +147,9 @@ def test_an_index_of_format_1_is_read_and_rewritten(tmp_path):
 
 CHILD = textwrap.dedent("""
     import sys, numpy as np
-    import qa.index as qi
-    from qa.index import PassageIndex
-    from qa.splitting import Passage
+    import qa.store.index as qi
+    from qa.store.index import PassageIndex
+    from qa.ingest.splitting import Passage
     qi.MERGE_ALL_BELOW = int(sys.argv[2])
     folder, rng = sys.argv[1], np.random.default_rng(0)
     index = PassageIndex("test", 16)

@@ -21,8 +21,8 @@ import httpx
 import pytest
 from conftest import ROOT
 
-from qa.accounts import AccessDenied, Users, UsersFileError, allowed
-from qa.cli import main
+from qa.apps.accounts import AccessDenied, Users, UsersFileError, allowed
+from qa.apps.cli import main
 
 SEED_QUESTION = "How many boat strikes since August?"
 PASSWORDS = {"ana": "reader-pass-1", "ed": "editor-pass-1", "root": "admin-pass-1"}
@@ -47,7 +47,7 @@ def _start(tmp: Path, seed_index: Path, users: Path | None):
     ix = tmp / "index"
     shutil.copytree(seed_index, ix)
     port = _free_port()
-    cmd = [sys.executable, "-m", "qa.cli", "--threads", "1", "serve", "--index", str(ix), "--port", str(port)]
+    cmd = [sys.executable, "-m", "qa.apps.cli", "--threads", "1", "serve", "--index", str(ix), "--port", str(port)]
     cmd += ["--users", str(users)] if users else []
     env = dict(os.environ, PYTHONPATH=str(ROOT), HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False")
     log = open(tmp / "serve.log", "w")  # noqa: SIM115 - closed when the server stops
@@ -171,8 +171,8 @@ def test_qa_users_commands(tmp_path, monkeypatch, capsys):
 
 
 def test_chat_service_checks_roles_in_every_handler(tmp_path, seed_index, embedder, reader):
+    from qa.apps.webapp import ChatService
     from qa.pipeline import QA
-    from qa.webapp import ChatService
 
     ix = tmp_path / "index"
     shutil.copytree(seed_index, ix)
@@ -241,7 +241,7 @@ def test_rest_roles(secured, tmp_path):
 
 def test_rest_tokens_feedback_users_and_errors(secured):
     url, ix, users_file = secured
-    proc = subprocess.run([sys.executable, "-m", "qa.cli", "users", "token", str(users_file), "ana"],
+    proc = subprocess.run([sys.executable, "-m", "qa.apps.cli", "users", "token", str(users_file), "ana"],
                           capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)), check=True)
     key = {"Authorization": f"Bearer {proc.stdout.strip()}"}
     r = httpx.post(url + "/ask", json={"question": SEED_QUESTION}, headers=key, timeout=120)
@@ -404,7 +404,7 @@ def test_warm_qa_ask_and_chat_use_the_running_server(open_server):
     url, ix, _ = open_server
     info = ix / ".server.json"
     assert stat.S_IMODE(info.stat().st_mode) == 0o600 and json.loads(info.read_text())["url"].startswith(url)
-    script = ("import sys, time; from qa.cli import main; t = time.perf_counter(); "
+    script = ("import sys, time; from qa.apps.cli import main; t = time.perf_counter(); "
               f"rc = main(['ask', {SEED_QUESTION!r}, '--index', {str(ix)!r}]); "
               "print('seconds', time.perf_counter() - t); print('torch', 'torch' in sys.modules); sys.exit(rc)")
     env = dict(os.environ, PYTHONPATH=str(ROOT))
@@ -412,7 +412,7 @@ def test_warm_qa_ask_and_chat_use_the_running_server(open_server):
                          check=False)
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines()[0] == "35" and "torch False" in out.stdout  # answered by the server
-    chat = subprocess.run([sys.executable, "-m", "qa.cli", "chat", "--index", str(ix)], env=env, timeout=120,
+    chat = subprocess.run([sys.executable, "-m", "qa.apps.cli", "chat", "--index", str(ix)], env=env, timeout=120,
                           input="Who interviewed Maduro?\nWhat is his nationality?\n", capture_output=True, text=True,
                           check=True)
     assert "Ignacio Ramonet" in chat.stdout and "Answered as: What is Ignacio Ramonet's nationality?" in chat.stdout
@@ -422,7 +422,7 @@ def test_warm_qa_ask_and_chat_use_the_running_server(open_server):
 
 
 def test_a_stale_or_dead_server_file_means_answering_here(tmp_path):
-    from qa.discovery import ask_server, running_server, write_server_file
+    from qa.apps.discovery import ask_server, running_server, write_server_file
 
     assert ask_server(tmp_path, {"question": SEED_QUESTION}) is None  # no file
     write_server_file(tmp_path, f"http://127.0.0.1:{_free_port()}/", "t")  # this process, nothing listening
@@ -446,7 +446,7 @@ def test_serve_arguments_are_checked_before_anything_loads(tmp_path, capsys):
 @pytest.mark.parametrize("how", ["qa serve", "app.py"])
 def test_listening_beyond_this_machine_needs_accounts(tmp_path, how):
     env = dict(os.environ, PYTHONPATH=str(ROOT), GRADIO_SERVER_NAME="0.0.0.0")
-    cmd = ([sys.executable, "-m", "qa.cli", "serve", "--host", "0.0.0.0", "--index", str(tmp_path / "ix")]
+    cmd = ([sys.executable, "-m", "qa.apps.cli", "serve", "--host", "0.0.0.0", "--index", str(tmp_path / "ix")]
            if how == "qa serve" else [sys.executable, str(ROOT / "app.py"), "--index", str(tmp_path / "ix")])
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path, check=False)
     assert out.returncode == 1 and "--users" in out.stderr and "0.0.0.0" in out.stderr

@@ -33,7 +33,7 @@ def _same(a: dict, b: dict) -> bool:
 @pytest.fixture(scope="module")
 def ray_api(tmp_path_factory, seed_index):
     """The API on a local Ray with 2 replicas of the fast reader: (url, index folder)."""
-    from qa import serving
+    from qa.apps import serving
     from qa.cluster import connect
 
     ix = tmp_path_factory.mktemp("rayserve") / "index"
@@ -56,9 +56,9 @@ def ray_api(tmp_path_factory, seed_index):
 
 
 def test_two_replicas_answer_as_one_process(ray_api, embedder):
+    from qa.answer.reading import Reader
+    from qa.apps.webapp import ChatService
     from qa.pipeline import QA
-    from qa.reading import Reader
-    from qa.webapp import ChatService
 
     url, ix = ray_api
     local = ChatService(ix, qa=QA(ix, Reader("fast"), embedder))

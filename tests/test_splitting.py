@@ -2,8 +2,8 @@ import itertools
 
 from conftest import SEED
 
-from qa.loading import Document, load_file
-from qa.splitting import Splitter, sentence_spans
+from qa.ingest.loading import Document, load_file
+from qa.ingest.splitting import Splitter, sentence_spans
 
 
 def test_sentences_respect_abbreviations():

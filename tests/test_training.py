@@ -3,9 +3,16 @@ import json
 import numpy as np
 import torch
 
-from qa.reading import best_spans
-from qa.squad import SquadExample
-from qa.training import collate, encode_examples, length_grouped_batches, main, make_negatives, span_to_tokens
+from qa.answer.reading import best_spans
+from qa.eval.squad import SquadExample
+from qa.train.training import (
+    collate,
+    encode_examples,
+    length_grouped_batches,
+    main,
+    make_negatives,
+    span_to_tokens,
+)
 
 
 def _decode(tokenizer, feature):
@@ -133,14 +140,14 @@ def _weights(folder):
 
 
 def test_interrupted_run_resumes_to_the_same_weights(tmp_path, monkeypatch):
-    import qa.training
+    import qa.train.training
 
     train = _tiny_squad(tmp_path)
     args = ["--batch-size", "2", "--max-steps", "4", "--checkpoint-every", "1", "--neg-ratio", "0.5"]
     main([str(train), "--out", str(tmp_path / "straight"), *args])
 
     saves = {"n": 0}
-    real_save = qa.training._save_checkpoint
+    real_save = qa.train.training._save_checkpoint
 
     def save_then_die(path, state):
         real_save(path, state)
@@ -148,13 +155,13 @@ def test_interrupted_run_resumes_to_the_same_weights(tmp_path, monkeypatch):
         if saves["n"] == 2:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(qa.training, "_save_checkpoint", save_then_die)
+    monkeypatch.setattr(qa.train.training, "_save_checkpoint", save_then_die)
     try:
         main([str(train), "--out", str(tmp_path / "stopped"), *args])
     except KeyboardInterrupt:
         pass
     assert not (tmp_path / "stopped" / "model.safetensors").exists()
-    monkeypatch.setattr(qa.training, "_save_checkpoint", real_save)
+    monkeypatch.setattr(qa.train.training, "_save_checkpoint", real_save)
     main([str(train), "--out", str(tmp_path / "stopped"), *args, "--resume"])
 
     straight, resumed = _weights(tmp_path / "straight"), _weights(tmp_path / "stopped")
@@ -176,7 +183,7 @@ def test_continued_training_from_a_shipped_fp16_reader_keeps_fp32_weights(tmp_pa
 def test_freeze_embeddings_keeps_word_embeddings_and_trains_the_rest(tmp_path):
     from transformers import AutoModelForQuestionAnswering
 
-    from qa.embedding import default_embedding_model
+    from qa.store.embedding import default_embedding_model
 
     train, out = _tiny_squad(tmp_path), tmp_path / "frozen"
     main([str(train), "--out", str(out), "--batch-size", "2", "--max-steps", "2",
@@ -191,8 +198,8 @@ def test_freeze_embeddings_keeps_word_embeddings_and_trains_the_rest(tmp_path):
 
 
 def test_lora_run_ships_a_small_adapter_that_reads(tmp_path):
-    from qa.reading import Reader
-    from qa.training import export_checkpoint
+    from qa.answer.reading import Reader
+    from qa.train.training import export_checkpoint
 
     train, out = _tiny_squad(tmp_path), tmp_path / "lora"
     main([str(train), "--out", str(out), "--batch-size", "2", "--max-steps", "2", "--lora", "4",
@@ -212,7 +219,7 @@ def test_lora_run_ships_a_small_adapter_that_reads(tmp_path):
 def test_question_variants():
     import random
 
-    from qa.training import swap_letters, vary_question
+    from qa.train.training import swap_letters, vary_question
 
     rng = random.Random(0)
     assert vary_question("When was Solvia founded?", rng, 0.0) == "When was Solvia founded?"
@@ -226,7 +233,7 @@ def test_fit_schedule_cuts_the_run_and_decays_to_zero_at_the_new_end():
 
     from transformers import get_linear_schedule_with_warmup
 
-    from qa.training import fit_schedule
+    from qa.train.training import fit_schedule
 
     optim = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
     sched = get_linear_schedule_with_warmup(optim, 6, 100)
@@ -247,7 +254,7 @@ def test_fit_schedule_cuts_the_run_and_decays_to_zero_at_the_new_end():
 def test_pick_device_refuses_a_missing_gpu_and_unknown_names():
     import pytest
 
-    from qa.training import pick_device
+    from qa.train.training import pick_device
 
     assert pick_device("cpu").type == "cpu"
     assert pick_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
@@ -262,7 +269,7 @@ def test_training_and_reading_modules_load_without_the_index_stack():
     import subprocess
     import sys
 
-    code = ("import sys, qa.training, qa.reading; "
+    code = ("import sys, qa.train.training, qa.answer.reading; "
             "print(sorted(m for m in ('faiss', 'bm25s', 'gradio') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -111,7 +111,7 @@ def test_the_role_asked_about_still_answers(roles_qa, question, answer):
 
 
 def test_roles_are_read_in_their_written_forms():
-    from qa.verify import contradicts_role, roles
+    from qa.answer.verify import contradicts_role, roles
 
     assert roles("who is acme's ceo") == {"ceo"} == roles("Who is the chief executive officer?")
     assert roles("Its vice-president and Chair, the head of design") == {"vice president", "chair", "head of design"}
@@ -129,7 +129,7 @@ def test_roles_are_read_in_their_written_forms():
 
 
 def test_a_person_whose_role_is_written_in_another_sentence_is_checked_against_it():
-    from qa.verify import contradicts_role
+    from qa.answer.verify import contradicts_role
 
     text = ("Kestrel Robotics was founded in 2015 by Amira Haddad and Liam Chen in Leeds. "
             "It employs 340 people. The current CEO is Amira Haddad.")
@@ -150,7 +150,7 @@ def test_a_person_whose_role_is_written_in_another_sentence_is_checked_against_i
 
 
 def test_an_answer_from_another_row_than_the_one_named_gives_way():
-    from qa.verify import wrong_row
+    from qa.answer.verify import wrong_row
 
     table = ("Our offices.\nCity: Antwerp | Opened: 2016 | Staff: 40\nCity: Hamburg | Opened: 2022 | Staff: 12\n"
              "City: Lyon | Opened: 2019 | Staff: 25")

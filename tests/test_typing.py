@@ -3,7 +3,7 @@
 import pytest
 from conftest import qa_over
 
-from qa.reading import as_question
+from qa.answer.reading import as_question
 
 PROFILES = {
     "solvia.txt": "Solvia is a solar panel maker based in Porto. Solvia was founded in 2011 by two engineers.",
@@ -40,7 +40,7 @@ def test_typed_variants_get_the_typed_answer(profiles_qa, question):
     ("whats the capital", "what's the capital"),
 ])
 def test_a_misspelt_question_word_is_mended(typed, mended):
-    from qa.questions import mend_question_word
+    from qa.answer.questions import mend_question_word
 
     assert mend_question_word(typed) == mended
 

@@ -11,7 +11,7 @@ from datetime import datetime
 import pytest
 from makedocs import docx_file, pdf_lines
 
-from qa.families import currency, minhash, same_value, similarity
+from qa.store.families import currency, minhash, same_value, similarity
 
 REPORT = [
     "Annual report 2023 of Halvorsen Logistics",
@@ -53,8 +53,8 @@ def _report(figures: dict[str, str]) -> list[str]:
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory, embedder):
     """An index of the final report (PDF and DOCX), an older draft and an unrelated report."""
+    from qa.answer.reading import Reader
     from qa.pipeline import QA, build_index
-    from qa.reading import Reader
 
     base = tmp_path_factory.mktemp("reports")
     docs = base / "docs"
@@ -72,7 +72,7 @@ def _names(sources: list[str]) -> list[str]:
 
 
 def test_versions_are_one_family_and_others_are_not(reports):
-    from qa.index import PassageIndex
+    from qa.store.index import PassageIndex
 
     qa, docs = reports
     index = PassageIndex.load(qa.index_dir)  # families are kept in the index
@@ -85,8 +85,8 @@ def test_versions_are_one_family_and_others_are_not(reports):
 
 
 def test_the_final_figure_comes_first_and_the_draft_says_otherwise(reports, capsys):
-    from qa.cli import print_result, result_json
-    from qa.webapp import format_answer
+    from qa.apps.cli import print_result, result_json
+    from qa.apps.webapp import format_answer
 
     qa, _ = reports
     result = qa.ask("What was the revenue of Halvorsen Logistics?", max_answers=1)
@@ -121,8 +121,8 @@ def test_figures_all_versions_share_give_one_answer_without_a_note(reports):
 def test_the_family_follows_documents_removed_and_added(reports, embedder, tmp_path):
     import shutil
 
-    from qa.index import PassageIndex
     from qa.pipeline import build_index
+    from qa.store.index import PassageIndex
 
     qa, docs = reports
     index_dir = tmp_path / "index"
@@ -169,8 +169,8 @@ def test_an_index_of_format_2_still_loads_and_answers(reports, tmp_path):
     import json
     import shutil
 
-    from qa.index import PassageIndex
     from qa.pipeline import QA
+    from qa.store.index import PassageIndex
 
     qa, docs = reports
     index_dir = tmp_path / "index"
@@ -190,8 +190,8 @@ def test_an_index_of_format_2_still_loads_and_answers(reports, tmp_path):
 
 
 def test_a_file_saved_again_unchanged_gets_its_new_date(tmp_path, embedder):
-    from qa.index import PassageIndex
     from qa.pipeline import build_index
+    from qa.store.index import PassageIndex
 
     docs = tmp_path / "docs"
     docs.mkdir()

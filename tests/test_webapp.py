@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
+from qa.apps.webapp import ChatService, format_answer, format_sources, highlight, safe_filename
 from qa.pipeline import QA
-from qa.webapp import ChatService, format_answer, format_sources, highlight, safe_filename
 
 
 @pytest.fixture
@@ -145,7 +145,7 @@ def test_follow_up_questions_in_one_conversation(service):
 
 
 def test_feedback_goes_to_an_eval_file(service):
-    from qa.evaluation import load_eval_file
+    from qa.eval.evaluation import load_eval_file
 
     history, _, _, turns = service.ask("Who interviewed Maduro?", [], 5, 1)
     assert "Thanks" in service.feedback(history, turns, 1, True)

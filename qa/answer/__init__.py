@@ -1,0 +1,1 @@
+"""Answer: a question into spans: retrieval, reading, answer checks and follow-up questions."""

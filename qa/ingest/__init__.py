@@ -1,0 +1,1 @@
+"""Ingest: files into documents (loading) and documents into passages (splitting)."""

@@ -1,0 +1,1 @@
+"""Model loading shared by every stage: Hugging Face models, the base encoder's parts."""

@@ -1,0 +1,1 @@
+"""Store: passages into vectors (embedding, int8) and the index that keeps them (index, keywords)."""

@@ -1,0 +1,1 @@
+"""Training readers: fine-tuning, LoRA, distillation."""
