@@ -41,7 +41,7 @@ MAY_IMPORT = {
     "train": {"modeling", "ingest", "store", "answer", "eval"},
     "apps": {"modeling", "ingest", "store", "answer", "cluster", "pipeline", "eval", "train"},
 }
-TOP_LEVEL = {"pipeline": "pipeline", "cluster": "cluster"}  # modules that are a stage of their own
+TOP_LEVEL = {"pipeline": "pipeline", "cluster": "cluster", "__main__": "apps"}  # top-level modules and their stage
 
 
 def modules() -> dict[str, Path]:
