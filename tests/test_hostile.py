@@ -51,10 +51,6 @@ def test_each_hostile_file_is_indexed_or_a_named_skip(outcomes, case):
         assert "\n" not in result.reason and len(result.reason) < 300
 
 
-def test_the_corpus_is_read_within_a_minute(outcomes):
-    assert outcomes["__seconds__"] < 60
-
-
 def test_bombs_name_the_limit_they_pass(outcomes):
     assert "the archive_bytes limit" in outcomes["bomb.docx"].reason
     assert outcomes["bomb.docx"].reason.startswith("expands past 1 GB")

@@ -85,7 +85,7 @@ def test_versions_are_one_family_and_others_are_not(reports):
 
 
 def test_the_final_figure_comes_first_and_the_draft_says_otherwise(reports, capsys):
-    from qa.apps.cli import print_result, result_json
+    from qa.apps.cli import full_json, print_result, result_json
     from qa.apps.webapp import format_answer
 
     qa, _ = reports
@@ -94,7 +94,7 @@ def test_the_final_figure_comes_first_and_the_draft_says_otherwise(reports, caps
     assert best.text == "48.2 million euros" and "final" in os.path.basename(best.source)
     assert [(o.text, os.path.basename(o.source), o.date) for o in best.others if o.kind == "version"] == [
         ("45.9 million euros", "halvorsen-report-draft.docx", "2024-01-10")]
-    print_result(result, len(qa), "hybrid")
+    print_result(full_json(result), len(qa), "hybrid")
     assert ("Another version says otherwise: 45.9 million euros — "
             in capsys.readouterr().out.replace(str(qa.index_dir.parent), ""))
     assert "Another version says otherwise: **45.9 million euros** — halvorsen-report-draft.docx, 2024-01-10" \
