@@ -25,6 +25,7 @@ import itertools
 import re
 import textwrap
 
+from qa.ingest.loading.errors import LoadError
 from qa.ingest.loading.tables import merge_header_rows, row_texts, spans_all, title_rows
 from qa.ingest.loading.text import CELL_SEP, LIST_NUMBERS
 
@@ -375,11 +376,26 @@ def markdown_to_text(source: str) -> str:
     return html_to_text(md.render(_FRONT_MATTER.sub("", source, count=1)))
 
 
+MAX_DEPTH = 500  # elements nested deeper than any real page; the rules below walk the tree recursively
+
+
+def _check_depth(soup) -> None:
+    """Raises LoadError when elements nest deeper than :data:`MAX_DEPTH` (found without recursion,
+    before the recursive rules run: 100,000 nested <div>s are refused in a second, not minutes)."""
+    stack = [(soup, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise LoadError(f"nested too deeply to read (markup more than {MAX_DEPTH} levels deep)")
+        stack.extend((child, depth + 1) for child in getattr(node, "contents", ()))
+
+
 def html_to_text(markup: str) -> str:
     """The readable main text of an HTML page (see the module docstring)."""
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(markup.translate(_NO_MARKERS), "html.parser")
+    _check_depth(soup)
     for tag in soup(["script", "style", "noscript", "template", "head"]):
         tag.decompose()
     out: list[str] = []
