@@ -536,24 +536,27 @@ class QA:
         retrieval: "hybrid", "dense" or "bm25".
         rank_decay: answers are ranked by ``score * exp(-rank_decay * retrieval_rank)``
             (rank 0 = best passage); the reported ``score`` stays the reader's probability.
+        engine: for the reader and embedder made here (not those passed in): ``"torch"``, or
+            ``"auto"`` to run their compiled copies on ONNX Runtime where they exist
+            (:mod:`qa.modeling.compiled`; a quick start, used by ``qa ask``).
 
     Raises:
         IndexLoadError: no index in ``index_dir``, or a corrupt one.
-        ValueError: the embedding model differs from the index's.
+        ValueError: the embedding model differs from the index's; an unknown engine.
     """
 
     def __init__(self, index_dir: str | Path = DEFAULT_INDEX, reader: Reader | str | None = None,
                  embedder: Embedder | str | None = None, retrieval: str = "hybrid",
-                 rank_decay: float = RANK_DECAY):
+                 rank_decay: float = RANK_DECAY, engine: str = "torch"):
         self.index_dir = Path(index_dir)
         self.rank_decay = rank_decay
         index = PassageIndex.load(self.index_dir)
         if not isinstance(embedder, Embedder):
             embedder = Embedder(embedder or (index.embedding_model if index.embedding_model
-                                             != Embedder.PACKAGED else None))
+                                             != Embedder.PACKAGED else None), engine=engine)
         self.embedder = embedder
         self.retriever = Retriever(index, embedder, retrieval)
-        self.reader = reader if isinstance(reader, Reader) else Reader(reader)
+        self.reader = reader if isinstance(reader, Reader) else Reader(reader, engine=engine)
 
     def __len__(self) -> int:
         """Number of passages in the index."""

@@ -11,6 +11,10 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# qa ask/chat run compiled copies of the models where they exist and start making them when not
+# (qa.modeling.compiled); the suite runs the torch models unless a test asks otherwise
+# (tests/test_compiled.py).
+os.environ.setdefault("QA_ENGINE", "torch")
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"

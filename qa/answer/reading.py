@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 
+from qa.modeling import compiled
 from qa.modeling.hf import check_model_ref, linear_weights_to_bf16, load_qa_model, loading, pick_device
 
 CONFIG_FILE = "qa_reader.json"
@@ -278,6 +278,11 @@ class Reader:
         bf16: run under bfloat16 autocast (about twice as fast on CPUs with AMX); the linear
             weights are then kept in bf16, which changes no result (:func:`qa.modeling.hf.linear_weights_to_bf16`).
         device: ``"auto"`` (a GPU when torch sees one, else the CPU), ``"cpu"``, ``"cuda"``...
+            (the torch engine only).
+        engine: ``"torch"`` (transformers on torch, under bf16 autocast when ``bf16``),
+            ``"onnx"`` (the model's compiled copy on ONNX Runtime, fp32, :mod:`qa.modeling.compiled`:
+            starts in about a second, without importing torch) or ``"auto"`` (onnx when the
+            compiled copy exists, else torch).
         threshold: answers below it are dropped (no-answer); by default the calibrated
             value in the model folder's ``qa_reader.json``, else 0.
         rule: what the threshold applies to: ``"span"`` (the span probability,
@@ -287,29 +292,40 @@ class Reader:
 
     Raises:
         FileNotFoundError: the packaged reader is missing.
-        OSError: the model cannot be loaded.
-        ValueError: an unknown device or rule, or a GPU that is not there.
+        OSError: the model cannot be loaded (:class:`qa.modeling.compiled.CompiledError` for engine
+            ``"onnx"`` without a compiled copy).
+        ValueError: an unknown device, engine or rule, or a GPU that is not there.
     """
 
     RULES = ("span", "odds")
+    ENGINES = ("torch", "onnx", "auto")
 
     def __init__(self, model: str | None = None, max_length: int = 384, stride: int = 128,
                  max_answer_tokens: int = 40, max_question_tokens: int = 64,
                  batch_size: int = 32, bf16: bool = True, threshold: float | None = None,
-                 device: str = "auto", rule: str | None = None):
-        from transformers import AutoTokenizer
-
+                 device: str = "auto", rule: str | None = None, engine: str = "torch"):
+        if engine not in self.ENGINES:
+            raise ValueError(f"unknown engine {engine!r}: use one of {', '.join(self.ENGINES)}")
         path, self.name = resolve_reader(model)
-        with loading(path, "reader"):
-            self.tokenizer = AutoTokenizer.from_pretrained(path)
-            self.model = load_qa_model(path, require_head=True)
-        self.device = pick_device(device)
-        self.model.to(self.device).eval()
-        if bf16:
-            linear_weights_to_bf16(self.model)
+        self.path = path
+        folder = compiled.compiled_dir("reader", path) if engine != "torch" else None
+        if engine == "onnx" and not compiled.is_ready(folder):
+            raise compiled.CompiledError(f"reader {self.name} has no compiled copy: make one with "
+                                         f"'python -m qa.modeling.compiled reader {path}'")
+        self.engine = "onnx" if compiled.is_ready(folder) else "torch"
+        if self.engine == "onnx":
+            try:
+                self._session = compiled.Session(folder)
+                self.tokenizer, self.model, self.device = self._session.tokenizer, None, None
+            except compiled.CompiledError:
+                if engine == "onnx":
+                    raise
+                self.engine = "torch"  # a damaged copy: the torch model still answers
+        if self.engine == "torch":
+            self._load_torch(path, device, bf16)
         self.max_length, self.stride = max_length, stride
         self.max_answer_tokens, self.max_question_tokens = max_answer_tokens, max_question_tokens
-        self.batch_size, self._bf16 = batch_size, bf16
+        self.batch_size, self._bf16 = batch_size, bf16 and self.engine == "torch"
         config = Path(path) / CONFIG_FILE
         calibrated = json.loads(config.read_text()) if config.exists() else {}
         self.threshold = calibrated.get("null_threshold", 0.0) if threshold is None else threshold
@@ -337,25 +353,34 @@ class Reader:
         """The question as the model was trained to see it: typed as a question, at most
         ``max_question_tokens`` long (see :func:`as_question`)."""
         question = as_question(question)
-        enc = self.tokenizer(question, add_special_tokens=False, return_offsets_mapping=True)
-        offsets = enc["offset_mapping"]
+        enc = self.tokenizer([question], add_special_tokens=False, return_offsets_mapping=True)
+        offsets = enc["offset_mapping"][0]
         if len(offsets) <= self.max_question_tokens:
             return question
         return question[: offsets[self.max_question_tokens - 1][1]]
 
+    def _load_torch(self, path: str, device: str, bf16: bool) -> None:
+        from transformers import AutoTokenizer
+
+        with loading(path, "reader"):
+            self.tokenizer = AutoTokenizer.from_pretrained(path)
+            self.model = load_qa_model(path, require_head=True)
+        self.device = pick_device(device)
+        self.model.to(self.device).eval()
+        if bf16:
+            linear_weights_to_bf16(self.model)
+
     def _forward(self, enc, rows: list[int]) -> tuple[np.ndarray, np.ndarray]:
-        n = max(len(enc["input_ids"][r]) for r in rows)
-        batch = {}
-        for key in ("input_ids", "token_type_ids", "attention_mask"):
-            if key not in enc:
-                continue
-            pad = self.tokenizer.pad_token_id or 0 if key == "input_ids" else 0
-            t = torch.full((len(rows), n), pad, dtype=torch.long)
-            for i, r in enumerate(rows):
-                t[i, : len(enc[key][r])] = torch.tensor(enc[key][r])
-            batch[key] = t.to(self.device)
+        pad = self.tokenizer.pad_token_id or 0
+        batch = compiled.padded(enc, rows, ("input_ids", "token_type_ids", "attention_mask"), pad)
+        if self.engine == "onnx":
+            start, end = self._session.run(batch)
+            return start, end
+        import torch
+
+        tensors = {k: torch.from_numpy(v).to(self.device) for k, v in batch.items()}
         with torch.inference_mode(), torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self._bf16):
-            out = self.model(**batch)
+            out = self.model(**tensors)
         return out.start_logits.float().cpu().numpy(), out.end_logits.float().cpu().numpy()
 
     def read_pairs(self, pairs: list[tuple[str, str]], top_n: int = 1) -> list[list[Span]]:

@@ -195,8 +195,19 @@ def cmd_index(args) -> int:
     return 0
 
 
+def _engine() -> str:
+    """How ask and chat run their models: ``$QA_ENGINE`` (``auto``, the default: compiled copies on
+    ONNX Runtime where they exist, :mod:`qa.modeling.compiled`; ``torch``; ``onnx``)."""
+    engine = os.environ.get("QA_ENGINE", "").strip().lower() or "auto"
+    if engine not in ("auto", "torch", "onnx"):
+        raise CLIError(f"QA_ENGINE={engine}: use auto, torch or onnx")
+    return engine
+
+
 def _open_qa(args):
-    _quiet_transformers()
+    engine = _engine()
+    if engine == "torch":
+        _quiet_transformers()
     from qa.answer.reading import Reader, default_reader
     from qa.modeling.base_encoder import INSTALL_HINT
     from qa.pipeline import QA, build_index
@@ -209,13 +220,33 @@ def _open_qa(args):
         if args.index != DEFAULT_INDEX or not Path(DEFAULT_DOCS).is_dir():
             raise CLIError(f"no index in {args.index}: build one with 'qa index PATH --index {args.index}'")
         print(f"No index yet: building {DEFAULT_INDEX}/ from {DEFAULT_DOCS}/ first.", file=sys.stderr)
+        _quiet_transformers()
         print(build_index(DEFAULT_INDEX, [DEFAULT_DOCS]).summary(), file=sys.stderr)
     if args.threshold is not None and not 0 <= args.threshold <= 1:
         raise CLIError("--threshold must be between 0 and 1")
     if args.reader is None and default_reader() == "fast":
         print("note: answering with the fast reader; for better answers install the base reader's "
               f"encoder: {INSTALL_HINT}", file=sys.stderr)
-    return QA(args.index, Reader(args.reader, threshold=args.threshold), retrieval=args.retrieval)
+    qa = QA(args.index, Reader(args.reader, threshold=args.threshold, engine=engine),
+            retrieval=args.retrieval, engine=engine)
+    if qa.reader.engine == "torch" or qa.embedder.engine == "torch":
+        _quiet_transformers()
+        if engine == "auto":
+            _compile_later(qa)
+    return qa
+
+
+def _compile_later(qa) -> None:
+    """Start making the compiled copies this command lacked, in the background (once), and say so."""
+    from qa.modeling.compiled import start_compiling
+    from qa.store.embedding import plain_config
+
+    jobs = [("reader", qa.reader.path)] if qa.reader.engine == "torch" else []
+    if qa.embedder.engine == "torch" and plain_config(qa.embedder.folder) is not None:
+        jobs.append(("embedder", qa.embedder.folder))
+    if start_compiling(jobs):
+        print("note: making compiled copies of the models in the background (about a minute, once) "
+              "so that later questions start in about a second", file=sys.stderr)
 
 
 def _may_warm(args) -> bool:
@@ -511,9 +542,14 @@ def _run(handler, args, interrupted: str = "interrupted") -> int:
         if not 0 <= threads <= MAX_THREADS:
             raise CLIError(f"--threads must be between 0 (torch's default) and {MAX_THREADS}")
         if threads:
-            import torch
+            from qa.modeling.compiled import set_threads
 
-            torch.set_num_threads(threads)
+            os.environ["OMP_NUM_THREADS"] = str(threads)  # torch reads it when first imported
+            set_threads(threads)
+            if "torch" in sys.modules:
+                import torch
+
+                torch.set_num_threads(threads)
         return handler(args)
     except BrokenPipeError:
         return _closed_pipe()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.modeling import compiled
 from qa.modeling.hf import check_model_ref, embedding_dimension, linear_weights_to_bf16, loading
 
 PRECISIONS = ("auto", "int8", "bf16", "fp32")
@@ -41,6 +42,9 @@ class Embedder:
             than ``AUTO_INT8_MIN`` texts until the int8 copy is loaded. Questions
             (:meth:`encode_queries`) are embedded by the model itself in bf16, or fp32 when
             precision is "fp32", so asking never waits for the int8 copy.
+        engine: how questions are embedded: ``"torch"`` (above), or ``"auto"`` (or ``"onnx"``): by the model's
+            compiled copy on ONNX Runtime (fp32, :mod:`qa.modeling.compiled`) when it exists and
+            the model is a plain mean-pooled one, without importing torch; else as ``"torch"``.
 
     Attributes:
         precision: the passage precision in use ("int8", "bf16" or "fp32"; "auto" resolved).
@@ -48,19 +52,26 @@ class Embedder:
         name: the model as recorded in an index's manifest ("packaged:all-MiniLM-L6-v2"
             for the default, else the given id or folder).
         dim: the vector dimension.
+        engine: what embeds questions: "onnx" (the compiled copy) or "torch".
     """
 
     PACKAGED = "packaged:all-MiniLM-L6-v2"
 
-    def __init__(self, model: str | None = None, batch_size: int = 64, precision: str = "auto"):
+    def __init__(self, model: str | None = None, batch_size: int = 64, precision: str = "auto",
+                 engine: str = "torch"):
+        if engine not in ("torch", "auto", "onnx"):
+            raise ValueError(f"unknown engine {engine!r}: use torch, auto or onnx")
         self.name = model or self.PACKAGED
         if self.name == self.PACKAGED:
             path = default_embedding_model()
         else:
             path = check_model_ref(self.name, "embedding model")
         self._path, self._model = path, None
-        with loading(path, "embedding model"):
-            self._queries = MeanPooled.load(path)
+        self._queries = CompiledMeanPooled.load(path) if engine != "torch" else None
+        self.engine = "onnx" if self._queries is not None else "torch"
+        if self._queries is None:
+            with loading(path, "embedding model"):
+                self._queries = MeanPooled.load(path)
         if self._queries is None:
             self._load_model()
         if precision not in PRECISIONS:
@@ -74,11 +85,16 @@ class Embedder:
         if self.query_precision == "bf16":
             if self._model is not None:
                 linear_weights_to_bf16(self._model)
-            if self._queries is not None:
+            if isinstance(self._queries, MeanPooled):
                 linear_weights_to_bf16(self._queries.model)
         self.batch_size, self.precision = batch_size, precision
         self._int8 = None
         self.dim = self._queries.dim if self._queries is not None else embedding_dimension(self._model)
+
+    @property
+    def folder(self) -> str:
+        """The model's folder (or hub id)."""
+        return self._path
 
     @property
     def model(self):
@@ -176,24 +192,8 @@ class MeanPooled:
     def load(cls, ref: str) -> MeanPooled | None:
         """The model in folder ``ref`` when it is a local sentence-transformers folder of that plain
         form (no prompts, no lower-casing, mean pooling alone); else None."""
-        folder = Path(ref).expanduser()
-        try:
-            modules = json.loads((folder / "modules.json").read_text())
-            pooling = json.loads((folder / modules[1]["path"] / "config.json").read_text())
-            settings = json.loads((folder / "sentence_bert_config.json").read_text())
-            extra = folder / "config_sentence_transformers.json"
-            st_config = json.loads(extra.read_text()) if extra.exists() else {}
-        except (OSError, ValueError, IndexError, KeyError, TypeError):
-            return None
-        types = tuple(m.get("type") for m in modules)
-        modes = {k for k, v in pooling.items() if k.startswith("pooling_mode") and v}
-        plain = (types in (cls.MODULES, cls.MODULES[:2]) and modules[0].get("path") == ""
-                 and modes == {"pooling_mode_mean_tokens"}
-                 and not settings.get("do_lower_case") and not st_config.get("prompts")
-                 and not st_config.get("default_prompt_name"))
-        if not plain or "word_embedding_dimension" not in pooling:
-            return None
-        return cls(folder, settings.get("max_seq_length"), len(types) == 3, int(pooling["word_embedding_dimension"]))
+        config = plain_config(ref)
+        return None if config is None else cls(Path(ref).expanduser(), *config)
 
     def encode(self, texts: list[str], batch_size: int, bf16: bool) -> np.ndarray:
         """Vectors of ``texts`` (float32, (len(texts), dim)); under bfloat16 autocast when ``bf16``
@@ -217,3 +217,66 @@ class MeanPooled:
         vectors = np.empty((len(texts), self.dim), dtype=np.float32)
         vectors[order] = np.concatenate(out)
         return vectors
+
+
+def plain_config(ref: str) -> tuple[int | None, bool, int] | None:
+    """(max_length, normalize, dim) of the sentence-transformers model in local folder ``ref`` when
+    it is of the plain form :class:`MeanPooled` runs (transformer, mean pooling, perhaps L2
+    normalisation; no prompts, no lower-casing); else None."""
+    folder = Path(ref).expanduser()
+    try:
+        modules = json.loads((folder / "modules.json").read_text())
+        pooling = json.loads((folder / modules[1]["path"] / "config.json").read_text())
+        settings = json.loads((folder / "sentence_bert_config.json").read_text())
+        extra = folder / "config_sentence_transformers.json"
+        st_config = json.loads(extra.read_text()) if extra.exists() else {}
+    except (OSError, ValueError, IndexError, KeyError, TypeError):
+        return None
+    types = tuple(m.get("type") for m in modules)
+    modes = {k for k, v in pooling.items() if k.startswith("pooling_mode") and v}
+    plain = (types in (MeanPooled.MODULES, MeanPooled.MODULES[:2]) and modules[0].get("path") == ""
+             and modes == {"pooling_mode_mean_tokens"}
+             and not settings.get("do_lower_case") and not st_config.get("prompts")
+             and not st_config.get("default_prompt_name"))
+    if not plain or "word_embedding_dimension" not in pooling:
+        return None
+    return settings.get("max_seq_length"), len(types) == 3, int(pooling["word_embedding_dimension"])
+
+
+class CompiledMeanPooled:
+    """:class:`MeanPooled` run from the model's compiled copy (:mod:`qa.modeling.compiled`) on ONNX
+    Runtime in fp32: the same vectors (cosine 1.0 to fp32 torch) without importing torch.
+
+    Attributes:
+        dim: the vector dimension.
+    """
+
+    def __init__(self, folder: Path, max_length: int | None, normalize: bool, dim: int):
+        self._session = compiled.Session(folder)
+        self.max_length = max_length or self._session.meta.get("model_max_length", 512)
+        self.normalize, self.dim = normalize, dim
+
+    @classmethod
+    def load(cls, ref: str) -> CompiledMeanPooled | None:
+        """The compiled copy of the plain model in folder ``ref`` (:func:`plain_config`) when it has
+        been made and loads; else None."""
+        config = plain_config(ref)
+        folder = compiled.compiled_dir("embedder", ref) if config is not None else None
+        if not compiled.is_ready(folder):
+            return None
+        try:
+            return cls(folder, *config)
+        except compiled.CompiledError:
+            return None
+
+    def encode(self, texts: list[str], batch_size: int, bf16: bool = False) -> np.ndarray:
+        """Vectors of ``texts`` (float32, (len(texts), dim)); ``bf16`` is ignored (fp32 only)."""
+        tok = self._session.tokenizer
+        out = []
+        for at in range(0, len(texts), batch_size):
+            enc = tok(texts[at: at + batch_size], truncation="longest_first", max_length=self.max_length)
+            rows = list(range(len(enc["input_ids"])))
+            batch = compiled.padded(enc, rows, tok.model_input_names, tok.pad_token_id)
+            tokens = self._session.run(batch)[0]
+            out.append(compiled.mean_pooled(tokens, batch["attention_mask"], self.normalize))
+        return np.concatenate(out) if out else np.zeros((0, self.dim), dtype=np.float32)
