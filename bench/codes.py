@@ -12,6 +12,12 @@ Run from the repo root (2-core AMD EPYC, 2026-12-05; about two minutes)::
 
     PYTHONPATH=$PWD HF_HUB_OFFLINE=1 python bench/codes.py [--retrieval hybrid|bm25|dense]
 
+``--squad FILE [N]`` checks instead that words without codes keep their ranking: BM25 retrieval
+(``--retrieval bm25``, the mode whose ranking tokens alone decide) over the file's paragraphs,
+one passage each, for its first N questions (all when 0), recall@1/5/10::
+
+    PYTHONPATH=$PWD python bench/codes.py --squad ../shared/qa-data/squad-v1.1/dev-v1.1-part-a.json
+
 "Before" figures come from running this same script against a checkout without code
 matching (``PYTHONPATH=/path/to/old/checkout``); it uses only ``build_index`` and ``QA``.
 """
@@ -24,7 +30,13 @@ import random
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
+from qa.answer.retrieval import Retriever
+from qa.eval.evaluation import contains_answer, load_eval_file
+from qa.ingest.splitting import Passage
 from qa.pipeline import QA, build_index
+from qa.store.index import PassageIndex
 
 SHEETS = 50
 COLOURS = ("white", "grey", "black", "silver", "sand")
@@ -88,10 +100,37 @@ def measure(qa: QA, data: dict[int, dict[str, str]]) -> dict:
                   "answer accuracy": round(100 * a / q, 1)} for way, (q, r1, r5, a) in tally.items()}
 
 
+class _NoEmbedder:
+    """Stands in for an embedder in BM25-only retrieval (never asked to embed)."""
+
+    name = "none"
+
+
+def squad_recall(eval_file: str, limit: int = 0) -> dict:
+    """BM25 recall@1/5/10 (%) of the eval file's answerable questions over its paragraphs."""
+    items = [it for it in load_eval_file(eval_file) if it.answers and it.context][: limit or None]
+    index = PassageIndex("none", 8, "flat")
+    for i, context in enumerate(dict.fromkeys(it.context for it in items)):
+        index.add_document(f"p{i}", str(i), [Passage(context, f"p{i}", None, 0, len(context))],
+                           np.eye(1, 8, dtype=np.float32))
+    retriever = Retriever(index, _NoEmbedder(), "bm25")
+    found = {1: 0, 5: 0, 10: 0}
+    for it in items:
+        texts = [h.passage.text for h in retriever.retrieve(it.question, 10)]
+        for k in found:
+            found[k] += any(contains_answer(t, it.answers) for t in texts[:k])
+    return {"questions": len(items), "paragraphs": len(index),
+            **{f"recall@{k}": round(100 * n / len(items), 2) for k, n in found.items()}}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--retrieval", default="hybrid", choices=["hybrid", "bm25", "dense"])
+    parser.add_argument("--squad", nargs="+", metavar=("FILE", "N"))
     args = parser.parse_args()
+    if args.squad:
+        print(json.dumps(squad_recall(args.squad[0], int(args.squad[1]) if args.squad[1:] else 0), indent=1))
+        return
     data = sheets()
     with tempfile.TemporaryDirectory() as tmp:
         write_sheets(Path(tmp) / "docs", data)

@@ -47,6 +47,7 @@ def test_words_without_digits_are_tokenised_as_before():
 def test_what_is_not_a_code():
     assert "in2019" not in bm25_tokens("Sales rose IN 2019 and in 2020.")  # a stop word is no prefix
     assert "costs1200" not in bm25_tokens("it costs 1,200", query=True)
+    assert "s1998" not in bm25_tokens("What was ABC's 1998 logo?", query=True)  # a possessive's s
     assert "ap1012" not in bm25_tokens("sold as ap 1012 here")  # a document prints codes in capitals
     assert code_terms("Who ran 10km on the 21st in the 1990s?") == []
     assert code_terms("Is the ap 1012 lighter than the AP-1013?") == ["ap1012", "ap1013"]

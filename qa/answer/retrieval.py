@@ -103,8 +103,9 @@ class Retriever:
         codes = code_terms(question)
         if not codes:
             return ranked
-        held = self.index.passages_with(codes)
-        return sorted(ranked, key=lambda h: -held.get(h[0], 0))
+        held = self.index.term_counts(codes, [i for i, _ in ranked])
+        order = sorted(range(len(ranked)), key=lambda j: -held[j])
+        return [ranked[j] for j in order]
 
     def _with_dense_scores(self, dense: list[tuple[int, float]], bm25: list[tuple[int, float]],
                            query) -> list[tuple[int, float]]:

@@ -389,19 +389,20 @@ class PassageIndex:
             return []
         return self._merged([seg.keywords(question, k) if seg.live.any() else [] for seg in self._segments], k)
 
-    def passages_with(self, terms: list[str]) -> dict[int, int]:
-        """For each live passage whose keyword tokens include some of ``terms`` (tokens of
-        :func:`qa.store.keywords.bm25_tokens`, such as the codes of
-        :func:`qa.store.keywords.code_terms`): passage position -> how many of them it holds."""
-        offsets, held = self._offsets(), {}
-        for s, seg in enumerate(self._segments):
-            if not seg.live.any():
+    def term_counts(self, terms: list[str], positions: list[int]) -> np.ndarray:
+        """How many of ``terms`` (tokens of :func:`qa.store.keywords.bm25_tokens`, such as the codes
+        of :func:`qa.store.keywords.code_terms`) the passage at each of ``positions`` holds: an int
+        array of ``len(positions)``. Only the given passages are looked at, so a code found in a
+        million passages costs no more than a rare one."""
+        at = np.asarray(positions, dtype=np.int64)
+        counts = np.zeros(len(at), dtype=np.int64)
+        for lo, seg in zip(self._offsets(), self._segments):
+            mine = (at >= lo) & (at < lo + seg.size)
+            if not mine.any():
                 continue
             for term in terms:
-                for i in term_postings(seg.keyword_index(), term):
-                    if seg.live[i]:
-                        held[offsets[s] + int(i)] = held.get(offsets[s] + int(i), 0) + 1
-        return held
+                counts[mine] += np.isin(at[mine] - lo, term_postings(seg.keyword_index(), term))
+        return counts
 
     @property
     def stale_keywords(self) -> bool:

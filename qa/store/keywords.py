@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 TOKENS_VERSION = 2  # how texts become tokens: 1, lower-cased \w+ runs; 2, codes and numbers joined too
-MAX_PREFIX = 5  # most letters of a code's prefix written apart from its number ("ISO 9001", "AP 1012")
+MAX_PREFIX = 4  # most letters of a code's prefix written apart from its number ("ISO 9001", "AP 1012")
 
 _WORD = re.compile(r"\w+")
 _PARTS = re.compile(r"[^\W\d_]+|\d+")  # runs of letters, runs of digits
@@ -62,8 +62,8 @@ def linked_runs(text: str, words: list[re.Match], query: bool = False) -> list[s
 
     Two words are linked by one hyphen or dash between them (``AP-1012``, ``X-2000-B``,
     ``555-1234``), by a comma before a group of three digits (``1,200``), or by one space
-    between a prefix of at most :data:`MAX_PREFIX` letters that is not a stop word and a number
-    (``ISO 9001``). In a document (``query`` False) such a prefix must be in capitals, as codes
+    between a prefix of at most :data:`MAX_PREFIX` letters that is not a stop word (nor the ``s``
+    of a possessive) and a number (``ISO 9001``). In a document (``query`` False) such a prefix must be in capitals, as codes
     are printed (``in 2019`` is no code); in a question any case links, as people type codes
     in lower case, and a joined form the index lacks simply matches nothing.
     """
@@ -92,7 +92,8 @@ def _link(text: str, left: re.Match, right: re.Match, query: bool) -> str | None
     if gap == "," and a.isdigit() and b.isdigit() and len(b) == 3:
         return ","
     if (gap in _SPACES and b.isdigit() and a.isalpha() and len(a) <= MAX_PREFIX
-            and (query or a.isupper()) and a.lower() not in STOPWORDS_EN):
+            and (query or a.isupper()) and a.lower() not in STOPWORDS_EN
+            and text[left.start() - 1: left.start()] not in ("'", "\u2019")):  # not ABC's 1998
         return " "
     return None
 
