@@ -8,6 +8,7 @@ import re
 import numpy as np
 import pytest
 
+from qa.answer.questions import codes_as_written
 from qa.answer.retrieval import Retriever
 from qa.ingest.splitting import Passage
 from qa.pipeline import QA, build_index
@@ -82,12 +83,20 @@ def test_the_named_sheet_comes_first(sheets_index, embedder, mode, typed):
         assert hits[0].passage.source.endswith(f"ap-{n}.txt"), [h.passage.source for h in hits]
 
 
-@pytest.mark.parametrize("question", ["What is the price of the ap1008?", "what does ap 1008 cost?"])
-def test_the_answer_comes_from_the_named_sheet(sheets_index, embedder, question):
+@pytest.mark.parametrize("typed", ["AP{n}", "ap{n}", "ap {n}", "AP-{n}"])
+def test_the_answer_comes_from_the_named_sheet(sheets_index, embedder, typed):
     qa = QA(sheets_index / "index", reader="fast", embedder=embedder)
-    answer = qa.ask(question, max_answers=1).answers[0]
-    assert answer.source.endswith("ap-1008.txt")
-    assert "156" in answer.text  # $100 + 7 * 8
+    for n in (1003, 1008, 1011):
+        answer = qa.ask(f"What is the price of the {typed.format(n=n)}?", max_answers=1).answers[0]
+        assert answer.source.endswith(f"ap-{n}.txt")
+        assert f"{100 + 7 * (n % 50)}" in answer.text
+
+
+def test_a_question_reads_its_codes_as_the_passage_writes_them():
+    passage = "The AP-1012 meets ISO 9001 and replaces the X2000-B, IN 2019."
+    assert codes_as_written("What does the ap1012 weigh?", passage) == "What does the AP-1012 weigh?"
+    assert codes_as_written("Is the iso9001 met by the x-2000-b?", passage) == "Is the ISO 9001 met by the X2000-B?"
+    assert codes_as_written("Which replaced the AP1013 in 2019?", passage) == "Which replaced the AP1013 in 2019?"
 
 
 def _old_keywords(folder) -> None:

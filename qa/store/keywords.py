@@ -26,6 +26,10 @@ _WORD = re.compile(r"\w+")
 _PARTS = re.compile(r"[^\W\d_]+|\d+")  # runs of letters, runs of digits
 _HYPHENS = frozenset("-\u2010\u2011\u2012\u2013")  # hyphen-minus, hyphens, figure and en dash
 _SPACES = frozenset(" \u00a0")
+# Lucene's English stop words (bm25s.stopwords.STOPWORDS_EN), here so that reading a question's codes
+# (qa.answer.questions.codes_as_written) does not load bm25s: never the prefix of a code ("in 2019")
+_NOT_PREFIXES = frozenset("""a an and are as at be but by for if in into is it no not of on or such that
+the their then there these they this to was will with""".split())  # noqa: SIM905 - a word list reads best as text
 _MEASURE = re.compile(r"\d+[^\W\d_]{1,3}")  # 10km, 21st, 1990s: a number with its unit, not a code
 
 
@@ -42,8 +46,25 @@ def bm25_tokens(text: str, query: bool = False) -> list[str]:
     tokens = [m.group().lower() for m in words]
     for token in list(tokens):
         tokens += glued_parts(token)
-    tokens += ["".join(_PARTS.findall(run.lower())) for run in linked_runs(text, words, query)]
+    tokens += [joined(text[s:e]) for s, e in linked_runs(text, words, query)]
     return tokens
+
+
+def joined(code: str) -> str:
+    """A code's joined token: its letter and digit runs, lower-cased, run together
+    (``X-2000-B`` -> ``x2000b``)."""
+    return "".join(_PARTS.findall(code.lower()))
+
+
+def code_spans(text: str, query: bool = False) -> list[tuple[int, int, str]]:
+    """Where ``text`` writes letter-digit codes: (start, end, joined token), in order, each code
+    whole (``X2000-B`` once, not also ``X2000``). ``query`` as for :func:`linked_runs`."""
+    words = list(_WORD.finditer(text))
+    runs = linked_runs(text, words, query)
+    inside = {i for s, e in runs for i in range(s, e)}
+    spans = runs + [(m.start(), m.end()) for m in words if m.start() not in inside and glued_parts(m.group())]
+    found = [(s, e, joined(text[s:e])) for s, e in sorted(spans)]
+    return [(s, e, j) for s, e, j in found if any(c.isalpha() for c in j) and any(c.isdigit() for c in j)]
 
 
 def glued_parts(word: str) -> list[str]:
@@ -56,9 +77,9 @@ def glued_parts(word: str) -> list[str]:
     return parts + ([joined] if joined != word else [])
 
 
-def linked_runs(text: str, words: list[re.Match], query: bool = False) -> list[str]:
-    """The stretches of ``text`` where consecutive ``words`` (matches of ``\\w+``) make one code or
-    number, as written, for runs of two or more words holding a digit.
+def linked_runs(text: str, words: list[re.Match], query: bool = False) -> list[tuple[int, int]]:
+    """The (start, end) character spans of ``text`` where consecutive ``words`` (matches of
+    ``\\w+``) make one code or number: runs of two or more words holding a digit.
 
     Two words are linked by one hyphen or dash between them (``AP-1012``, ``X-2000-B``,
     ``555-1234``), by a comma before a group of three digits (``1,200``), or by one space
@@ -74,8 +95,8 @@ def linked_runs(text: str, words: list[re.Match], query: bool = False) -> list[s
         if link == "-" or link == "," or (link == " " and links[i] != ","):  # "costs 1,200" is no code
             continue
         if i - first > 1:
-            span = text[words[first].start(): words[i - 1].end()]
-            if any(c.isdigit() for c in span):
+            span = (words[first].start(), words[i - 1].end())
+            if any(c.isdigit() for c in text[span[0]: span[1]]):
                 runs.append(span)
         first = i
     return runs
@@ -84,15 +105,13 @@ def linked_runs(text: str, words: list[re.Match], query: bool = False) -> list[s
 def _link(text: str, left: re.Match, right: re.Match, query: bool) -> str | None:
     """How two consecutive words are linked into one code or number (see :func:`linked_runs`):
     "-" (a hyphen or dash), "," (a group of thousands), " " (a prefix and its number) or None."""
-    from bm25s.stopwords import STOPWORDS_EN
-
     gap, a, b = text[left.end(): right.start()], left.group(), right.group()
     if gap in _HYPHENS:
         return "-"
     if gap == "," and a.isdigit() and b.isdigit() and len(b) == 3:
         return ","
     if (gap in _SPACES and b.isdigit() and a.isalpha() and len(a) <= MAX_PREFIX
-            and (query or a.isupper()) and a.lower() not in STOPWORDS_EN
+            and (query or a.isupper()) and a.lower() not in _NOT_PREFIXES
             and text[left.start() - 1: left.start()] not in ("'", "\u2019")):  # not ABC's 1998
         return " "
     return None
