@@ -8,7 +8,7 @@ code and in all: retrieval recall@1 and recall@5 (the sheet among the first 1 / 
 hybrid retrieval, the default) and answer accuracy (``QA.ask`` with the fast reader, one
 answer: the sheet's value in the answer's text and the answer from the sheet).
 
-Run from the repo root (2-core AMD EPYC, 2026-12-05; about two minutes)::
+Run from the repo root (2-core AMD EPYC, 2026-12-05; 20 to 30 minutes on its two shared cores)::
 
     PYTHONPATH=$PWD HF_HUB_OFFLINE=1 python bench/codes.py [--retrieval hybrid|bm25|dense]
 
