@@ -205,7 +205,7 @@ def _update(index_dir: Path, files: list[Path], remove: list[str | Path], embedd
     report.removed = sorted(set(gone) | set(report.pruned))
     report.passages = len(index)
     if (report.added or report.updated or report.removed or report.moved or report.retimed or retyped
-            or not index_exists(index_dir)):
+            or index.stale_keywords or not index_exists(index_dir)):  # stale: keywords of older tokens
         index.save(index_dir)
     return report
 

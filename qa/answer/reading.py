@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.answer.questions import codes_as_written
 from qa.modeling import compiled
 from qa.modeling.hf import check_model_ref, linear_weights_to_bf16, load_qa_model, loading, pick_device
 
@@ -475,6 +476,8 @@ class Reader:
              supported: Callable[[str, Span], bool] | None = None) -> list[Span]:
         """The best spans for one question over several passages, best first.
 
+        A code the question names is read as each passage writes it (:func:`qa.answer.questions.codes_as_written`).
+
         All passages are read in one batch; at most one span per passage is
         kept, and only those the reader :meth:`accepts`; they are ranked by span probability.
         ``keep(passage, span)``: a check of the caller's (:mod:`qa.answer.verify`, say); a passage's best
@@ -485,7 +488,8 @@ class Reader:
         code gets 0.09 from the fast reader, far under its calibrated threshold, though the
         line states the answer).
         """
-        per_passage = self.read_pairs([(question, p) for p in passages], top_n=1 if keep is None else 3)
+        pairs = [(codes_as_written(question, p), p) for p in passages]  # AP1012 read as the passage's AP-1012
+        per_passage = self.read_pairs(pairs, top_n=1 if keep is None else 3)
         spans = []
         for text, group in zip(passages, per_passage, strict=True):
             best = next((s for s in group if keep is None or keep(text, s)), None)

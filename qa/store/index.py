@@ -8,6 +8,7 @@ Layout of an index folder::
     segments/s000003/offsets.npy      int64 (n + 1,) byte offsets of the lines
     segments/s000003/vectors.npy      float32 (n, dim), unit rows; memory-mapped on load
     segments/s000003/bm25/            the segment's keyword index (bm25s, memory-mapped on load)
+                                 of the tokens of :data:`qa.store.keywords.TOKENS_VERSION`
     segments/s000003/hnsw.index       FAISS HNSW graph, only for segments searched approximately
 
 The design follows Lucene's: documents added since the last save go into a new
@@ -26,6 +27,13 @@ committed state readable. Vectors are compared by inner product, which on
 unit vectors is cosine. Segments under :data:`HNSW_ABOVE` passages are searched
 exactly (one matrix-vector product); larger ones through an HNSW graph
 (Malkov & Yashunin, 2018) unless the index type says otherwise.
+
+Each segment in the manifest names the tokenisation its keyword index was built with
+(``"keywords"``; absent, 1, in segments written before codes were joined). A segment of
+another one is not searched with its saved keyword index: that is rebuilt from its passages
+in memory on first use (a notice on stderr says so once per load), and the next save
+rewrites the segment. The format version is unchanged: new tokens only add to old ones, so
+an older version of this package still reads a new index correctly.
 """
 
 from __future__ import annotations
@@ -45,7 +53,15 @@ import numpy as np
 
 from qa.ingest.splitting import Passage
 from qa.store.families import decode_signature, encode_signature, minhash, regroup
-from qa.store.keywords import bm25_scores, build_bm25, load_bm25, save_bm25, top_scores
+from qa.store.keywords import (
+    TOKENS_VERSION,
+    bm25_scores,
+    build_bm25,
+    load_bm25,
+    save_bm25,
+    term_postings,
+    top_scores,
+)
 
 FORMAT_VERSION = 3  # 3: documents carry their modification time, MinHash signature and family
 INDEX_TYPES = ("auto", "flat", "hnsw")
@@ -113,6 +129,7 @@ class _Segment:
     bm25: object = None
     graph: object = None  # the FAISS HNSW index of an "hnsw" segment
     blocks: list = field(default_factory=list)  # vector blocks added since creation, joined on demand
+    tokens: int = TOKENS_VERSION  # the tokenisation of its saved keyword index (qa.store.keywords)
 
     @property
     def size(self) -> int:
@@ -144,11 +161,16 @@ class _Segment:
         scores, ids = self.graph.search(query.reshape(1, -1).astype(np.float32), k, params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
-    def keywords(self, question: str, k: int) -> list[tuple[int, float]]:
-        """The ``k`` best live passages for ``question`` by BM25: (local id, score > 0), best first."""
+    def keyword_index(self):
+        """The segment's ``bm25s.BM25`` index, built from its passages when it has none (unsaved, or
+        saved with an older tokenisation)."""
         if self.bm25 is None:
             self.bm25 = build_bm25([self.passages[i].text for i in range(self.size)])
-        scores = bm25_scores(self.bm25, question)
+        return self.bm25
+
+    def keywords(self, question: str, k: int) -> list[tuple[int, float]]:
+        """The ``k`` best live passages for ``question`` by BM25: (local id, score > 0), best first."""
+        scores = bm25_scores(self.keyword_index(), question)
         if scores is None:
             return []
         scores = np.where(self.live, scores, 0.0)
@@ -367,6 +389,27 @@ class PassageIndex:
             return []
         return self._merged([seg.keywords(question, k) if seg.live.any() else [] for seg in self._segments], k)
 
+    def term_counts(self, terms: list[str], positions: list[int]) -> np.ndarray:
+        """How many of ``terms`` (tokens of :func:`qa.store.keywords.bm25_tokens`, such as the codes
+        of :func:`qa.store.keywords.code_terms`) the passage at each of ``positions`` holds: an int
+        array of ``len(positions)``. Only the given passages are looked at, so a code found in a
+        million passages costs no more than a rare one."""
+        at = np.asarray(positions, dtype=np.int64)
+        counts = np.zeros(len(at), dtype=np.int64)
+        for lo, seg in zip(self._offsets(), self._segments):
+            mine = (at >= lo) & (at < lo + seg.size)
+            if not mine.any():
+                continue
+            for term in terms:
+                counts[mine] += np.isin(at[mine] - lo, term_postings(seg.keyword_index(), term))
+        return counts
+
+    @property
+    def stale_keywords(self) -> bool:
+        """Whether a saved segment's keyword index has another tokenisation than this version's
+        (it is rebuilt in memory when searched, and rewritten by the next :meth:`save`)."""
+        return any(s.name is not None and s.tokens != TOKENS_VERSION for s in self._segments)
+
     def manifest(self) -> dict:
         """The manifest of the saved state (segment names must be assigned)."""
         return {
@@ -374,7 +417,8 @@ class PassageIndex:
             "embedding_model": self.embedding_model,
             "dim": self.dim,
             "index_type": self.index_type,
-            "segments": [{"name": s.name, "passages": s.size, "kind": s.kind} for s in self._segments],
+            "segments": [{"name": s.name, "passages": s.size, "kind": s.kind, "keywords": s.tokens}
+                         for s in self._segments],
             "documents": {src: {**asdict(d), "segment": self._where[src][0].name, "first": self._where[src][1]}
                           for src, d in self.documents.items()},
         }
@@ -388,7 +432,8 @@ class PassageIndex:
         if self._segments and self._segments[-1].name is None:
             self._rewrite(folder, [self._segments[-1]])
         for seg in [s for s in self._segments if (~s.live).sum() > MAX_DELETED * s.size
-                    or s.kind != self._kind(s.size)]:  # many tombstones, or the index type changed
+                    or s.kind != self._kind(s.size) or s.tokens != TOKENS_VERSION]:
+            # many tombstones, the index type changed, or keywords of an older tokenisation
             self._rewrite(folder, [seg])
         n = merge_plan([int(s.live.sum()) for s in self._segments])
         if n > 1:
@@ -478,6 +523,11 @@ class PassageIndex:
         except (OSError, ValueError, TypeError, KeyError, RuntimeError, AttributeError) as e:
             raise IndexLoadError(f"index in {folder} is corrupt or incomplete: "
                                  f"{type(e).__name__}: {e}{REBUILD_HINT}") from e
+        if index.stale_keywords:
+            print(f"index in {folder}: its keyword index predates the matching of codes written "
+                  "apart (AP-1012, AP1012, ap 1012); it is rebuilt in memory when first searched, "
+                  f"and saved when its documents are next indexed ('qa index DOCS --index {folder}')",
+                  file=sys.stderr)
         return index
 
 
@@ -515,8 +565,10 @@ def _read_segment(path: Path, meta: dict, dim: int) -> _Segment:
     n = int(meta["passages"])
     if vectors.shape != (n, dim) or len(offsets) != n + 1 or vectors.dtype != np.float32:
         raise ValueError(f"segment {meta['name']}: vector, offset and passage counts differ")
+    tokens = int(meta.get("keywords", 1))
+    bm25 = load_bm25(path / "bm25") if tokens == TOKENS_VERSION else None  # else rebuilt when searched
     seg = _Segment(_PassageFile(path / "passages.jsonl", offsets), vectors, np.ones(n, dtype=bool),
-                   meta["kind"], meta["name"], load_bm25(path / "bm25"))
+                   meta["kind"], meta["name"], bm25, tokens=tokens)
     if seg.kind == "hnsw":
         import faiss
 
