@@ -58,6 +58,7 @@ _PRONOUNS = {
     "he": "obj", "she": "obj", "him": "obj", "her": "poss", "his": "poss",
     "there": "place", "that": "obj", "this": "obj",
 }
+_SUBJECTS = frozenset(["i", "you", "he", "she", "it", "we", "they", "the", "a", "an"])
 _SAME_REFERENT = ({"it", "its"}, {"they", "them", "their"}, {"he", "him", "his"}, {"she", "her"})
 _WH = re.compile(
     r"^\s*(?:(?:and|so|then)\s+)?(?:(?:in|on|at|from|to|for|by|with|during|since)\s+)?"
@@ -128,6 +129,8 @@ def _pronoun(question: str) -> re.Match | None:
             after = _WORD.findall(question[m.end():])
             if after and after[0].lower() not in _STOP and len(after) > 1:
                 continue  # "that company ...": a determiner, not a reference
+            if after and after[0].lower() in _SUBJECTS:
+                continue  # "... demanded that he retract ...": a conjunction
         return m
     return None
 

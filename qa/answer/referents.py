@@ -50,7 +50,7 @@ _PREDICATES: list[tuple[frozenset[str], frozenset[str]]] = [
             "carry hold fit screen engine fuel consume print scan air broadcast premiere ship version model "
             "resolution memory storage dimension size"), frozenset([PRODUCT, THING])),
     (_forms("employ employee staff workforce headquarter hq revenue turnover profit ceo cfo coo cto chair "
-            "chairman board share stock acquire subsidiary subsidiaries membership member operation office branch "
+            "chairman board share stock acquire subsidiary subsidiaries membership operation office branch "
             "customer brand store shop merge invest hire ipo listed"), frozenset([ORG])),
     (_forms("born marry married wife husband son daughter children nationality graduate study "
             "studied retire birthday parent educate childhood"), frozenset([PERSON])),
@@ -129,11 +129,11 @@ def is_value(text: str) -> bool:
     such as "Super Bowl 50"."""
     core = re.sub(r"^(?:the|a|an|in|on|at|by|since|until)\s+", "", text.strip(), flags=re.IGNORECASE)
     words = _WORD.findall(core)
-    if not words or _CODE.match(core):
-        return not words
     low = [w.lower() for w in words]
     if all(w in _CALENDAR or w[:1].isdigit() for w in low):
-        return True  # "August", "March 1974", "October 12, 1943"
+        return True  # "August", "March 1974", "October 12, 1943" (and nothing at all)
+    if _CODE.match(core):
+        return False
     if words[0][:1].isdigit() or low[0] in _NUMBER_WORDS or re.match(r"^[$€£]", core):
         return True
     return not words[0][:1].isupper() and bool(_DURATION.search(core))
@@ -147,10 +147,10 @@ def kind_of(text: str, hint: str | None = None) -> str:
     words = core.split()
     if not words:
         return VALUE
-    if _CODE.match(core):
-        return PRODUCT
     if is_value(core):
         return VALUE
+    if _CODE.match(core):
+        return PRODUCT
     head = re.split(r"\s+(?:of|on|for|in)\s+", core)[0].split()  # "Organization of Arab ..." -> Organization
     last, first = head[-1].lower().strip(".,"), words[0].lower().strip(".,")
     if _ORG_SUFFIX.search(core) or last in _ORG_WORDS:
