@@ -149,3 +149,59 @@ def test_conversation_eval_file_and_chat_command(seed_index, tmp_path, capsys, m
     printed = capsys.readouterr().out
     assert "Ignacio Ramonet" in printed and "Answered as: What is Ignacio Ramonet's nationality?" in printed
     assert "Spanish" in printed
+
+
+WARRANTY = Turn("What is the warranty on the PX-40?", "24 months")
+
+
+@pytest.mark.parametrize("question, previous, expected", [
+    # a value (a duration, a date, an amount) cannot lift, cost or have employees: the product can
+    ("How much can it lift?", WARRANTY, "How much can the PX-40 lift?"),
+    ("How much does it cost?", Turn("What is the battery capacity of the Nova X5?", "5000 mAh"),
+     "How much does the Nova X5 cost?"),
+    ("How far can it go on one charge?", Turn("What is the top speed of the R2 scooter?", "25 km/h"),
+     "How far can the R2 scooter go on one charge?"),
+    ("How much does that one cost?", Turn("Which vacuum has the longest battery life?", "the Dustmaster 300"),
+     "How much does the Dustmaster 300 cost?"),
+    # a company has employees, headquarters, revenue; its founder or chair does not
+    ("How many employees do they have?", Turn("Who founded Solvia?", "Anna Berg"), "How many employees do Solvia have?"),
+    ("Where are their headquarters?", Turn("Who founded Brightline Inc?", "Tom Reyes"),
+     "Where are Brightline Inc's headquarters?"),
+    ("What is its revenue?", Turn("How long has Maria Lopez led Orion Analytics?", "six years"),
+     "What is Orion Analytics's revenue?"),
+    ("How many employees does it have?", Turn("In which year did Kestrel Robotics go public?", "2019"),
+     "How many employees does Kestrel Robotics have?"),
+    ("Who is their CEO?", Turn("How many stores does Pike Valley Dairy run?", "14"), "Who is Pike Valley Dairy's CEO?"),
+    # "he" / "she": a person, not the company nor the bridge
+    ("When was he born?", Turn("Who founded Brightline Inc?", "Tom Reyes"), "When was Tom Reyes born?"),
+    ("Where was she born?", Turn("When did Falcon Optics hire Eva Pichler?", "2017"), "Where was Eva Pichler born?"),
+    ("When was he born?", Turn("Which engineer designed the Aurora Bridge?", "Nils Dahl"), "When was Nils Dahl born?"),
+    # a place has a population
+    ("What is its population?", Turn("Which city hosts the Norrland Ceramics factory?", "Umeå"),
+     "What is Umeå's population?"),
+    # "they" prefers a plural thing over a person; "in them" is not what "died" is said of
+    ("Where have they recently expanded to?", Turn("How has President Trump characterized the boat strikes?", "necessary escalations"),
+     "Where have the boat strikes recently expanded to?"),
+    ("How many people died in them?", BOATS, "How many people died in the boat strikes?"),
+    ("In what year did it extend its operations to television?",
+     Turn("On what date did ABC originally launch as a radio network?", "October 12, 1943"),
+     "In what year did ABC extend its operations to television?"),
+])
+def test_a_pronoun_stands_for_what_can_do_what_the_follow_up_says(question, previous, expected):
+    assert resolve(question, [previous]).question == expected
+
+
+def test_referent_kinds_and_predicates():
+    from qa.answer import referents as r
+
+    assert [r.kind_of(t) for t in ("24 months", "24-month", "March 1974", "PX-40", "Liftwell Corp.", "Denver Broncos",
+                                   "Duval County", "President Trump", "Anna Berg", "Solvia")] == \
+        [r.VALUE, r.VALUE, r.VALUE, r.PRODUCT, r.ORG, r.ORG, r.PLACE, r.PERSON, r.PERSON_GUESS, r.NAME]
+    assert r.predicate_kinds("How much can it lift?") == {r.PRODUCT, r.THING}
+    assert r.predicate_kinds("How many employees do they have?") == {r.ORG}
+    assert r.predicate_kinds("When was he born?") == {r.PERSON}
+    assert r.asked_kind("Which team won?") == r.ORG and r.asked_kind("When was it founded?") == r.VALUE
+    # nothing fits: no replacement, the question keeps its pronoun with the previous turn as context
+    assert r.choose([r.Candidate("24 months", r.VALUE)], "it", "How much can it lift?", None) is None
+    assert resolve("Where was she born?", [Turn("How much does the PX-40 cost?", "$400")]).question.startswith(
+        "Where was she born (")

@@ -42,6 +42,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from qa.answer import referents
 from qa.answer.roles import roles
 
 _STOP = frozenset("""
@@ -57,6 +58,7 @@ _PRONOUNS = {
     "he": "obj", "she": "obj", "him": "obj", "her": "poss", "his": "poss",
     "there": "place", "that": "obj", "this": "obj",
 }
+_SUBJECTS = frozenset(["i", "you", "he", "she", "it", "we", "they", "the", "a", "an"])
 _SAME_REFERENT = ({"it", "its"}, {"they", "them", "their"}, {"he", "him", "his"}, {"she", "her"})
 _WH = re.compile(
     r"^\s*(?:(?:and|so|then)\s+)?(?:(?:in|on|at|from|to|for|by|with|during|since)\s+)?"
@@ -127,6 +129,8 @@ def _pronoun(question: str) -> re.Match | None:
             after = _WORD.findall(question[m.end():])
             if after and after[0].lower() not in _STOP and len(after) > 1:
                 continue  # "that company ...": a determiner, not a reference
+            if after and after[0].lower() in _SUBJECTS:
+                continue  # "... demanded that he retract ...": a conjunction
         return m
     return None
 
@@ -216,21 +220,32 @@ def _thing_named(question: str) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
-def _carried(prev: Turn, word: str) -> str | None:
-    """What the same pronoun stood for in the previous turn, when that turn was a follow-up
-    that replaced it ("How many cafés do they operate?" read as "... do Bluefin Coffee
-    operate?": "they" is Bluefin Coffee again); None otherwise."""
+def _replaced(prev: Turn) -> tuple[str, str] | None:
+    """The pronoun of the previous turn as typed and what it was read as, when that turn was a
+    follow-up that replaced it ("they" and "Bluefin Coffee" for "How many cafés do they operate?"
+    read as "... do Bluefin Coffee operate?"); None otherwise."""
     if not prev.asked:
         return None
     bare = _bare(prev.asked)
     m = _pronoun(bare)
-    if not m or not any(word in group and m.group(1).lower() in group for group in _SAME_REFERENT):
+    if not m:
         return None
     before, after = bare[:m.start()], bare[m.end():]
     now = prev.question
     if len(now) <= len(before) + len(after) or not (now.startswith(before) and now.endswith(after)):
         return None
-    return _POSSESSIVE.sub("", now[len(before):len(now) - len(after)].strip()) or None
+    stood_for = _POSSESSIVE.sub("", now[len(before):len(now) - len(after)].strip())
+    return (m.group(1).lower(), stood_for) if stood_for else None
+
+
+def _carried(prev: Turn, word: str) -> str | None:
+    """What the same pronoun stood for in the previous turn, when that turn was a follow-up
+    that replaced it ("How many cafés do they operate?" read as "... do Bluefin Coffee
+    operate?": "they" is Bluefin Coffee again); None otherwise."""
+    replaced = _replaced(prev)
+    if not replaced or not any(word in group and replaced[0] in group for group in _SAME_REFERENT):
+        return None
+    return replaced[1]
 
 
 def _referent(prev: Turn, word: str) -> str | None:
@@ -266,18 +281,121 @@ def _with_context(question: str, prev: Turn) -> str:
 
 
 def _replace_pronoun(question: str, m: re.Match, prev: Turn) -> str:
-    word = m.group(1).lower()
+    word, end = m.group(1).lower(), m.end()
     kind = _PRONOUNS[word]
     if kind == "place":
         if prev.answer and re.match(r"^\s*where\b", prev.question, re.IGNORECASE):
             return question[:m.start()] + "in " + prev.answer + question[m.end():]
         return _with_context(question, prev)
-    referent = _referent(prev, word)
-    if not referent or word in ("that", "this"):
+    if word in ("that", "this"):
+        one = re.match(r"\s+(ones?)\b", question[end:], re.IGNORECASE)
+        if not one:  # "that" alone may stand for a whole event: give the context instead
+            return _with_context(question, prev)
+        word, end = ("they" if one.group(1).lower() == "ones" else "it"), end + one.end()
+    said = _possessed(question[end:]) if kind == "poss" else question
+    if re.search(r"\b(?:in|of|from|with|to|for|on|at|by|about|against|between|among)\s+$", question[:m.start()],
+                 re.IGNORECASE):
+        said = ""  # "How many people died in them?": what the question says is not said of "them"
+    referent = _carried(prev, word) or referents.choose(_candidates(prev), word, said, _referent(prev, word))
+    if not referent:
         return _with_context(question, prev)
     if kind == "poss":
         referent += "'s"
-    return question[:m.start()] + referent + question[m.end():]
+    return question[:m.start()] + referent + question[end:]
+
+
+def _possessed(after: str) -> str:
+    """What a possessive pronoun owns: the content words that follow it ("worldwide membership" in
+    "... its worldwide membership as of 2014?")."""
+    run = []
+    for w in _WORD.findall(after):
+        if w.lower() in _STOP:
+            break
+        run.append(w)
+    return " ".join(run)
+
+
+_NEAR = re.compile(r"\b(?:in|at|from|to|near|into|across|around)\s+(?:the\s+)?$", re.IGNORECASE)
+_CARRIED_KIND = {"he": referents.PERSON, "him": referents.PERSON, "his": referents.PERSON,
+                 "she": referents.PERSON, "her": referents.PERSON}
+
+
+def _candidates(prev: Turn) -> list[referents.Candidate]:
+    """What a pronoun of the follow-up may stand for, earliest named first: what a pronoun of the
+    previous turn stood for, the previous answer, the names of the previous question, and its
+    common-noun topics ("the boat strikes"); each with its kind (:mod:`qa.answer.referents`)."""
+    found: list[referents.Candidate] = []
+    replaced = _replaced(prev)
+    if replaced:
+        found.append(_carried_candidate(*replaced))
+    if prev.answer:
+        answer = prev.answer.strip()
+        kind = referents.kind_of(answer, referents.asked_kind(prev.question))
+        plural = _plural(answer) or bool(re.search(r",|\band\b", answer))
+        found.append(referents.Candidate(answer, kind, plural and kind != referents.ORG, "answer"))
+    for name in _full_names(prev.question):
+        if not _is_acronym(name) or name.replace(".", "") not in ("CEO", "CFO", "COO", "CTO", "MVP"):
+            found.append(_name_candidate(prev.question, name))
+    found += _noun_topics(prev.question)
+    return [c for i, c in enumerate(found) if not any(c.text.lower() in d.text.lower() for d in found[:i])]
+
+
+def _noun_topics(question: str) -> list[referents.Candidate]:
+    """The common-noun topics of ``question`` that a pronoun may stand for: the one right after its
+    question word ("How many boat strikes ..."), and those after a determiner or a possessive ("the boat strikes", "that docking area"), verbs in -ed at
+    their end left out ("the Trump administration conducted" -> "administration")."""
+    found = []
+    wh = _WH_BARE.match(question)
+    for run in _topics(question):
+        words = run.split()
+        while words and words[-1].endswith(("ed", "ly")):  # "allegedly used": no thing
+            words.pop()
+        if not words or run[:1].isupper():
+            continue
+        phrase = " ".join(words)
+        at = question.find(run)
+        first = wh is not None and not question[wh.end():max(at, 0)].strip()  # "How many boat strikes ..."
+        if not first and not re.search(r"(?:\b(?:the|a|an|its|their|his|her|this|that|these|those)|['’]s?)\s+$",
+                               question[:max(at, 0)], re.IGNORECASE):
+            continue
+        found.append(referents.Candidate(f"the {phrase}", referents.kind_of(phrase), _plural(phrase), "topic"))
+    return found
+
+
+def _carried_candidate(pronoun: str, text: str) -> referents.Candidate:
+    """What ``pronoun`` stood for in the previous turn, with that pronoun's kind: a person for "he",
+    not a person for "it", a plural or an organisation for "they"."""
+    kind = _CARRIED_KIND.get(pronoun) or referents.kind_of(text)
+    if pronoun in ("it", "its") and kind in (referents.PERSON, referents.PERSON_GUESS):
+        kind = referents.THING
+    plural = pronoun in ("they", "them", "their") and kind != referents.ORG
+    return referents.Candidate(text, kind, plural, "carried")
+
+
+def _full_names(question: str) -> list[str]:
+    """:func:`names`, each run on over capitalised words it left out ("Doctor Who" in "... produced
+    Doctor Who?")."""
+    out = []
+    for name in names(question):
+        more = re.search(re.escape(name) + r"((?:\s+(?:(?:of|on|for|and)\s+)?[A-Z][\w-]*)+)\b(?!['’])", question)
+        out.append(name + more.group(1) if more else name)
+    return out
+
+
+def _name_candidate(question: str, name: str) -> referents.Candidate:
+    """A name of ``question`` as a candidate: with "the" when the question puts it before the name
+    ("the PX-40"), a place when it follows in / at / from / to ("from Warsaw")."""
+    at = question.find(name)
+    before = question[:at] if at >= 0 else ""
+    hint = referents.PLACE if _NEAR.search(before) else None
+    the = re.search(r"\bthe((?:\s+[a-z]+){0,2})\s+$", before)  # "the new Scottish Parliament"
+    if not the or name.lower().startswith("the ") or any(w in _STOP for w in the.group(1).split()):
+        return referents.Candidate(name, referents.kind_of(name, hint), False, "name")
+    head = re.match(r"\s+([a-z]+)\b", question[at + len(name):])  # "the Trump administration"
+    if head and referents.is_head_noun(head.group(1)):
+        phrase = f"{name} {head.group(1)}"
+        return referents.Candidate(f"the{the.group(1)} {phrase}", referents.kind_of(phrase, hint), False, "name")
+    return referents.Candidate(f"the{the.group(1)} {name}", referents.kind_of(name, hint), False, "name")
 
 
 def _swap_target(prev_question: str, new: str) -> str | None:
@@ -286,6 +404,8 @@ def _swap_target(prev_question: str, new: str) -> str | None:
     core = _ARTICLE.sub("", new)
     runs = names(prev_question)
     if not core[:1].isupper():  # typed in lower case: a name all the same, when the question has one
+        if _plural(core) and _plural(topic(prev_question)):  # "What about sacks?" after "... solo tackles ..."
+            return topic(prev_question)
         return (runs or [topic(prev_question)])[0] or None
     same = [n for n in runs if _is_acronym(n) == _is_acronym(core)]
     return (same or runs or [topic(prev_question)])[0] or None
