@@ -20,7 +20,7 @@ from tqdm import tqdm
 from qa.answer.citing import cite  # noqa: F401 - where it was first defined; used by qa.apps.webapp and others
 from qa.answer.followup import Turn, may_refer_back, resolve
 from qa.answer.questions import MAX_QUESTION_CHARS, mend_question_word
-from qa.answer.reading import Reader, Span
+from qa.answer.reading import Reader, Span, point_name
 from qa.answer.retrieval import RetrievedPassage, Retriever
 from qa.answer.verify import contradicts, keyed_value
 from qa.ingest.loading import (
@@ -536,15 +536,21 @@ class QA:
         retrieval: "hybrid", "dense" or "bm25".
         rank_decay: answers are ranked by ``score * exp(-rank_decay * retrieval_rank)``
             (rank 0 = best passage); the reported ``score`` stays the reader's probability.
+        operating_point: ``"answer-more"``, ``"balanced"`` or ``"careful"``: the reader's named
+            no-answer threshold (:data:`qa.answer.reading.OPERATING_POINTS`); ``None``: its
+            calibrated threshold (or the one the given :class:`Reader` was made with).
 
     Raises:
         IndexLoadError: no index in ``index_dir``, or a corrupt one.
-        ValueError: the embedding model differs from the index's.
+        ValueError: the embedding model differs from the index's; an unknown operating point, or
+            one the reader was not calibrated for.
     """
 
     def __init__(self, index_dir: str | Path = DEFAULT_INDEX, reader: Reader | str | None = None,
                  embedder: Embedder | str | None = None, retrieval: str = "hybrid",
-                 rank_decay: float = RANK_DECAY):
+                 rank_decay: float = RANK_DECAY, operating_point: str | None = None):
+        if operating_point is not None:
+            point_name(operating_point)  # a misspelt name fails before anything loads
         self.index_dir = Path(index_dir)
         self.rank_decay = rank_decay
         index = PassageIndex.load(self.index_dir)
@@ -553,7 +559,8 @@ class QA:
                                              != Embedder.PACKAGED else None))
         self.embedder = embedder
         self.retriever = Retriever(index, embedder, retrieval)
-        self.reader = reader if isinstance(reader, Reader) else Reader(reader)
+        self.reader = (reader.at_point(operating_point) if isinstance(reader, Reader)
+                       else Reader(reader, operating_point=operating_point))
 
     def __len__(self) -> int:
         """Number of passages in the index."""
