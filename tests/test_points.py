@@ -211,3 +211,17 @@ def test_report_draws_coverage_against_accuracy(pointed):
     for name in ("answer-more", "balanced", "careful"):
         assert f">{name}</text>" in page or f"<td>{name}</td>" in page
     assert "<svg" not in render_html(evaluate_reader(items, pointed))  # no candidates, no curve
+
+
+def test_candidates_give_the_answers_of_qa_ask(seed_index, embedder, pointed, seed_questions):
+    """Simulated from the candidates, the answer at a threshold is the one QA.ask gives there."""
+    from qa.eval.evaluation import EvalItem, evaluate_open
+    from qa.eval.points import as_json, from_json, open_candidates
+    from qa.pipeline import QA
+
+    qa = QA(seed_index, pointed, embedder)
+    items = [EvalItem(str(n), q["question"], q.get("answers", [])) for n, q in enumerate(seed_questions[:8])]
+    report = evaluate_open(items, qa, 5, candidates=lambda q: as_json(open_candidates(qa, q, 5)))
+    for record in report["records"]:
+        best = answer_at(from_json(record["candidates"]), pointed.threshold, qa.rank_decay)
+        assert (best.text if best else "") == record["prediction"]

@@ -394,7 +394,7 @@ def cmd_eval(args) -> int:
         qa = _open_qa(args)
         reader = qa.reader
         report = evaluate_open(items, qa, args.top_k, progress=True, history=not args.no_history,
-                               sweep=bool(args.html))
+                               candidates=_candidates(qa, args.top_k) if args.html else None)
     report = {"file": args.file, **report, **_points_of(reader)}
     for k, v in report.items():
         if k not in ("predictions", "records"):
@@ -408,6 +408,14 @@ def cmd_eval(args) -> int:
         Path(args.html).write_text(render_html(report), encoding="utf-8")
         print(f"HTML report written to {args.html}")
     return 0
+
+
+def _candidates(qa, top_k: int):
+    """question -> its open-mode candidates as JSON (:func:`qa.eval.points.open_candidates`), for the
+    report's coverage-accuracy curve."""
+    from qa.eval.points import as_json, open_candidates
+
+    return lambda question: as_json(open_candidates(qa, question, top_k))
 
 
 def _points_of(reader) -> dict:

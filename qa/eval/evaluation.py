@@ -16,6 +16,7 @@ import re
 import string
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -316,16 +317,16 @@ def question_record(item: EvalItem, prediction: str, confidence: float, seconds:
 
 
 def evaluate_open(items: list[EvalItem], qa, top_k: int = 5, progress: bool = False,
-                  history: bool = True, sweep: bool = False) -> dict:
+                  history: bool = True, candidates: Callable[[str], list[dict]] | None = None) -> dict:
     """Open mode: answer from the index; adds recall@k of a passage holding a gold answer.
 
     Turns of a conversation are asked in order with the earlier turns' results
     as history (none with ``history=False``); the report then also gives
-    ``first_turns`` and ``followups`` (count, EM, F1) apart. With ``sweep``, each first turn's
-    record also holds its ``candidates`` (:func:`qa.eval.points.open_candidates`: every retrieved
-    passage read once more at threshold 0), from which the report draws coverage against accuracy.
+    ``first_turns`` and ``followups`` (count, EM, F1) apart. ``candidates(question)``, when given,
+    is stored in each first turn's record as its ``candidates`` (:func:`qa.eval.points.open_candidates`
+    as JSON: every retrieved passage read once more at threshold 0), from which the report draws
+    coverage against accuracy.
     """
-    from qa.eval.points import as_json, open_candidates
 
     preds, records = {}, []
     earlier: dict[str, list] = {}
@@ -342,8 +343,8 @@ def evaluate_open(items: list[EvalItem], qa, top_k: int = 5, progress: bool = Fa
         record = question_record(item, preds[item.id], best.score if best else 0.0, seconds, passage)
         if item.answers:
             record["retrieved"] = any(contains_answer(r.passage.text, item.answers) for r in result.passages)
-        if sweep and item.turn == 0:
-            record["candidates"] = as_json(open_candidates(qa, item.question, top_k))
+        if candidates is not None and item.turn == 0:
+            record["candidates"] = candidates(item.question)
         records.append(record)
     return open_report(items, records, top_k, qa.reader.threshold, qa.reader.rule)
 
