@@ -225,3 +225,12 @@ def test_candidates_give_the_answers_of_qa_ask(seed_index, embedder, pointed, se
     for record in report["records"]:
         best = answer_at(from_json(record["candidates"]), pointed.threshold, qa.rank_decay)
         assert (best.text if best else "") == record["prediction"]
+
+
+def test_chat_page_has_the_answers_dropdown(service):
+    from qa.apps.webapp import POINT_CHOICES, build_app
+
+    app = build_app(service)
+    found = [c for c in app.config["components"] if c.get("props", {}).get("elem_id") == "operating-point"]
+    assert found and found[0]["props"]["value"] == "balanced"
+    assert [v for _, v in POINT_CHOICES] == list(OPERATING_POINTS)
