@@ -114,7 +114,8 @@ def make_cache(points_dir: str, index: str, reader: str, top_k: int, every: int 
 
 
 def _rounded(point: dict) -> dict:
-    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in point.items()}
+    """Measures to 4 decimals; the threshold as it is (the reader compares against it exactly)."""
+    return {k: (round(v, 4) if isinstance(v, float) and k != "threshold" else v) for k, v in point.items()}
 
 
 def pick(points_dir: str, reader: str, write: bool) -> dict:
@@ -136,25 +137,33 @@ def pick(points_dir: str, reader: str, write: bool) -> dict:
     return report
 
 
+def _entry(measured: dict) -> dict:
+    """A point as ``qa_reader.json`` holds it: its threshold and what it measured."""
+    return {k: measured[k] for k in ("threshold", "coverage", "accuracy", "answered_f1", "f1")}
+
+
 def _write_points(reader: str, report: dict, cache: dict) -> None:
-    """Store the points in the reader's ``qa_reader.json``; ``null_threshold`` becomes balanced's
-    only where balanced measures a better F1 than it on the measure part."""
+    """Store the points in the reader's ``qa_reader.json``. Balanced replaces ``null_threshold`` only
+    where it measures a better F1 than that on the measure part; else balanced *is* the calibrated
+    threshold (with its figures), so that the default and "balanced" stay one setting."""
     from qa.answer.reading import CONFIG_FILE, resolve_reader
 
     path = Path(resolve_reader(reader)[0]) / CONFIG_FILE
     config = json.loads(path.read_text())
-    config["operating_points"] = {
-        name: {"threshold": p["measure"]["threshold"], "coverage": p["measure"]["coverage"],
-               "accuracy": p["measure"]["accuracy"], "answered_f1": p["measure"]["answered_f1"],
-               "f1": p["measure"]["f1"]}
-        for name, p in ((n, report["points"][n]) for n in OPERATING_POINTS)}
+    points = {name: _entry(report["points"][name]["measure"]) for name in OPERATING_POINTS}
+    current = report["current"]["measure"]
+    replaced = points["balanced"]["f1"] > current["f1"]
+    if replaced:
+        config["null_threshold"] = points["balanced"]["threshold"]
+    else:
+        points["balanced"] = _entry(current)
+    config["operating_points"] = points
     config["operating_points_measured"] = {
-        "chosen_on": "bench/operating_points.py choose.jsonl", "measured_on": "measure.jsonl",
-        "mode": f"open, top-{cache['top_k']}, 24 SQuAD dev part A articles indexed",
-        "questions": len(cache["parts"]["measure"])}
-    balanced = report["points"]["balanced"]["measure"]
-    if balanced["f1"] > report["current"]["measure"]["f1"]:
-        config["null_threshold"] = balanced["threshold"]
+        "chosen_on": "choose.jsonl", "measured_on": "measure.jsonl", "script": "bench/operating_points.py",
+        "mode": f"open, top-{cache['top_k']}, the 24 SQuAD 1.1 dev part A articles indexed",
+        "questions": len(cache["parts"]["measure"]),
+        "balanced_chosen": report["points"]["balanced"]["measure"]["threshold"],
+        "balanced_replaced_null_threshold": replaced}
     path.write_text(json.dumps(config, indent=1))
     print(f"wrote {path}")
 

@@ -118,29 +118,30 @@ def sweep(rows: list[dict], thresholds: list[float] | None = None, rank_decay: f
     return [measure(rows, t, rank_decay) for t in (thresholds or thresholds_of(rows))]
 
 
-# How the named points are chosen on a curve (docs/readers.md, "Operating points"):
-# "answer-more" is the highest threshold that still answers this share of the answerable questions
-# that threshold 0 answers; "careful" the lowest whose given answers are right this often,
-# else, where none is, the most accurate answering at least CAREFUL_MIN_COVERAGE of the questions.
-ANSWER_MORE_KEEP = 0.95
-CAREFUL_ACCURACY = 0.90
-CAREFUL_MIN_COVERAGE = 0.25
+# How the named points are chosen on a curve (docs/readers.md, "Operating points"): "balanced" has
+# the best F1; "answer-more" is the highest threshold under it that declines at most this share of the
+# answerable questions balanced declines (of those threshold 0 answers); "careful" the lowest above it
+# that gives at most this share of balanced's wrong answers (not an exact match).
+ANSWER_MORE_MISSED = 0.5
+CAREFUL_WRONG = 0.5
+
+
+def wrong_share(point: dict) -> float:
+    """The share of all questions that get a wrong answer (given, not an exact match) at ``point``."""
+    return point["coverage"] * (1 - point["accuracy"])
 
 
 def choose_points(curve: list[dict]) -> dict[str, float]:
-    """The thresholds of "answer-more", "balanced" (best F1, the lowest of ties) and "careful" on
-    ``curve`` (:func:`sweep`'s output), kept in that order (answer-more <= balanced <= careful)."""
-    balanced = max(curve, key=lambda p: (p["f1"], -p["threshold"]))["threshold"]
+    """The thresholds of "answer-more", "balanced" and "careful" on ``curve`` (:func:`sweep`'s output,
+    lowest threshold first), in that order (answer-more <= balanced <= careful)."""
+    best = max(curve, key=lambda p: (p["f1"], -p["threshold"]))
     ceiling = max(p["has_answer_coverage"] for p in curve)
-    more = max((p["threshold"] for p in curve if p["has_answer_coverage"] >= ANSWER_MORE_KEEP * ceiling),
-               default=0.0)
-    sure = [p for p in curve if p["accuracy"] >= CAREFUL_ACCURACY and p["coverage"] > 0]
-    if sure:
-        careful = min(p["threshold"] for p in sure)
-    else:
-        wide = [p for p in curve if p["coverage"] >= CAREFUL_MIN_COVERAGE] or curve
-        careful = max(wide, key=lambda p: (p["accuracy"], -p["threshold"]))["threshold"]
-    return {"answer-more": min(more, balanced), "balanced": balanced, "careful": max(careful, balanced)}
+    missed = ceiling - best["has_answer_coverage"]
+    more = max((p["threshold"] for p in curve if p["threshold"] <= best["threshold"]
+                and ceiling - p["has_answer_coverage"] <= ANSWER_MORE_MISSED * missed), default=0.0)
+    careful = min((p["threshold"] for p in curve if p["threshold"] >= best["threshold"]
+                   and wrong_share(p) <= CAREFUL_WRONG * wrong_share(best)), default=best["threshold"])
+    return {"answer-more": more, "balanced": best["threshold"], "careful": careful}
 
 
 def as_json(candidates: list[Candidate]) -> list[dict]:
