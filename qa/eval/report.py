@@ -157,7 +157,8 @@ def _xy(coverage: float, accuracy: float) -> tuple[float, float]:
 
 
 def _polyline(curve: list[dict], key: str, colour: str, dash: str = "") -> str:
-    pts = " ".join("{:.1f},{:.1f}".format(*_xy(p["coverage"], p[key])) for p in curve if p["coverage"] > 0)
+    xy = ["{:.1f},{:.1f}".format(*_xy(p["coverage"], p[key])) for p in curve if p["coverage"] > 0]
+    pts = " ".join(a for i, a in enumerate(xy) if i == 0 or a != xy[i - 1])  # a flat stretch once
     extra = f' stroke-dasharray="{dash}"' if dash else ""
     return f'<polyline fill="none" stroke="{colour}" stroke-width="1.8"{extra} points="{pts}"/>'
 
