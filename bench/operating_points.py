@@ -118,52 +118,62 @@ def _rounded(point: dict) -> dict:
     return {k: (round(v, 4) if isinstance(v, float) and k != "threshold" else v) for k, v in point.items()}
 
 
+def _config_path(reader: str) -> Path:
+    from qa.answer.reading import CONFIG_FILE, resolve_reader
+
+    return Path(resolve_reader(reader)[0]) / CONFIG_FILE
+
+
+def _final(chosen: dict[str, float], current: float, replace: bool) -> dict[str, float]:
+    """The points written: balanced is the chosen one where it ``replace``s the calibrated threshold,
+    else that threshold; the others keep their side of it (answer-more <= balanced <= careful)."""
+    balanced = chosen["balanced"] if replace else current
+    return {"answer-more": min(chosen["answer-more"], balanced), "balanced": balanced,
+            "careful": max(chosen["careful"], balanced)}
+
+
 def pick(points_dir: str, reader: str, write: bool) -> dict:
-    """Choose the points on ``choose``, measure them (and the current threshold) on ``measure``."""
+    """Choose the points on ``choose``, measure them (and the calibrated threshold) on ``measure``.
+
+    Balanced replaces the calibrated ``null_threshold`` only where it measures a better F1 than that
+    on ``measure``; else balanced *is* the calibrated threshold, so that the default and
+    "balanced" stay one setting.
+    """
     cache = json.loads((Path(points_dir) / f"cache-{reader}.json").read_text(encoding="utf-8"))
     decay = cache["rank_decay"]
     rows = {part: [{**r, "candidates": from_json(r["candidates"])} for r in items]
             for part, items in cache["parts"].items()}
     chosen = choose_points(sweep(rows["choose"], rank_decay=decay))
-    current = Reader(reader).threshold
+    current = float(json.loads(_config_path(reader).read_text())["null_threshold"])
+    replace = measure(rows["measure"], chosen["balanced"], decay)["f1"] > measure(rows["measure"], current, decay)["f1"]
     report = {"reader": cache["reader"], "rule": cache["rule"], "current_threshold": current,
+              "chosen": chosen, "balanced_replaces_current": replace,
               "current": {part: _rounded(measure(rows[part], current, decay)) for part in rows},
+              "chosen_balanced": {part: _rounded(measure(rows[part], chosen["balanced"], decay)) for part in rows},
               "points": {name: {"choose": _rounded(measure(rows["choose"], t, decay)),
                                 "measure": _rounded(measure(rows["measure"], t, decay))}
-                         for name, t in chosen.items()}}
+                         for name, t in _final(chosen, current, replace).items()}}
     print(json.dumps(report, indent=1))
     if write:
         _write_points(reader, report, cache)
     return report
 
 
-def _entry(measured: dict) -> dict:
-    """A point as ``qa_reader.json`` holds it: its threshold and what it measured."""
-    return {k: measured[k] for k in ("threshold", "coverage", "accuracy", "answered_f1", "f1")}
-
-
 def _write_points(reader: str, report: dict, cache: dict) -> None:
-    """Store the points in the reader's ``qa_reader.json``. Balanced replaces ``null_threshold`` only
-    where it measures a better F1 than that on the measure part; else balanced *is* the calibrated
-    threshold (with its figures), so that the default and "balanced" stay one setting."""
-    from qa.answer.reading import CONFIG_FILE, resolve_reader
-
-    path = Path(resolve_reader(reader)[0]) / CONFIG_FILE
+    """Store the points, with what they measured on ``measure``, in the reader's ``qa_reader.json``."""
+    path = _config_path(reader)
     config = json.loads(path.read_text())
-    points = {name: _entry(report["points"][name]["measure"]) for name in OPERATING_POINTS}
-    current = report["current"]["measure"]
-    replaced = points["balanced"]["f1"] > current["f1"]
-    if replaced:
-        config["null_threshold"] = points["balanced"]["threshold"]
-    else:
-        points["balanced"] = _entry(current)
-    config["operating_points"] = points
+    if report["balanced_replaces_current"]:
+        config["null_threshold"] = report["points"]["balanced"]["measure"]["threshold"]
+    config["operating_points"] = {
+        name: {k: report["points"][name]["measure"][k] for k in ("threshold", "coverage", "accuracy",
+                                                                  "answered_f1", "f1")}
+        for name in OPERATING_POINTS}
     config["operating_points_measured"] = {
         "chosen_on": "choose.jsonl", "measured_on": "measure.jsonl", "script": "bench/operating_points.py",
         "mode": f"open, top-{cache['top_k']}, the 24 SQuAD 1.1 dev part A articles indexed",
-        "questions": len(cache["parts"]["measure"]),
-        "balanced_chosen": report["points"]["balanced"]["measure"]["threshold"],
-        "balanced_replaced_null_threshold": replaced}
+        "questions": len(cache["parts"]["measure"]), "balanced_chosen": report["chosen"]["balanced"],
+        "balanced_replaced_null_threshold": report["balanced_replaces_current"]}
     path.write_text(json.dumps(config, indent=1))
     print(f"wrote {path}")
 
