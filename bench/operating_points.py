@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 from qa.answer.reading import OPERATING_POINTS, Reader
-from qa.eval.points import as_json, choose_points, from_json, measure, open_candidates, sweep
+from qa.eval.points import as_json, choose_points, from_json, measure, open_candidates, question_f1s, sweep
 
 ANSWERABLE, PLAUSIBLE, OFF_INDEX = 240, 80, 40  # questions per part: two thirds answerable
 SEED = 26
@@ -124,35 +124,38 @@ def _config_path(reader: str) -> Path:
     return Path(resolve_reader(reader)[0]) / CONFIG_FILE
 
 
-def _final(chosen: dict[str, float], current: float, replace: bool) -> dict[str, float]:
-    """The points written: balanced is the chosen one where it ``replace``s the calibrated threshold,
-    else that threshold; the others keep their side of it (answer-more <= balanced <= careful)."""
-    balanced = chosen["balanced"] if replace else current
-    return {"answer-more": min(chosen["answer-more"], balanced), "balanced": balanced,
-            "careful": max(chosen["careful"], balanced)}
+def _better(rows: list[dict], new: float, old: float, decay: float) -> tuple[bool, float, float]:
+    """Whether threshold ``new`` beats ``old`` on ``rows`` by more than one standard error of the
+    per-question F1 difference; and that gain and error (F1 points)."""
+    diff = question_f1s(rows, new, decay) - question_f1s(rows, old, decay)
+    gain, error = 100 * float(diff.mean()), 100 * float(diff.std(ddof=1)) / len(diff) ** 0.5
+    return gain > error, round(gain, 2), round(error, 2)
 
 
 def pick(points_dir: str, reader: str, write: bool) -> dict:
     """Choose the points on ``choose``, measure them (and the calibrated threshold) on ``measure``.
 
     Balanced replaces the calibrated ``null_threshold`` only where it measures a better F1 than that
-    on ``measure``; else balanced *is* the calibrated threshold, so that the default and
-    "balanced" stay one setting.
+    on ``measure``, by more than a standard error (:func:`_better`); else balanced *is* the
+    calibrated threshold, so that the default and "balanced" stay one setting, and the other two
+    points are chosen around it.
     """
     cache = json.loads((Path(points_dir) / f"cache-{reader}.json").read_text(encoding="utf-8"))
     decay = cache["rank_decay"]
     rows = {part: [{**r, "candidates": from_json(r["candidates"])} for r in items]
             for part, items in cache["parts"].items()}
-    chosen = choose_points(sweep(rows["choose"], rank_decay=decay))
+    curve = sweep(rows["choose"], rank_decay=decay)
+    chosen = choose_points(curve)
     current = float(json.loads(_config_path(reader).read_text())["null_threshold"])
-    replace = measure(rows["measure"], chosen["balanced"], decay)["f1"] > measure(rows["measure"], current, decay)["f1"]
+    replace, gain, error = _better(rows["measure"], chosen["balanced"], current, decay)
+    final = chosen if replace else choose_points(curve, measure(rows["choose"], current, decay))
     report = {"reader": cache["reader"], "rule": cache["rule"], "current_threshold": current,
-              "chosen": chosen, "balanced_replaces_current": replace,
+              "chosen": chosen, "balanced_replaces_current": replace, "f1_gain": gain, "f1_gain_error": error,
               "current": {part: _rounded(measure(rows[part], current, decay)) for part in rows},
               "chosen_balanced": {part: _rounded(measure(rows[part], chosen["balanced"], decay)) for part in rows},
               "points": {name: {"choose": _rounded(measure(rows["choose"], t, decay)),
                                 "measure": _rounded(measure(rows["measure"], t, decay))}
-                         for name, t in _final(chosen, current, replace).items()}}
+                         for name, t in final.items()}}
     print(json.dumps(report, indent=1))
     if write:
         _write_points(reader, report, cache)

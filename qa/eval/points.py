@@ -107,6 +107,15 @@ def measure(rows: list[dict], threshold: float, rank_decay: float = 0.5) -> dict
             "has_answer_coverage": answerable_given / max(len(rows) - unanswerable, 1)}
 
 
+def question_f1s(rows: list[dict], threshold: float, rank_decay: float = 0.5) -> np.ndarray:
+    """Each question's F1 at ``threshold`` (declining an unanswerable question scores 1)."""
+    out = []
+    for r in rows:
+        best = answer_at(r["candidates"], threshold, rank_decay)
+        out.append(f1_score(best.text if best else "", r["answers"]))
+    return np.array(out)
+
+
 def thresholds_of(rows: list[dict], steps: int = 400) -> list[float]:
     """Thresholds worth trying: 0, and the quantiles of the candidates' confidences."""
     conf = np.array([c.confidence for r in rows for c in r["candidates"]] or [0.0])
@@ -131,10 +140,12 @@ def wrong_share(point: dict) -> float:
     return point["coverage"] * (1 - point["accuracy"])
 
 
-def choose_points(curve: list[dict]) -> dict[str, float]:
+def choose_points(curve: list[dict], balanced: dict | None = None) -> dict[str, float]:
     """The thresholds of "answer-more", "balanced" and "careful" on ``curve`` (:func:`sweep`'s output,
-    lowest threshold first), in that order (answer-more <= balanced <= careful)."""
-    best = max(curve, key=lambda p: (p["f1"], -p["threshold"]))
+    lowest threshold first), in that order (answer-more <= balanced <= careful). ``balanced``: a
+    :func:`measure` of the same questions to take as balanced instead of the curve's best F1 (the
+    reader's calibrated threshold, say)."""
+    best = balanced or max(curve, key=lambda p: (p["f1"], -p["threshold"]))
     ceiling = max(p["has_answer_coverage"] for p in curve)
     missed = ceiling - best["has_answer_coverage"]
     more = max((p["threshold"] for p in curve if p["threshold"] <= best["threshold"]
