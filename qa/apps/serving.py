@@ -52,10 +52,11 @@ class QAReplica:
             self.service.qa.reload()
             self.version = version
 
-    def ask(self, question: str, history: list[str], top_k: int, answers: int) -> dict:
+    def ask(self, question: str, history: list[str], top_k: int, answers: int,
+            operating_point: str | None = None) -> dict:
         """:meth:`qa.apps.webapp.ChatService.api_ask`'s reply (the caller has checked the role)."""
         self._fresh()
-        return self.service.api_ask(question, history, top_k, answers)
+        return self.service.api_ask(question, history, top_k, answers, operating_point=operating_point)
 
 
 class ApiIngress:
@@ -74,11 +75,11 @@ class ApiIngress:
         self.replicas = replicas
         self.service = ChatService(index_dir, reader=reader, users=Users(users_file) if users_file else None)
 
-    def _ask(self, question: str, history: list[str], top_k: int, answers: int, user: str | None = None
-             ) -> dict:
+    def _ask(self, question: str, history: list[str], top_k: int, answers: int, user: str | None = None,
+             operating_point: str | None = None) -> dict:
         """Check the role here, answer on a replica (blocking: called in a worker thread)."""
         self.service.require(user, "ask")
-        return self.replicas.ask.remote(question, list(history), top_k, answers).result()
+        return self.replicas.ask.remote(question, list(history), top_k, answers, operating_point).result()
 
     def __serve_build_asgi_app__(self):
         from qa.apps.server import create_app

@@ -30,7 +30,6 @@ from qa.pipeline import (
     MAX_QUESTION_CHARS,
     QA,
     Answer,
-    QuestionError,
     Result,
     build_index,
 )
@@ -54,6 +53,8 @@ EXAMPLES = [
     "Which oil company exports Venezuelan crude to the United States?",
 ]
 NO_ANSWER = "The documents hold no answer to that question."
+# Settings -> Answers: (label, operating point of qa.answer.reading.OPERATING_POINTS)
+POINT_CHOICES = [("Answer more", "answer-more"), ("Balanced", "balanced"), ("Careful", "careful")]
 
 
 def safe_filename(name: str) -> str:
@@ -343,6 +344,17 @@ class ChatService:
                 self._readers[name] = Reader(name, threshold=None)
             return self._readers[name]
 
+    def reader_at(self, name: str | None, point: str | None) -> Reader | None:
+        """The reader of preset ``name`` (:meth:`reader_for`) at the named operating ``point``
+        (:meth:`qa.answer.reading.Reader.at_point`); ``None`` (the pipeline's own reader as it is)
+        when neither is given.
+
+        Raises:
+            ValueError: an unknown point, or one the reader was not calibrated for.
+        """
+        chosen = self.reader_for(name)
+        return (chosen or self.qa.reader).at_point(point) if point else chosen
+
     def documents(self) -> list[str]:
         """Source paths of the indexed documents, sorted."""
         return sorted(self.qa.retriever.index.documents)
@@ -371,13 +383,14 @@ class ChatService:
             return self._use.setdefault(session, _SessionUse())
 
     def ask(self, question: str, history: list | None, top_k: int = 5, answers: int = 1,
-            turns: list[Result] | None = None, reader: str | None = None, user: str | None = None
-            ) -> tuple[list, str, str, list[Result]]:
+            turns: list[Result] | None = None, reader: str | None = None, user: str | None = None,
+            point: str | None = None) -> tuple[list, str, str, list[Result]]:
         """Chat handler: returns (chat with the new turn, sources HTML, cleared textbox, turns).
 
         ``turns`` are this conversation's earlier results (one browser session's);
         a follow-up question is read in their context. ``reader`` is a preset name from
-        :meth:`reader_choices` (``None``: the pipeline's own reader).
+        :meth:`reader_choices` (``None``: the pipeline's own reader); ``point`` one of
+        :data:`qa.answer.reading.OPERATING_POINTS` (``None``: the reader's calibrated threshold).
 
         Raises:
             AccessDenied: ``user`` may not ask.
@@ -386,8 +399,8 @@ class ChatService:
         history, turns = list(history or [])[-MAX_CHAT_MESSAGES:], list(turns or [])[-MAX_CHAT_MESSAGES // 2:]
         try:
             result = self.qa.ask(question, top_k=int(top_k), max_answers=int(answers), history=turns,
-                                 reader=self.reader_for(reader))
-        except QuestionError as e:
+                                 reader=self.reader_at(reader, point))
+        except ValueError as e:  # QuestionError, or an operating point the reader lacks
             return history, f"<p>{html.escape(str(e)[:1].upper() + str(e)[1:])}.</p>", "", turns
         except Exception as e:  # noqa: BLE001 - shown in the page, never as a traceback
             history += [{"role": "user", "content": question},
@@ -476,7 +489,7 @@ class ChatService:
         return record
 
     def api_ask(self, question: str, history: list[str] | None = None, top_k: int = 5,
-                answers: int = 1, user: str | None = None) -> dict:
+                answers: int = 1, user: str | None = None, operating_point: str | None = None) -> dict:
         """The ``/ask`` API endpoint: answer ``question``, reading it in the context of ``history``.
 
         Args:
@@ -484,6 +497,8 @@ class ChatService:
             history: the conversation's earlier questions, oldest first.
             top_k: passages retrieved and read at most (1 to 20).
             answers: answers returned (1 to 5).
+            operating_point: ``"answer-more"``, ``"balanced"`` or ``"careful"``
+                (:data:`qa.answer.reading.OPERATING_POINTS`); ``None``: the reader's calibrated threshold.
 
         Returns:
             ``{"question", "understood_as", "abstained", "answers": [{"text", "score", "source",
@@ -507,8 +522,9 @@ class ChatService:
         except (TypeError, ValueError):
             return _refusal(question, "top_k and answers must be whole numbers, history a list of questions")
         try:
-            result = self.qa.ask(question, top_k=top_k, max_answers=answers, history=history)
-        except QuestionError as e:
+            reader = self.reader_at(None, operating_point)
+            result = self.qa.ask(question, top_k=top_k, max_answers=answers, history=history, reader=reader)
+        except ValueError as e:  # QuestionError, or an operating point the reader lacks
             return _refusal(question, str(e))
         return {"question": result.question, "understood_as": result.understood_as,
                 "abstained": result.abstained,
@@ -790,6 +806,9 @@ def build_app(service: ChatService, index_api: bool = False):
                 readers = service.reader_choices()
                 reader = gr.Radio(readers, value=readers[0], label="Reader", elem_id="reader",
                                   info="base: best answers (MPNet-12); fast: about 5x quicker (MiniLM-L6)")
+                point = gr.Dropdown(POINT_CHOICES, value="balanced", label="Answers", elem_id="operating-point",
+                                    info="answer more: declines fewest questions; balanced: best overall; "
+                                         "careful: fewest wrong answers")
         with gr.Tab("Documents"):
             upload = gr.File(label="Add documents", file_count="multiple",
                              file_types=list(SUPPORTED), elem_id="upload")
@@ -802,11 +821,12 @@ def build_app(service: ChatService, index_api: bool = False):
         def answered(out):
             return (*out, gr.update(choices=service.source_choices(out[3]), value=None))
 
-        def on_ask(q, h, k, n, past, r, request: gr.Request):
-            return answered(_checked(service.ask, q, h, k, n, past, r, user=_user(request)))
+        def on_ask(q, h, k, n, past, r, pt, request: gr.Request):
+            return answered(_checked(service.ask, q, h, k, n, past, r, user=_user(request), point=pt))
 
-        def on_example(evt: gr.SelectData, h, k, n, past, r, request: gr.Request):
-            return answered(_checked(service.ask, evt.value["text"], h, k, n, past, r, user=_user(request)))
+        def on_example(evt: gr.SelectData, h, k, n, past, r, pt, request: gr.Request):
+            return answered(_checked(service.ask, evt.value["text"], h, k, n, past, r, user=_user(request),
+                                     point=pt))
 
         def on_new(request: gr.Request):
             _checked(service.require, _user(request), "ask")
@@ -848,14 +868,16 @@ def build_app(service: ChatService, index_api: bool = False):
             return text, gr.update(choices=service.document_choices(), value=None), service.status_line()
 
         def ask(question: str, history: list[str] | None = None, top_k: int = 5, answers: int = 1,
-                request: gr.Request = None) -> dict:
-            """Answer a question (history: the conversation's earlier questions); see ChatService.api_ask."""
-            return _checked(service.api_ask, question, history, top_k, answers, user=_user(request))
+                operating_point: str | None = None, request: gr.Request = None) -> dict:
+            """Answer a question (history: the conversation's earlier questions; operating_point:
+            answer-more, balanced or careful); see ChatService.api_ask."""
+            return _checked(service.api_ask, question, history, top_k, answers, user=_user(request),
+                            operating_point=operating_point or None)
 
         outs = [chat, sources, box, turns, pick]
-        box.submit(on_ask, [box, chat, top_k, n_answers, turns, reader], outs, **private)
-        send.click(on_ask, [box, chat, top_k, n_answers, turns, reader], outs, **private)
-        chat.example_select(on_example, [chat, top_k, n_answers, turns, reader], outs, **private)
+        box.submit(on_ask, [box, chat, top_k, n_answers, turns, reader, point], outs, **private)
+        send.click(on_ask, [box, chat, top_k, n_answers, turns, reader, point], outs, **private)
+        chat.example_select(on_example, [chat, top_k, n_answers, turns, reader, point], outs, **private)
         new.click(on_new, None, outs, **private)
         pick.change(on_pick, [pick, turns], [doc_view, page_image, original], **private)
         chat.like(on_like, [chat, turns], [feedback_note, fix_row, disliked], **private)

@@ -16,6 +16,7 @@ import re
 import string
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -271,11 +272,13 @@ def latency_summary(seconds: list[float]) -> dict:
             "latency_ms_p95": round(float(np.percentile(ms, 95)), 1)}
 
 
-def evaluate_reader(items: list[EvalItem], reader, progress: bool = False) -> dict:
+def evaluate_reader(items: list[EvalItem], reader, progress: bool = False, sweep: bool = False) -> dict:
     """Reader mode: each question against its own context.
 
     The best span is predicted; it is replaced by "" (abstain) when the reader does not
     accept it (:meth:`qa.answer.reading.Reader.accepts`) only if the file has unanswerable questions.
+    With ``sweep``, each record also holds the best span as its ``candidates``
+    (:mod:`qa.eval.points`), from which the report draws coverage against accuracy.
 
     Raises:
         EvalFileError: a question has no context.
@@ -296,6 +299,10 @@ def evaluate_reader(items: list[EvalItem], reader, progress: bool = False) -> di
         preds[item.id] = best.text if keep else ""
         records.append(question_record(item, preds[item.id], best.score if best else 0.0, times[-1],
                                        item.context or ""))
+        if sweep:
+            records[-1]["candidates"] = [] if best is None else [
+                {"text": best.text, "score": best.score, "confidence": reader.confidence(best),
+                 "rank": 0, "supported": False}]
     return {"mode": "reader", **score(items, preds), **latency_summary(times),
             "threshold": reader.threshold, "rule": reader.rule, "predictions": preds, "records": records}
 
@@ -310,13 +317,17 @@ def question_record(item: EvalItem, prediction: str, confidence: float, seconds:
 
 
 def evaluate_open(items: list[EvalItem], qa, top_k: int = 5, progress: bool = False,
-                  history: bool = True) -> dict:
+                  history: bool = True, candidates: Callable[[str], list[dict]] | None = None) -> dict:
     """Open mode: answer from the index; adds recall@k of a passage holding a gold answer.
 
     Turns of a conversation are asked in order with the earlier turns' results
     as history (none with ``history=False``); the report then also gives
-    ``first_turns`` and ``followups`` (count, EM, F1) apart.
+    ``first_turns`` and ``followups`` (count, EM, F1) apart. ``candidates(question)``, when given,
+    is stored in each first turn's record as its ``candidates`` (:func:`qa.eval.points.open_candidates`
+    as JSON: every retrieved passage read once more at threshold 0), from which the report draws
+    coverage against accuracy.
     """
+
     preds, records = {}, []
     earlier: dict[str, list] = {}
     for item in tqdm(items, desc="evaluating", unit="q", disable=not progress):
@@ -332,6 +343,8 @@ def evaluate_open(items: list[EvalItem], qa, top_k: int = 5, progress: bool = Fa
         record = question_record(item, preds[item.id], best.score if best else 0.0, seconds, passage)
         if item.answers:
             record["retrieved"] = any(contains_answer(r.passage.text, item.answers) for r in result.passages)
+        if candidates is not None and item.turn == 0:
+            record["candidates"] = candidates(item.question)
         records.append(record)
     return open_report(items, records, top_k, qa.reader.threshold, qa.reader.rule)
 
