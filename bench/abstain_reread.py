@@ -15,7 +15,7 @@ import sys
 import numpy as np
 
 from qa.answer.abstain import reread
-from qa.answer.reading import Reader, Span
+from qa.answer.reading import MIN_SPAN_SCORE, Reader, Span
 from qa.eval.evaluation import f1_score
 
 
@@ -36,7 +36,7 @@ def main(cache: str) -> None:
             kept = span if reader.accepts(span) else None
             before.append(kept.text if kept else None)
             if kept is None:
-                again = reread(reader, r["question"], r["context"], span)
+                again = reread(reader, r["question"], r["context"], span, MIN_SPAN_SCORE)
                 if again is not None:
                     fired.append({"question": r["question"], "answer": again.text, "gold": r["answers"]})
                     kept = again

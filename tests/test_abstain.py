@@ -23,10 +23,9 @@ def test_a_correcting_clause_follows_a_negated_one():
 
 
 def test_a_correction_answers_what_the_negated_clause_states():
-    assert corrects_asked("Where was the meeting held?", "The meeting was not held in Paris", 0.2)
-    assert not corrects_asked("Where was the meeting not held?", "The meeting was not held in Paris", 0.2)
-    assert not corrects_asked("Who chaired the board?", "The meeting was not held in Paris", 0.2)
-    assert not corrects_asked("Where was the meeting held?", "The meeting was not held in Paris", 0.01)
+    assert corrects_asked("Where was the meeting held?", "The meeting was not held in Paris")
+    assert not corrects_asked("Where was the meeting not held?", "The meeting was not held in Paris")
+    assert not corrects_asked("Who chaired the board?", "The meeting was not held in Paris")
 
 
 def test_masking_keeps_offsets_into_the_original():

@@ -25,13 +25,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from qa.answer.followup import content_words
 from qa.answer.verify import _sentence_bounds
 
-if TYPE_CHECKING:
-    from qa.answer.reading import Reader, Span
+Span = Any  # a qa.answer.reading.Span (not imported: reading imports this module)
+
+
+class Reader(Protocol):
+    """What a second read needs of :class:`qa.answer.reading.Reader`."""
+
+    def read_pairs(self, pairs: list[tuple[str, str]], top_n: int = 1) -> list[list[Span]]: ...
+
+    def accepts(self, span: Span) -> bool: ...
 
 # A negated clause then a clause that corrects it: "was not held in Paris; it moved to Lyon",
 # "did not go to Anna Berg, as the newsletter said; it was won by Tomas Lind", "isn't X but Y".
@@ -63,7 +70,7 @@ def correcting_clause(sentence: str) -> tuple[int, int] | None:
     return cut.end(), len(sentence)
 
 
-def reread_correction(reader: Reader, question: str, passage: str, span: Span) -> Span | None:
+def reread_correction(reader: Reader, question: str, passage: str, span: Span, floor: float) -> Span | None:
     """``span``'s sentence read alone when it corrects a negated clause; the re-read answer, placed
     in ``passage``, when it lies in the correcting clause and the reader accepts it."""
     left, right = _sentence_bounds(passage, span.start, span.end)
@@ -75,20 +82,17 @@ def reread_correction(reader: Reader, question: str, passage: str, span: Span) -
     if not found or found[0].start < clause[0]:
         return None  # the negated alternative is never the answer
     best = found[0]
-    if not (reader.accepts(best) or corrects_asked(question, sentence[:clause[0]], best.score)):
+    if not (reader.accepts(best) or (best.score >= floor and corrects_asked(question, sentence[:clause[0]]))):
         return None
     return replace(best, start=left + best.start, end=left + best.end, passage=span.passage)
 
 
-def corrects_asked(question: str, negated: str, score: float) -> bool:
-    """Whether a correction answers ``question``: the question is not negated itself, the negated
+def corrects_asked(question: str, negated: str) -> bool:
+    """Whether a correction answers ``question``: the question is not negated itself and the negated
     clause holds at least two in three of its content words ("meeting", "held" in "The meeting was
-    not held in Paris"), and the sentence's re-read span scores at least the reader's floor
-    (:data:`qa.answer.reading.MIN_SPAN_SCORE`): the text states what the question asks, then
-    replaces the value, which readers trained on plain statements score low."""
-    from qa.answer.reading import MIN_SPAN_SCORE
-
-    if score < MIN_SPAN_SCORE or _NEGATION.search(question):
+    not held in Paris"): the text states what the question asks, then replaces the value, which
+    readers trained on plain statements score low."""
+    if _NEGATION.search(question):
         return False
     asked = {w.lower() for w in content_words(question)}
     said = {w.lower() for w in re.findall(r"\w+", negated)}
@@ -143,13 +147,11 @@ def latin_island(question: str, span_text: str) -> bool:
     return False
 
 
-def reread_foreign(reader: Reader, question: str, passage: str, span: Span) -> Span | None:
+def reread_foreign(reader: Reader, question: str, passage: str, span: Span, floor: float) -> Span | None:
     """``passage`` read again with its non-Latin words masked, when most of its letters are non-Latin
     and the question's are Latin; the best span, placed in ``passage``, when it is a
-    :func:`latin_island` of at least the reader's floor (:data:`qa.answer.reading.MIN_SPAN_SCORE`)
-    and :data:`ISLAND_MARGIN` times the next candidate."""
-    from qa.answer.reading import MIN_SPAN_SCORE
-
+    :func:`latin_island` of at least ``floor`` (:data:`qa.answer.reading.MIN_SPAN_SCORE`) and
+    :data:`ISLAND_MARGIN` times the next candidate."""
     if foreign_share(passage) < FOREIGN_SHARE or foreign_share(question) > 0.2:
         return None
     masked, where = mask_foreign(passage)
@@ -157,14 +159,16 @@ def reread_foreign(reader: Reader, question: str, passage: str, span: Span) -> S
     if not found:
         return None
     best, runner_up = found[0], (found[1].score if len(found) > 1 else 0.0)
-    if best.score < MIN_SPAN_SCORE or best.score < ISLAND_MARGIN * runner_up or not latin_island(question, best.text):
+    if best.score < floor or best.score < ISLAND_MARGIN * runner_up or not latin_island(question, best.text):
         return None
     start, end = where[best.start], where[best.end - 1] + 1
     return replace(best, text=passage[start:end], start=start, end=end, passage=span.passage)
 
 
-def reread(reader: Reader, question: str, passage: str, span: Span) -> Span | None:
+def reread(reader: Reader, question: str, passage: str, span: Span, floor: float) -> Span | None:
     """The span to answer with where ``span``, the passage's best, was declined: a second read of a
     corrected fact (:func:`reread_correction`) or of a passage in another script
-    (:func:`reread_foreign`); None when neither applies or the second read declines too."""
-    return reread_correction(reader, question, passage, span) or reread_foreign(reader, question, passage, span)
+    (:func:`reread_foreign`); None when neither applies or the second read declines too. ``floor``: the
+    least span probability a span accepted on evidence needs (:data:`qa.answer.reading.MIN_SPAN_SCORE`)."""
+    return (reread_correction(reader, question, passage, span, floor)
+            or reread_foreign(reader, question, passage, span, floor))

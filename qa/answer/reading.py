@@ -478,7 +478,7 @@ class Reader:
         passage in another script); None when it declines too or the threshold is above 1."""
         from qa.answer.abstain import reread
 
-        return reread(self, question, text, span) if self.threshold <= 1 else None
+        return reread(self, question, text, span, MIN_SPAN_SCORE) if self.threshold <= 1 else None
 
     def _supported(self, span: Span, text: str, supported: Callable[[str, Span], bool] | None) -> bool:
         """Whether ``span`` passes the lower bar of a span the caller has evidence for (never under a
