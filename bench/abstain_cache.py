@@ -37,7 +37,7 @@ from add_sentence_contexts import without_answer_question
 
 from qa.answer.reading import Reader
 
-DATA = Path("/work/shared/qa-data")
+DATA = Path("../shared/qa-data")  # --data changes it
 WORD = re.compile(r"\w+")
 
 
@@ -70,10 +70,10 @@ def retrieved_negative(question: str, paragraphs: list[str], answers: list[str])
     return max(lacking, key=overlap, default=None)
 
 
-def fit_pairs(n: int, seed: int, squad2_dir: Path) -> list[dict]:
+def fit_pairs(n: int, seed: int, squad2_dir: Path, data: Path = DATA) -> list[dict]:
     """``n`` unseen answerable questions with their two negatives, and ``n`` training-half questions."""
-    v2_titles = {a["title"] for a in json.loads((DATA / "squad-v2.0/dev-v2.0-part-a.json").read_text())["data"]}
-    dev = json.loads((DATA / "squad-v1.1/dev-v1.1-part-a.json").read_text(encoding="utf-8"))
+    v2_titles = {a["title"] for a in json.loads((data / "squad-v2.0/dev-v2.0-part-a.json").read_text())["data"]}
+    dev = json.loads((data / "squad-v1.1/dev-v1.1-part-a.json").read_text(encoding="utf-8"))
     rng = random.Random(seed)
     items = [(a, p, q) for a in dev["data"] if a["title"] not in v2_titles
              for p in a["paragraphs"] for q in p["qas"]]
@@ -105,12 +105,13 @@ def main() -> None:
     ap.add_argument("--squad2", default="reports/squad2")
     ap.add_argument("--reader", default="base")
     ap.add_argument("--chunk", type=int, default=64)
+    ap.add_argument("--data", default=str(DATA), help="the qa-data folder (SQuAD files)")
     args = ap.parse_args()
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     done = {json.loads(line)["id"] for line in out.open()} if out.exists() else set()
     kept = kept_pairs(Path(args.squad2))
-    pairs = ([p for p in kept if p["kind"] == "kept-measure"] + fit_pairs(args.fit, args.seed, Path(args.squad2))
+    pairs = ([p for p in kept if p["kind"] == "kept-measure"] + fit_pairs(args.fit, args.seed, Path(args.squad2), Path(args.data))
              + [p for p in kept if p["kind"] == "kept-calibration"])  # the measure quarter first
     todo = [p for p in pairs if p["id"] not in done]
     print(f"{len(pairs)} pairs, {len(todo)} to read", flush=True)
