@@ -547,18 +547,28 @@ class Reader:
         (:func:`qa.answer.verify.keyed_value`); such a span, the passage's best, is accepted from
         :data:`MIN_SPAN_SCORE` on (a "port: 8443" line read for "What port ...?" in a passage of
         code gets 0.09 from the fast reader, far under its calibrated threshold, though the
-        line states the answer).
+        line states the answer). A best span declined by both gets a second read
+        (:meth:`_reread`: a fact the text corrects, a passage in another script).
         """
         pairs = [(codes_as_written(question, p), p) for p in passages]  # AP1012 read as the passage's AP-1012
         per_passage = self.read_pairs(pairs, top_n=1 if keep is None else 3)
         spans = []
         for text, group in zip(passages, per_passage, strict=True):
             best = next((s for s in group if keep is None or keep(text, s)), None)
-            if best is not None and (self.accepts(best) or self._supported(best, text, supported)):
+            if best is not None and not (self.accepts(best) or self._supported(best, text, supported)):
+                best = self._reread(question, text, best)
+            if best is not None:
                 spans.append(best)
         spans.sort(key=lambda s: -s.score)
         return spans[:top_n]
 
+
+    def _reread(self, question: str, text: str, span: Span) -> Span | None:
+        """A declined best span's second read (:func:`qa.answer.abstain.reread`: a corrected fact, a
+        passage in another script); None when it declines too or the threshold is above 1."""
+        from qa.answer.abstain import reread
+
+        return reread(self, question, text, span, MIN_SPAN_SCORE) if self.threshold <= 1 else None
 
     def _supported(self, span: Span, text: str, supported: Callable[[str, Span], bool] | None) -> bool:
         """Whether ``span`` passes the lower bar of a span the caller has evidence for (never under a
