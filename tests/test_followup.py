@@ -205,3 +205,10 @@ def test_referent_kinds_and_predicates():
     assert r.choose([r.Candidate("24 months", r.VALUE)], "it", "How much can it lift?", None) is None
     assert resolve("Where was she born?", [Turn("How much does the PX-40 cost?", "$400")]).question.startswith(
         "Where was she born (")
+
+
+def test_names_keep_letters_of_any_script():
+    from qa.answer.followup import names
+
+    assert names("How far is Malmö from Żelazowa Wola?") == ["Malmö", "Żelazowa Wola"]
+    assert names("When did Ögedei Khan die?") == ["Ögedei Khan"]

@@ -88,7 +88,7 @@ workforce employees population mayor capital logo slogan motto subsidiary subsid
 """.split())  # noqa: SIM905 - roles and attributes that need an owner: "the CEO" is someone's CEO
 _WHAT_ABOUT = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+(.+?)\s*[?.!]*\s*$", re.IGNORECASE)
 _ENTITY_QUESTION = re.compile(r"^\s*(?:(?:in|at|from|by|with)\s+)?(?:who|whom|which|what|where)\b", re.IGNORECASE)
-_WORD = re.compile(r"[A-Za-z0-9][\w'’.-]*[A-Za-z0-9]|[A-Za-z0-9]")
+_WORD = re.compile(r"[^\W_][\w'’.-]*[^\W_]|[^\W_]")  # letters of any script: Malmö, Żelazowa
 _POSSESSIVE = re.compile(r"(?<=\w)['’]s$|(?<=s)['’]$")
 _ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
 _NUMBER_LIKE = re.compile(r"^[\d\s.,%$€£:/-]+|(?:\d{1,2}\s+)?[A-Z][a-z]+\s+\d{4}$")
