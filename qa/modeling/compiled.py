@@ -280,8 +280,15 @@ def _export(model, tokenizer, dest: Path, outputs: tuple[str, ...], pick, extra:
     (dest / META_FILE).write_text(json.dumps(meta))
 
 
-def _write(dest: Path, make) -> Path:
-    """Run ``make(tmp)`` in a fresh folder beside ``dest`` and rename it into place."""
+def _write(kind: str, folder: str | Path, make) -> Path:
+    """The compiled copy of ``kind`` for ``folder``: made, where it is missing, by ``make(tmp)`` in a
+    fresh folder beside its place and renamed into place. Raises :class:`CompiledError` for a
+    model that is not a local folder."""
+    dest = compiled_dir(kind, folder)
+    if dest is None:
+        raise CompiledError(f"{folder}: only local model folders are compiled")
+    if is_ready(dest):
+        return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".compiling-", dir=dest.parent))
     try:
@@ -300,12 +307,6 @@ def compile_reader(folder: str | Path) -> Path:
 
     from qa.modeling.hf import load_qa_model, loading
 
-    dest = compiled_dir("reader", folder)
-    if dest is None:
-        raise CompiledError(f"{folder}: only local model folders are compiled")
-    if is_ready(dest):
-        return dest
-
     def make(tmp: Path) -> None:
         with loading(str(folder), "reader"):
             tokenizer = AutoTokenizer.from_pretrained(folder)
@@ -313,7 +314,7 @@ def compile_reader(folder: str | Path) -> Path:
         _export(model, tokenizer, tmp, ("start_logits", "end_logits"),
                 lambda out: (out.start_logits, out.end_logits))
 
-    return _write(dest, make)
+    return _write("reader", folder, make)
 
 
 def compile_embedder(folder: str | Path) -> Path:
@@ -324,12 +325,6 @@ def compile_embedder(folder: str | Path) -> Path:
 
     from qa.modeling.hf import loading
 
-    dest = compiled_dir("embedder", folder)
-    if dest is None:
-        raise CompiledError(f"{folder}: only local model folders are compiled")
-    if is_ready(dest):
-        return dest
-
     def make(tmp: Path) -> None:
         with loading(str(folder), "embedding model"):
             tokenizer = AutoTokenizer.from_pretrained(folder)
@@ -338,7 +333,7 @@ def compile_embedder(folder: str | Path) -> Path:
         _export(model, tokenizer, tmp, ("token_vectors",), lambda out: out.last_hidden_state,
                 {"model_max_length": longest})
 
-    return _write(dest, make)
+    return _write("embedder", folder, make)
 
 
 def _lock(dest: Path) -> Path:
