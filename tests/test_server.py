@@ -451,3 +451,16 @@ def test_listening_beyond_this_machine_needs_accounts(tmp_path, how):
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path, check=False)
     assert out.returncode == 1 and "--users" in out.stderr and "0.0.0.0" in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1 and not (tmp_path / "ix").exists()
+
+
+def test_bad_bodies_are_one_json_error_and_point_names_ignore_case(open_server):
+    url, _, _ = open_server
+    # (paths the API does not have go to the chat page mounted at /, which answers in its own way)
+    for body in (b'{"question": "\xff\xfe bad"}', b"[" * 20000, b'{"question": '):
+        reply = httpx.post(url + "/ask", content=body, headers={"Content-Type": "application/json"}, timeout=30)
+        assert 400 <= reply.status_code < 500
+        assert set(reply.json()) == {"error"}, reply.text
+    careful = httpx.post(url + "/ask", json={"question": SEED_QUESTION, "operating_point": " Careful"}, timeout=120)
+    assert careful.status_code == 200, careful.text
+    bogus = httpx.post(url + "/ask", json={"question": SEED_QUESTION, "operating_point": "sloppy"}, timeout=30)
+    assert bogus.status_code == 422 and "operating_point" in bogus.json()["error"]

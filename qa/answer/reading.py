@@ -365,7 +365,8 @@ class Reader:
             except compiled.CompiledError:
                 if engine == "onnx":
                     raise
-                self.engine = "torch"  # a damaged copy: the torch model still answers
+                compiled.discard(folder)  # a damaged copy: made again by the next qa ask
+                self.engine = "torch"  # meanwhile the torch model answers
         if self.engine == "torch":
             self._load_torch(path, device, bf16)
         self.max_length, self.stride = max_length, stride

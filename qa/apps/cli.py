@@ -162,6 +162,7 @@ POINTS = ("answer-more", "balanced", "careful")
 def _point_option(p: argparse.ArgumentParser) -> None:
     """``--point NAME``: the reader's named operating point (its threshold; ``--threshold`` overrides it)."""
     p.add_argument("--point", "--operating-point", dest="point", choices=POINTS, default=None,
+                   type=lambda name: name.strip().lower(),
                    help="answer-more: declines fewest questions; balanced: best F1 (the calibrated default); "
                         "careful: fewest wrong answers (coverage and accuracy of each: docs/readers.md)")
 
@@ -259,7 +260,7 @@ def _compile_later(qa) -> None:
         jobs.append(("embedder", qa.embedder.folder))
     if start_compiling(jobs):
         print("note: making compiled copies of the models in the background (about a minute, once) "
-              "so that later questions start in about a second", file=sys.stderr)
+              "so that later questions start in about 2 s", file=sys.stderr)
 
 
 def _may_warm(args) -> bool:
@@ -573,7 +574,7 @@ def _run(handler, args, interrupted: str = "interrupted") -> int:
     try:
         threads = getattr(args, "threads", 0)
         if not 0 <= threads <= MAX_THREADS:
-            raise CLIError(f"--threads must be between 0 (torch's default) and {MAX_THREADS}")
+            raise CLIError(f"--threads must be between 0 (all cores) and {MAX_THREADS}")
         if threads:
             from qa.modeling.compiled import set_threads
 

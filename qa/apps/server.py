@@ -36,8 +36,9 @@ from typing import Annotated, Literal
 from fastapi import Depends, FastAPI, File, HTTPException, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as AnyHTTPException
 
 from qa.apps.accounts import LOCAL_CLIENT, AccessDenied, Users, UsersFileError
 from qa.apps.webapp import (
@@ -57,6 +58,11 @@ ASK_CONCURRENCY = 4  # questions read at once (more only share the same cores)
 LOCAL_HOSTS = ("localhost",)
 
 
+def _lower_name(value: object) -> object:
+    """A name as typed ("Careful ") in the form it is known by ("careful"); other values unchanged."""
+    return value.strip().lower() if isinstance(value, str) else value
+
+
 class AskBody(BaseModel):
     """A question, with the conversation's earlier questions (oldest first)."""
 
@@ -65,7 +71,8 @@ class AskBody(BaseModel):
         default_factory=list, max_length=MAX_HISTORY, description="earlier questions, oldest first")
     top_k: int = Field(5, ge=1, le=20, description="passages retrieved and read at most")
     answers: int = Field(1, ge=1, le=5, description="answers returned at most")
-    operating_point: Literal["answer-more", "balanced", "careful"] | None = Field(
+    operating_point: Annotated[Literal["answer-more", "balanced", "careful"],
+                               BeforeValidator(_lower_name)] | None = Field(
         None, description="the reader's named no-answer threshold: answer-more (declines fewest), balanced "
                           "(best F1, the default) or careful (fewest wrong answers)")
 
@@ -232,8 +239,8 @@ def create_app(service: ChatService, *, local_token: str | None = None, index_ap
 
 
 def _add_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, e: HTTPException):
+    @app.exception_handler(AnyHTTPException)  # fastapi's, and routing's 404/405 and body errors
+    async def http_error(request: Request, e: AnyHTTPException):
         headers = {"WWW-Authenticate": 'Basic realm="qa"'} if e.status_code == 401 else None
         return _error(e.status_code, e.detail if isinstance(e.detail, str) else "request refused", headers)
 

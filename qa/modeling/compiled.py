@@ -94,8 +94,15 @@ def compiled_dir(kind: str, folder: str | Path) -> Path | None:
 
 
 def is_ready(folder: Path | None) -> bool:
-    """Whether ``folder`` holds a complete compiled copy."""
-    return folder is not None and (folder / META_FILE).exists()
+    """Whether ``folder`` holds a complete compiled copy (its files present; whether they load is
+    :class:`Session`'s to find)."""
+    return folder is not None and all((folder / f).is_file() for f in (META_FILE, MODEL_FILE, TOKENIZER_FILE))
+
+
+def discard(folder: Path) -> None:
+    """Remove a compiled copy that does not load, so that the next command makes it again
+    (:func:`start_compiling`); a copy that cannot be removed is left."""
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 class Encoded:
@@ -336,8 +343,25 @@ def compile_embedder(folder: str | Path) -> Path:
     return _write("embedder", folder, make)
 
 
-def _lock(dest: Path) -> Path:
-    return dest.parent / f".{dest.name}.lock"
+def _lock() -> Path:
+    """One lock for all compiling in the model cache, holding the compiling process's id."""
+    from qa.modeling.base_encoder import cache_dir
+
+    return cache_dir() / ".compiling.lock"
+
+
+def _locked(lock: Path) -> bool:
+    """Whether another live process holds ``lock`` (one older than :data:`LOCK_AGE_S`, or whose
+    process is gone, is stale)."""
+    try:
+        if time.time() - lock.stat().st_mtime >= LOCK_AGE_S:
+            return False
+        os.kill(int(lock.read_text().strip()), 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, ValueError):  # no lock, or one being written: taken only when it exists
+        return lock.exists()
+    return True
 
 
 def start_compiling(jobs: list[tuple[str, str]]) -> bool:
@@ -350,10 +374,10 @@ def start_compiling(jobs: list[tuple[str, str]]) -> bool:
     todo = [(k, str(f)) for k, f in jobs if (d := compiled_dir(k, f)) is not None and not is_ready(d)]
     if not todo:
         return False
-    lock = _lock(compiled_dir(*todo[0]))
+    lock = _lock()
     try:
         lock.parent.mkdir(parents=True, exist_ok=True)
-        if lock.exists() and time.time() - lock.stat().st_mtime < LOCK_AGE_S:
+        if _locked(lock):
             return False
         lock.write_text(str(os.getpid()))
     except OSError:
@@ -362,8 +386,9 @@ def start_compiling(jobs: list[tuple[str, str]]) -> bool:
     for kind, folder in todo:
         args += [kind, folder]
     try:
-        subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL, start_new_session=True)
+        child = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL, start_new_session=True)
+        lock.write_text(str(child.pid))
     except OSError:
         lock.unlink(missing_ok=True)
         return False
@@ -382,6 +407,9 @@ def main(argv: list[str] | None = None) -> int:
     makers = {"reader": compile_reader, "embedder": compile_embedder}
     status = 0
     try:
+        if lock is not None:  # holding the cache's lock: folders being written are a dead run's
+            for left in lock.parent.glob(".compiling-*"):
+                shutil.rmtree(left, ignore_errors=True)
         for kind, folder in zip(args[::2], args[1::2], strict=True):
             try:
                 print(f"{kind} {folder}: {makers[kind](folder)}")

@@ -42,7 +42,8 @@ class Embedder:
             than ``AUTO_INT8_MIN`` texts until the int8 copy is loaded. Questions
             (:meth:`encode_queries`) are embedded by the model itself in bf16, or fp32 when
             precision is "fp32", so asking never waits for the int8 copy.
-        engine: how questions are embedded: ``"torch"`` (above), or ``"auto"`` (or ``"onnx"``): by the model's
+        engine: how questions are embedded: ``"torch"`` (above), ``"onnx"`` (the compiled copy, or
+            :class:`qa.modeling.compiled.CompiledError`), or ``"auto"``: by the model's
             compiled copy on ONNX Runtime (fp32, :mod:`qa.modeling.compiled`) when it exists and
             the model is a plain mean-pooled one, without importing torch; else as ``"torch"``.
 
@@ -68,6 +69,9 @@ class Embedder:
             path = check_model_ref(self.name, "embedding model")
         self._path, self._model = path, None
         self._queries = CompiledMeanPooled.load(path) if engine != "torch" else None
+        if engine == "onnx" and self._queries is None:
+            raise compiled.CompiledError(f"embedding model {self.name} has no compiled copy that loads: "
+                                         f"make one with 'python -m qa.modeling.compiled embedder {path}'")
         self.engine = "onnx" if self._queries is not None else "torch"
         if self._queries is None:
             with loading(path, "embedding model"):
@@ -267,6 +271,7 @@ class CompiledMeanPooled:
         try:
             return cls(folder, *config)
         except compiled.CompiledError:
+            compiled.discard(folder)  # damaged: made again by the next qa ask
             return None
 
     def encode(self, texts: list[str], batch_size: int, bf16: bool = False) -> np.ndarray:
