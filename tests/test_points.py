@@ -237,3 +237,10 @@ def test_chat_page_has_the_answers_dropdown(service):
     found = [c for c in app.config["components"] if c.get("props", {}).get("elem_id") == "operating-point"]
     assert found and found[0]["props"]["value"] == "balanced"
     assert [v for _, v in POINT_CHOICES] == list(OPERATING_POINTS)
+
+
+def test_an_explicit_threshold_means_no_named_point_is_in_use(pointed_dir):
+    from qa.answer.reading import Reader
+
+    assert Reader(str(pointed_dir), operating_point="careful").operating_point == "careful"
+    assert Reader(str(pointed_dir), operating_point="careful", threshold=0.3).operating_point is None

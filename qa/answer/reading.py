@@ -331,7 +331,8 @@ class Reader:
             :data:`MIN_SPAN_SCORE`; see :meth:`Span.confidence`); by default the calibrated
             rule in ``qa_reader.json``, else ``"span"``.
         operating_point: ``"answer-more"``, ``"balanced"`` or ``"careful"``: the threshold of that
-            named point in ``qa_reader.json`` (:func:`point_threshold`); ``threshold`` overrides it.
+            named point in ``qa_reader.json`` (:func:`point_threshold`); ``threshold`` overrides it (the
+            attribute ``operating_point`` is then None: no named point is in use).
 
     Raises:
         FileNotFoundError: the packaged reader is missing.
@@ -378,6 +379,8 @@ class Reader:
         if self.operating_point is not None:
             point = point_threshold(calibrated, self.operating_point, self.name)
             self.threshold = point if threshold is None else threshold
+            if threshold is not None:
+                self.operating_point = None  # an explicit threshold overrides the point: none is in use
         self.rule = rule or calibrated.get("rule", "span")
         if self.rule not in self.RULES:
             raise ValueError(f"unknown no-answer rule {self.rule!r}: use one of {', '.join(self.RULES)}")
