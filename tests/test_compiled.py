@@ -108,9 +108,10 @@ def test_damaged_copy_falls_back_to_torch(cache, tmp_path, monkeypatch):
     monkeypatch.setenv("QA_CACHE_DIR", str(copy))
     folder = compiled.compiled_dir("reader", packaged_reader_dir())
     (folder / compiled.MODEL_FILE).write_bytes(b"not a model")
-    assert Reader("fast", engine="auto").engine == "torch"
     with pytest.raises(compiled.CompiledError, match="cannot be loaded"):
         Reader("fast", engine="onnx")
+    assert Reader("fast", engine="auto").engine == "torch"
+    assert not folder.exists()  # discarded, so the next qa ask makes it again
 
 
 def test_qa_ask_answers_from_compiled_copies_without_importing_torch(cache, seed_index):
@@ -147,3 +148,24 @@ def test_first_ask_makes_the_copies_in_the_background(seed_index, tmp_path):
     assert torch_only.stdout.startswith("35")
     wrong = _run(ask, env | {"QA_ENGINE": "gpu"})
     assert wrong.stderr.strip() == "qa: error: QA_ENGINE=gpu: use auto, torch or onnx"
+
+
+def test_embedder_copy_that_does_not_load_and_a_dead_compilers_lock(cache, tmp_path, monkeypatch):
+    import shutil
+
+    copy = tmp_path / "cache2"
+    shutil.copytree(cache, copy)
+    monkeypatch.setenv("QA_CACHE_DIR", str(copy))
+    folder = compiled.compiled_dir("embedder", default_embedding_model())
+    (folder / compiled.MODEL_FILE).write_bytes(b"\0" * 100)
+    with pytest.raises(compiled.CompiledError, match="no compiled copy that loads"):
+        Embedder(engine="onnx")
+    assert not folder.exists()  # discarded, so the next qa ask makes it again
+    assert Embedder(engine="auto").engine == "torch"
+    lock = copy / ".compiling.lock"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    lock.write_text(str(dead.pid))
+    assert not compiled._locked(lock)
+    lock.write_text(str(os.getpid()))
+    assert compiled._locked(lock)
