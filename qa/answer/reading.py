@@ -377,9 +377,10 @@ class Reader:
         self.calibrated = calibrated = json.loads(config.read_text()) if config.exists() else {}
         self.threshold = calibrated.get("null_threshold", 0.0) if threshold is None else threshold
         if self.operating_point is not None:
-            point = point_threshold(calibrated, self.operating_point, self.name)
-            self.threshold = point if threshold is None else threshold
-            if threshold is not None:
+            point = point_threshold(calibrated, self.operating_point, self.name)  # raises for one it lacks
+            if threshold is None:
+                self.threshold = point
+            else:
                 self.operating_point = None  # an explicit threshold overrides the point: none is in use
         self.rule = rule or calibrated.get("rule", "span")
         if self.rule not in self.RULES:

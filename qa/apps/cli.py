@@ -154,8 +154,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     _point_option(p)
 
 
-# qa.answer.reading.OPERATING_POINTS, named here: importing that module loads torch, which the warm
-# path of qa ask does without (tests/test_points.py checks that the two agree)
+# qa.answer.reading.OPERATING_POINTS, named here: the parser is built by every command, and the warm
+# path of qa ask does without importing the reader's module and NumPy (tests/test_points.py checks
+# that the two agree)
 POINTS = ("answer-more", "balanced", "careful")
 
 

@@ -24,7 +24,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import warnings
 from importlib import metadata
@@ -38,6 +37,7 @@ TOKENIZER_FILE = "tokenizer.json"
 META_FILE = "compiled.json"
 LOCK_AGE_S = 1800  # a compile lock older than this is taken to be left by a dead process
 OPSET = 17
+TEMP_PREFIX = ".compiling-"  # folders being written beside the copies
 
 
 class CompiledError(OSError):
@@ -288,22 +288,16 @@ def _export(model, tokenizer, dest: Path, outputs: tuple[str, ...], pick, extra:
 
 
 def _write(kind: str, folder: str | Path, make) -> Path:
-    """The compiled copy of ``kind`` for ``folder``: made, where it is missing, by ``make(tmp)`` in a
-    fresh folder beside its place and renamed into place. Raises :class:`CompiledError` for a
+    """The compiled copy of ``kind`` for ``folder``: made, where it is missing, by ``make(tmp)``
+    (:func:`qa.modeling.hf.written_aside`). Raises :class:`CompiledError` for a
     model that is not a local folder."""
     dest = compiled_dir(kind, folder)
     if dest is None:
         raise CompiledError(f"{folder}: only local model folders are compiled")
-    if is_ready(dest):
-        return dest
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".compiling-", dir=dest.parent))
-    try:
-        make(tmp)
-        if not dest.exists():
-            os.replace(tmp, dest)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    if not is_ready(dest):
+        from qa.modeling.hf import written_aside
+
+        written_aside(dest, make, TEMP_PREFIX)
     return dest
 
 
@@ -408,7 +402,7 @@ def main(argv: list[str] | None = None) -> int:
     status = 0
     try:
         if lock is not None:  # holding the cache's lock: folders being written are a dead run's
-            for left in lock.parent.glob(".compiling-*"):
+            for left in lock.parent.glob(TEMP_PREFIX + "*"):
                 shutil.rmtree(left, ignore_errors=True)
         for kind, folder in zip(args[::2], args[1::2], strict=True):
             try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -203,21 +203,32 @@ def merged_cache_dir(folder: Path, base_ref: str) -> Path | None:
     return cache_dir() / f"merged-{folder.name}-{digest.hexdigest()[:16]}"
 
 
-def _save_merged(model, dest: Path) -> None:
-    """Save a merged reader to ``dest`` (written aside, then renamed into place); a cache that
-    cannot be written is skipped."""
+def written_aside(dest: Path, make: Callable[[Path], None], prefix: str) -> None:
+    """Fill folder ``dest`` by ``make(tmp)`` in a fresh folder beside it (named ``prefix...``), renamed
+    into place at the end, so no reader sees half of it; when another process put ``dest`` there
+    first, its copy stays. The temporary folder is removed whatever happens.
+
+    Raises:
+        OSError: the folder cannot be written; anything ``make`` raises.
+    """
     import shutil
     import tempfile
 
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=dest.parent))
     try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".merging-", dir=dest.parent))
-        try:
-            model.save_pretrained(tmp, safe_serialization=True)
-            if not dest.exists():
-                os.replace(tmp, dest)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+        make(tmp)
+        if not dest.exists():
+            os.replace(tmp, dest)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _save_merged(model, dest: Path) -> None:
+    """Save a merged reader to ``dest`` (:func:`written_aside`); a cache that cannot be written is
+    skipped."""
+    try:
+        written_aside(dest, lambda tmp: model.save_pretrained(tmp, safe_serialization=True), ".merging-")
     except OSError:
         pass
 
